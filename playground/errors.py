@@ -1,0 +1,50 @@
+"""Domain errors: each carries a message written for the person using the app."""
+
+from __future__ import annotations
+
+
+class PlaygroundError(Exception):
+    """Base of every error the app reports to a user.
+
+    ``str(error)`` is the user-facing message; it never needs a traceback to be understood.
+    """
+
+
+class ModelFileError(PlaygroundError):
+    """The file is not a GGUF model we can read (wrong magic, truncated, hostile sizes...)."""
+
+
+class ModelNotFoundError(PlaygroundError):
+    """A model name or path given by the user does not resolve to a file."""
+
+
+class ModelLoadError(PlaygroundError):
+    """llama.cpp could not load a model that passed the header check."""
+
+
+class InsufficientMemoryError(ModelLoadError):
+    """Loading would need more memory than the machine has available."""
+
+
+class SamplingError(PlaygroundError, ValueError):
+    """A sampling setting is out of range or of the wrong kind."""
+
+
+class ContextOverflowError(PlaygroundError):
+    """The prompt does not fit in the model's context window."""
+
+
+class TemplateError(PlaygroundError):
+    """A Jinja template (prompt or chat template) failed to compile or render."""
+
+
+class WorkerCrashed(PlaygroundError):
+    """The model worker process died (native abort, segfault, OOM kill)."""
+
+    def __init__(self, message: str, exitcode: int | None = None) -> None:
+        super().__init__(message)
+        self.exitcode = exitcode
+
+
+class GenerationError(PlaygroundError):
+    """A generation failed inside a live worker for a reason other than a crash."""

@@ -1,0 +1,1 @@
+"""The Qt desktop app: a face over the ``playground`` core."""
