@@ -1,0 +1,444 @@
+"""Backends turn a :class:`GenerationRequest` into a stream of events.
+
+:class:`LocalBackend` keeps the model in a child process (see :mod:`playground.worker`), so
+nothing llama.cpp does can take the caller down with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from playground import errors
+from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
+from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
+from playground.gguf import ModelInfo, read_gguf
+from playground.memory import check_fits
+from playground.worker import LoadOptions, worker_main
+
+BackendState = Literal["unloaded", "loading", "ready", "crashed"]
+
+#: How long a cancelled request may take to acknowledge before the worker is killed. Decoding
+#: notices a cancel within one token; only a long prompt prefill runs past this.
+CANCEL_GRACE_S = 0.5
+LOAD_TIMEOUT_S = 600.0
+
+
+class Backend(Protocol):
+    """What the runner, the CLI and the GUI need from any place that generates text."""
+
+    def generate(self, request: GenerationRequest) -> Iterator[Event]: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    """What the worker reports once the model is ready."""
+
+    info: ModelInfo
+    options: LoadOptions
+    n_ctx: int
+    n_ctx_train: int
+    n_threads: int
+    gpu_offload_supported: bool
+    chat_available: bool
+    load_s: float
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def summary(self) -> dict[str, Any]:
+        """The model facts stored with every result."""
+        return {
+            "name": self.info.display_name,
+            "path": self.info.path,
+            "architecture": self.info.architecture,
+            "file_type": self.info.file_type,
+            "parameter_count": self.info.parameter_count,
+            "file_size": self.info.file_size,
+            "n_ctx": self.n_ctx,
+            "n_threads": self.n_threads,
+            "n_gpu_layers": self.options.n_gpu_layers,
+            "backend": "local",
+        }
+
+
+def _describe_exit(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "it stopped responding"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = {
+            "SIGKILL": " (often the system's out-of-memory killer)",
+            "SIGABRT": " (llama.cpp aborted)",
+            "SIGSEGV": " (a crash inside llama.cpp)",
+        }.get(name, "")
+        return f"it was ended by {name}{hint}"
+    return f"it exited with code {exitcode}"
+
+
+class LocalBackend:
+    """A model loaded in its own worker process. One request at a time.
+
+    ``cancel()`` may be called from any thread. A crash of the worker ends the request in flight
+    with :class:`WorkerCrashed`; ``restart()`` (or ``auto_restart``) brings the same model back
+    with the same settings.
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        options: LoadOptions | None = None,
+        *,
+        auto_restart: bool = False,
+        check_memory: bool = True,
+    ) -> None:
+        self.model_path = str(model_path)
+        self.options = options or LoadOptions()
+        self.auto_restart = auto_restart
+        self.info = read_gguf(self.model_path)
+        n_ctx = self.options.n_ctx or self.info.context_length or 4096
+        if self.info.context_length and self.options.n_ctx > self.info.context_length:
+            n_ctx = self.options.n_ctx  # allowed; llama.cpp warns about quality, we report it
+        if check_memory:
+            check_fits(self.info, n_ctx, self.options.n_gpu_layers)
+        self.state: BackendState = "unloaded"
+        self.loaded: LoadedModel | None = None
+        self.last_crash: WorkerCrashed | None = None
+        self._ctx = multiprocessing.get_context("spawn")
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._cancel = self._ctx.Value("q", 0, lock=False)
+        self._next_id = 0
+        self._active_id = 0
+        self._cancel_at: float | None = None
+        self._lock = threading.Lock()
+        self._stderr_path = ""
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> LoadedModel:
+        """Spawn the worker and wait until the model is loaded."""
+        if self.state == "ready" and self.loaded is not None:
+            return self.loaded
+        self._spawn()
+        return self._await_ready()
+
+    def _spawn(self) -> None:
+        self._reap()
+        fd, self._stderr_path = tempfile.mkstemp(prefix="playground-worker-", suffix=".log")
+        os.close(fd)
+        parent, child = self._ctx.Pipe(duplex=True)
+        self._process = self._ctx.Process(
+            target=worker_main,
+            args=(child, self._cancel, self.model_path, self.options, self._stderr_path),
+            name=f"playground-worker-{Path(self.model_path).name}",
+            daemon=True,
+        )
+        self.state = "loading"
+        self._process.start()
+        child.close()
+        self._conn = parent
+
+    def _await_ready(self) -> LoadedModel:
+        assert self._conn is not None and self._process is not None
+        deadline = time.monotonic() + LOAD_TIMEOUT_S
+        while True:
+            ready = wait([self._conn, self._process.sentinel], timeout=1.0)
+            if self._conn in ready:
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message is not None:
+                    break
+            if self._process.sentinel in ready or not self._process.is_alive():
+                self._process.join(1)
+                self.state = "crashed"
+                raise ModelLoadError(
+                    f"{Path(self.model_path).name}: the model worker died while loading: "
+                    f"{_describe_exit(self._process.exitcode)}{self._stderr_tail()}"
+                )
+            if time.monotonic() > deadline:
+                self._kill()
+                self.state = "crashed"
+                raise ModelLoadError(f"loading took longer than {LOAD_TIMEOUT_S:.0f} s")
+        if message[0] == "load_failed":
+            self._reap()
+            self.state = "unloaded"
+            cls = getattr(errors, message[1], ModelLoadError)
+            if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
+                cls = ModelLoadError
+            raise cls(f"{Path(self.model_path).name}: {message[2]}{self._stderr_tail()}")
+        info = message[1]
+        self.loaded = LoadedModel(
+            info=self.info,
+            options=self.options,
+            n_ctx=info["n_ctx"],
+            n_ctx_train=info["n_ctx_train"],
+            n_threads=info["n_threads"],
+            gpu_offload_supported=info["gpu_offload_supported"],
+            chat_available=info["chat_template_error"] is None,
+            load_s=info["load_s"],
+            warnings=tuple(info["warnings"]),
+        )
+        self.state = "ready"
+        return self.loaded
+
+    def restart(self) -> LoadedModel:
+        """Bring the worker back with the same model and settings."""
+        self._kill()
+        self.state = "unloaded"
+        return self.start()
+
+    def close(self) -> None:
+        """Stop the worker; the backend can be started again later."""
+        if self._conn is not None and self._process is not None and self._process.is_alive():
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send(("shutdown",))
+            self._process.join(2)
+        self._kill()
+        self.state = "unloaded"
+
+    def __enter__(self) -> LocalBackend:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _kill(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            if not self._process.is_alive():
+                self._process.join(0)
+                with contextlib.suppress(ValueError):
+                    self._process.close()
+            self._process = None
+        if self._stderr_path:
+            with contextlib.suppress(OSError):
+                os.unlink(self._stderr_path)
+            self._stderr_path = ""
+
+    def _stderr_tail(self) -> str:
+        """The last meaningful line llama.cpp printed, for crash and load messages."""
+        if not self._stderr_path:
+            return ""
+        try:
+            with open(self._stderr_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - 4096))
+                lines = fh.read().decode("utf-8", errors="replace").splitlines()
+        except OSError:
+            return ""
+        lines = [ln.strip() for ln in lines if ln.strip()]
+        return f" — llama.cpp said: {lines[-1]}" if lines else ""
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the request in flight, if any; safe from any thread."""
+        if self._active_id:
+            self._cancel.value = self._active_id
+            if self._cancel_at is None:
+                self._cancel_at = time.monotonic()
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see for ``text`` (BOS and special tokens included)."""
+        conn = self._ensure_ready()
+        with self._lock:
+            self._next_id += 1
+            req_id = self._next_id
+            conn.send(("tokenize", req_id, text, False))
+            message = self._recv_reply(req_id)
+        if message[0] == "failed":
+            raise GenerationError(message[3])
+        return int(message[2])
+
+    def _recv_reply(self, req_id: int) -> tuple[Any, ...]:
+        assert self._conn is not None and self._process is not None
+        while True:
+            ready = wait([self._conn, self._process.sentinel], timeout=30)
+            if self._conn in ready:
+                message = self._conn.recv()
+                if message[1] == req_id:
+                    return message  # type: ignore[no-any-return]
+            elif ready:
+                raise self._crashed()
+
+    def _ensure_ready(self) -> Connection:
+        if self.state == "crashed" and not self.auto_restart:
+            raise WorkerCrashed(
+                "the model worker crashed; restart the model to continue"
+                + (f" ({self.last_crash})" if self.last_crash else "")
+            )
+        if self.state != "ready":
+            if self.state == "loading":
+                self._await_ready()
+            else:
+                self.start()
+        assert self._conn is not None
+        return self._conn
+
+    def _crashed(self) -> WorkerCrashed:
+        process = self._process
+        exitcode = None
+        if process is not None:
+            process.join(2)
+            exitcode = process.exitcode
+        crash = WorkerCrashed(
+            f"the model worker stopped unexpectedly: {_describe_exit(exitcode)}"
+            f"{self._stderr_tail()}",
+            exitcode,
+        )
+        self.last_crash = crash
+        self.state = "crashed"
+        self._reap()
+        return crash
+
+    def generate(self, request: GenerationRequest) -> Iterator[Event]:
+        """Stream events for one request; always ends with ``Finished`` or ``Failed``."""
+        if not self._lock.acquire(blocking=False):
+            raise GenerationError("this model is busy with another request; cancel it first")
+        try:
+            yield from self._generate(request)
+        finally:
+            self._active_id = 0
+            self._cancel_at = None
+            self._lock.release()
+
+    def _generate(self, request: GenerationRequest) -> Iterator[Event]:
+        params = request.params.with_seed()
+        request = GenerationRequest(
+            prompt=request.prompt,
+            messages=request.messages,
+            params=params,
+            logprobs=request.logprobs,
+            crash_after_tokens=request.crash_after_tokens,
+        )
+        conn = self._ensure_ready()
+        assert self.loaded is not None and self._process is not None
+        self._next_id += 1
+        req_id = self._active_id = self._next_id
+        self._cancel_at = None
+        sent = time.perf_counter()
+        conn.send(("generate", req_id, request))
+
+        rendered = ""
+        prompt_tokens = 0
+        clipped = False
+        pieces: list[str] = []
+        logprobs: list[Any] = []
+        first: float | None = None
+        last = sent
+        sentinel = self._process.sentinel
+
+        def result(finish: Any, completion: int, error: str | None = None) -> Result:
+            end = time.perf_counter()
+            tps = None
+            if first is not None and completion > 1 and last > first:
+                tps = (completion - 1) / (last - first)
+            return Result(
+                text="".join(pieces),
+                finish_reason=finish,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion,
+                ttft_s=None if first is None else first - sent,
+                tokens_per_second=tps,
+                total_s=end - sent,
+                rendered_prompt=rendered,
+                params=params,
+                model=self.loaded.summary() if self.loaded else {},
+                max_tokens_clipped=clipped,
+                logprobs=tuple(logprobs) if request.logprobs is not None else None,
+                error=error,
+                warnings=("max_tokens was reduced to fit the context window",) if clipped else (),
+            )
+
+        while True:
+            ready = wait([conn, sentinel], timeout=0.05)
+            if conn in ready:
+                try:
+                    message = conn.recv()
+                except (EOFError, OSError):
+                    message = None
+                if message is None:
+                    continue  # the sentinel tells the rest
+                kind = message[0]
+                if message[1] != req_id:
+                    continue  # a late reply to an earlier, cancelled request
+                if kind == "token":
+                    now = time.perf_counter()
+                    if first is None:
+                        first = now
+                    last = now
+                    pieces.append(message[2])
+                    if message[3] is not None:
+                        logprobs.append(message[3])
+                    yield Token(message[2], message[3])
+                elif kind == "started":
+                    _, _, rendered, prompt_tokens, max_tokens, clipped = message
+                    yield Started(rendered, prompt_tokens, max_tokens, clipped)
+                elif kind == "done":
+                    _, _, text, finish, prompt_tokens, completion = message
+                    res = result(finish, completion)
+                    if res.text != text:  # never expected; the pipe is ordered
+                        res = dataclasses.replace(res, text=text)
+                    yield Finished(res)
+                    return
+                elif kind == "failed":
+                    cls = getattr(errors, message[2], GenerationError)
+                    if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
+                        cls = GenerationError
+                    error = cls(message[3])
+                    yield Failed(error, result("error", len(pieces), str(error)))
+                    return
+            elif sentinel in ready:
+                if self._cancel_at is not None:
+                    # Killed by us during a cancel: report a cancelled run, not a crash.
+                    self._reap()
+                    self.state = "unloaded"
+                    yield Finished(result("cancelled", len(pieces)))
+                    self._respawn_in_background()
+                    return
+                crash = self._crashed()
+                yield Failed(crash, result("error", len(pieces), str(crash)))
+                return
+            if self._cancel_at is not None and time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
+                # Still busy (a long prefill): kill the worker now, restart it for the next run.
+                self._kill()
+                self.state = "unloaded"
+                yield Finished(result("cancelled", len(pieces)))
+                self._respawn_in_background()
+                return
+
+    def _respawn_in_background(self) -> None:
+        """Start loading again at once; the next request waits for it to be ready."""
+        self._spawn()

@@ -1,0 +1,328 @@
+"""The child process that owns one ``llama_cpp.Llama``.
+
+It runs in a ``spawn``-ed process so that a native abort, a segfault or an OOM kill in llama.cpp
+ends this process only. The parent (:mod:`playground.backends`) talks to it over a pipe with
+plain tuples and checks a shared cancel counter it can set at any moment.
+
+Messages parent → child: ``("generate", req_id, request)``, ``("tokenize", req_id, text)``,
+``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind, message)``,
+``("started", req_id, ...)``, ``("token", req_id, text, logprob)``, ``("done", req_id, ...)``,
+``("failed", req_id, kind, message)``, ``("tokens", req_id, count)``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import os
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+from playground.errors import ContextOverflowError, GenerationError, PlaygroundError, TemplateError
+from playground.events import GenerationRequest, TokenLogprob
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a model is loaded. ``n_ctx = 0`` means the context length the model was trained for;
+    ``n_gpu_layers = -1`` offloads every layer (where the build supports offload)."""
+
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    n_batch: int = 512
+    reuse_prefix: bool = True
+
+    def __post_init__(self) -> None:
+        if self.n_ctx < 0 or self.n_ctx > 1 << 20:
+            raise PlaygroundError(f"context size must be between 0 and {1 << 20}, got {self.n_ctx}")
+        if self.n_threads is not None and not 1 <= self.n_threads <= 512:
+            raise PlaygroundError(f"threads must be between 1 and 512, got {self.n_threads}")
+        if self.n_gpu_layers < -1:
+            raise PlaygroundError(
+                f"GPU layers must be -1 (all), 0 (none) or a layer count, got {self.n_gpu_layers}"
+            )
+        if not 1 <= self.n_batch <= 1 << 16:
+            raise PlaygroundError(f"batch size must be between 1 and 65536, got {self.n_batch}")
+
+
+def default_threads() -> int:
+    """Physical cores: llama.cpp gains nothing from hyper-threads and loses to contention."""
+    import psutil
+
+    return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+
+
+def worker_main(
+    conn: Connection,
+    cancel_upto: Synchronized[int],
+    model_path: str,
+    options: LoadOptions,
+    stderr_path: str | None,
+) -> None:
+    """Entry point of the child process."""
+    if stderr_path:
+        # llama.cpp writes to fd 2 directly; keep it in a file the parent can quote after a crash.
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+    try:
+        engine = _Engine(model_path, options)
+    except PlaygroundError as exc:
+        conn.send(("load_failed", type(exc).__name__, str(exc)))
+        return
+    except Exception as exc:
+        conn.send(("load_failed", "ModelLoadError", f"llama.cpp could not load the model: {exc}"))
+        return
+    conn.send(("ready", engine.info))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = message[0]
+        if kind == "shutdown":
+            return
+        if kind == "generate":
+            _, req_id, request = message
+            engine.generate(conn, cancel_upto, req_id, request)
+        elif kind == "tokenize":
+            _, req_id, text, is_chat = message
+            try:
+                conn.send(("tokens", req_id, engine.count_tokens(text, is_chat)))
+            except PlaygroundError as exc:
+                conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+
+
+class _Engine:
+    """Generation on one loaded model; lives only inside the worker process."""
+
+    def __init__(self, model_path: str, options: LoadOptions) -> None:
+        started = time.perf_counter()
+        import llama_cpp
+
+        self._lib = llama_cpp
+        self.options = options
+        kwargs: dict[str, Any] = {
+            "model_path": model_path,
+            "n_ctx": options.n_ctx,
+            "n_gpu_layers": options.n_gpu_layers,
+            "n_batch": options.n_batch,
+            "verbose": False,
+        }
+        threads = options.n_threads or default_threads()
+        kwargs["n_threads"] = threads
+        kwargs["n_threads_batch"] = threads
+        try:
+            self.llm = llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError) as exc:
+            raise PlaygroundError(f"llama.cpp could not load the model: {exc}") from exc
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.n_vocab = self.llm.n_vocab()
+        self._piece_buf = ctypes.create_string_buffer(256)
+        warnings: list[str] = []
+        self.chat = None
+        chat_error = None
+        try:
+            from playground.chat import ChatTemplate
+
+            self.chat = ChatTemplate.load(
+                self.llm.metadata.get("tokenizer.chat_template"),
+                self._token_text(self.llm.token_bos()),
+                self._token_text(self.llm.token_eos()),
+                strip_bos=bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)),
+            )
+        except TemplateError as exc:
+            chat_error = str(exc)
+            warnings.append(
+                f"chat mode is unavailable ({exc}); raw completion works as usual"
+            )
+        self.info: dict[str, Any] = {
+            "n_ctx": self.llm.n_ctx(),
+            "n_ctx_train": self.llm._model.n_ctx_train(),
+            "n_threads": self.llm.context_params.n_threads,
+            "n_gpu_layers": options.n_gpu_layers,
+            "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
+            "chat_template_error": chat_error,
+            "warnings": warnings,
+            "load_s": time.perf_counter() - started,
+            "llama_cpp_version": getattr(llama_cpp, "__version__", "unknown"),
+        }
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def _piece(self, token: int) -> bytes:
+        n = self._lib.llama_token_to_piece(self.vocab, token, self._piece_buf, 256, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = self._lib.llama_token_to_piece(self.vocab, token, buf, -n, 0, False)
+            return buf.raw[:n]
+        return self._piece_buf.raw[:n]
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return self.llm._model.token_get_text(token)  # type: ignore[no-any-return]
+
+    def tokenize(self, text: str) -> list[int]:
+        # special=True: a rendered chat template spells its control tokens as text.
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)  # type: ignore[no-any-return]
+
+    def render(self, request: GenerationRequest) -> str:
+        if request.messages is None:
+            return request.prompt or ""
+        if self.chat is None:
+            raise TemplateError(
+                "this model has no usable chat template "
+                f"({self.info['chat_template_error']}); send a raw prompt instead"
+            )
+        return self.chat.render(request.messages)
+
+    def count_tokens(self, text: str, is_chat: bool) -> int:
+        return len(self.tokenize(text))
+
+    # -- generation -------------------------------------------------------------------------
+
+    def generate(
+        self,
+        conn: Connection,
+        cancel_upto: Synchronized[int],
+        req_id: int,
+        request: GenerationRequest,
+    ) -> None:
+        try:
+            self._generate(conn, cancel_upto, req_id, request)
+        except PlaygroundError as exc:
+            conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+        except Exception as exc:
+            conn.send(("failed", req_id, "GenerationError", f"generation failed: {exc}"))
+
+    def _generate(
+        self,
+        conn: Connection,
+        cancel_upto: Synchronized[int],
+        req_id: int,
+        request: GenerationRequest,
+    ) -> None:
+        params = request.params
+        prompt = self.render(request)
+        tokens = self.tokenize(prompt)
+        n_ctx = self.info["n_ctx"]
+        if len(tokens) >= n_ctx:
+            raise ContextOverflowError(
+                f"the prompt is {len(tokens):,} tokens but the context window holds "
+                f"{n_ctx:,} (the model was trained for {self.info['n_ctx_train']:,}); "
+                "shorten the prompt or load the model with a larger context"
+            )
+        room = n_ctx - len(tokens)
+        max_tokens = min(params.max_tokens, room)
+        clipped = max_tokens < params.max_tokens
+        conn.send(("started", req_id, prompt, len(tokens), max_tokens, clipped))
+
+        assert params.seed is not None, "the backend fixes the seed before sending"
+        self.llm.set_seed(params.seed)
+        if not self.options.reuse_prefix:
+            self.llm.reset()
+        stop = params.stop
+        longest_stop = max((len(s) for s in stop), default=0)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text = ""
+        emitted = 0
+        generated = 0
+        finish = "length"
+        lib, vocab = self._lib, self.vocab
+        want_logprobs = request.logprobs is not None
+        crash_after = request.crash_after_tokens
+
+        for token in self.llm.generate(
+            tokens,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            temp=params.temperature,
+            repeat_penalty=params.repeat_penalty,
+            frequency_penalty=params.frequency_penalty,
+            presence_penalty=params.presence_penalty,
+            reset=True,
+        ):
+            if cancel_upto.value >= req_id:
+                finish = "cancelled"
+                break
+            if lib.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            generated += 1
+            if crash_after is not None and generated >= crash_after:
+                os.abort()
+            piece = decoder.decode(self._piece(token))
+            logprob = self._logprob(token, piece, request.logprobs) if want_logprobs else None
+            text += piece
+            end = len(text)
+            if stop:
+                hit = _find_stop(text, stop, max(0, emitted - longest_stop))
+                if hit >= 0:
+                    if hit > emitted:
+                        conn.send(("token", req_id, text[emitted:hit], logprob))
+                    text = text[:hit]
+                    emitted = hit
+                    finish = "stop"
+                    break
+                end -= _held_back(text, stop)
+            if end > emitted or logprob is not None:
+                conn.send(("token", req_id, text[emitted:end], logprob))
+                emitted = end
+            if generated >= max_tokens:
+                break
+        # Flush what was held back as a possible stop-sequence prefix, so that the result text is
+        # exactly the concatenation of the streamed pieces.
+        text += decoder.decode(b"", final=True)
+        if len(text) > emitted:
+            conn.send(("token", req_id, text[emitted:], None))
+        conn.send(("done", req_id, text, finish, len(tokens), generated))
+
+    def _logprob(self, token: int, piece: str, top_n: int | None) -> TokenLogprob:
+        import numpy as np
+
+        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+        peak = float(logits.max())
+        log_z = peak + float(np.log(np.exp(logits - peak).sum()))
+        chosen = float(logits[token]) - log_z
+        top: tuple[tuple[str, float], ...] = ()
+        if top_n:
+            idx = np.argpartition(logits, -top_n)[-top_n:]
+            idx = idx[np.argsort(logits[idx])[::-1]]
+            top = tuple(
+                (self._piece(int(i)).decode("utf-8", errors="replace"), float(logits[i]) - log_z)
+                for i in idx
+            )
+        return TokenLogprob(piece, chosen, top)
+
+
+def _find_stop(text: str, stop: tuple[str, ...], start: int) -> int:
+    """Earliest position at which any stop sequence begins, or -1."""
+    best = -1
+    for s in stop:
+        at = text.find(s, start)
+        if at >= 0 and (best < 0 or at < best):
+            best = at
+    return best
+
+
+def _held_back(text: str, stop: tuple[str, ...]) -> int:
+    """Length of the longest tail of ``text`` that could still grow into a stop sequence."""
+    hold = 0
+    for s in stop:
+        for k in range(min(len(s) - 1, len(text)), hold, -1):
+            if s.startswith(text[-k:]):
+                hold = k
+                break
+    return hold
+
+
+if __name__ == "__main__":  # pragma: no cover - the parent always spawns worker_main
+    sys.exit("this module runs as a child of playground.backends")
