@@ -1,0 +1,125 @@
+"""Small GGUF files written from scratch: valid by default, with hooks to break them."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playground.gguf import tensor_nbytes
+
+# GGUF value types
+UINT8, INT8, UINT16, INT16, UINT32, INT32, FLOAT32, BOOL = range(8)
+STRING, ARRAY, UINT64, INT64, FLOAT64 = range(8, 13)
+# ggml tensor types used below
+F32, Q4_1, Q8_0, Q4_K = 0, 3, 8, 12
+
+_FORMATS = {
+    UINT8: "B",
+    INT8: "b",
+    UINT16: "H",
+    INT16: "h",
+    UINT32: "I",
+    INT32: "i",
+    FLOAT32: "f",
+    BOOL: "?",
+    UINT64: "Q",
+    INT64: "q",
+    FLOAT64: "d",
+}
+
+
+def gstr(s: str | bytes) -> bytes:
+    raw = s.encode() if isinstance(s, str) else s
+    return struct.pack("<Q", len(raw)) + raw
+
+
+def value(vtype: int, v: object, elem_type: int | None = None) -> bytes:
+    if vtype == STRING:
+        assert isinstance(v, (str, bytes))
+        return gstr(v)
+    if vtype == ARRAY:
+        assert elem_type is not None
+        assert isinstance(v, list)
+        body = b"".join(value(elem_type, x) for x in v)
+        return struct.pack("<IQ", elem_type, len(v)) + body
+    return struct.pack("<" + _FORMATS[vtype], v)
+
+
+@dataclass
+class GGUFBuilder:
+    """Writes small GGUF files, valid by default, with hooks to break them."""
+
+    version: int = 3
+    alignment: int = 32
+    kvs: list[bytes] = field(default_factory=list)
+    tensors: list[tuple[str, list[int], int, int | None]] = field(default_factory=list)
+
+    def kv(self, key: str | bytes, vtype: int, v: object, elem_type: int | None = None) -> None:
+        self.kvs.append(gstr(key) + struct.pack("<I", vtype) + value(vtype, v, elem_type))
+
+    def tensor(self, name: str, dims: list[int], ggml_type: int, offset: int | None = None) -> None:
+        self.tensors.append((name, dims, ggml_type, offset))
+
+    def build(self) -> bytes:
+        out = bytearray(b"GGUF")
+        out += struct.pack("<IQQ", self.version, len(self.tensors), len(self.kvs))
+        for kv in self.kvs:
+            out += kv
+        data = bytearray()
+        for name, dims, ggml_type, offset in self.tensors:
+            size = tensor_nbytes(ggml_type, dims)
+            assert size is not None
+            data += b"\0" * (-len(data) % self.alignment)
+            out += gstr(name) + struct.pack("<I", len(dims))
+            out += b"".join(struct.pack("<Q", d) for d in dims)
+            out += struct.pack("<IQ", ggml_type, len(data) if offset is None else offset)
+            data += bytes((i * 7) & 0xFF for i in range(size))
+        out += b"\0" * (-len(out) % self.alignment)
+        return bytes(out + data)
+
+
+TOKENS = ["<unk>", "<|im_start|>", "<|im_end|>", "a", "b", "ab"]
+TEMPLATE = (
+    "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+)
+
+
+def valid_builder() -> GGUFBuilder:
+    b = GGUFBuilder()
+    b.kv("general.architecture", STRING, "llama")
+    b.kv("general.name", STRING, "Tiny Test Model")
+    b.kv("general.file_type", UINT32, 3)
+    b.kv("llama.block_count", UINT32, 2)
+    b.kv("llama.context_length", UINT32, 512)
+    b.kv("llama.embedding_length", UINT32, 64)
+    b.kv("llama.attention.head_count", UINT32, 4)
+    b.kv("llama.attention.head_count_kv", ARRAY, [2, 1], elem_type=UINT32)
+    b.kv("llama.rope.freq_base", FLOAT32, 10000.0)
+    b.kv("tokenizer.ggml.model", STRING, "gpt2")
+    b.kv("tokenizer.ggml.tokens", ARRAY, TOKENS, elem_type=STRING)
+    b.kv("tokenizer.ggml.scores", ARRAY, [0.0] * 100, elem_type=FLOAT32)
+    b.kv("tokenizer.ggml.merges", ARRAY, ["a b"] * 100, elem_type=STRING)
+    b.kv("tokenizer.ggml.bos_token_id", UINT32, 1)
+    b.kv("tokenizer.ggml.eos_token_id", UINT32, 2)
+    b.kv("tokenizer.chat_template", STRING, TEMPLATE)
+    b.kv("general.quantization_version", UINT32, 2)
+    b.tensor("token_embd.weight", [64, 6], F32)
+    b.tensor("blk.0.attn_q.weight", [64, 64], Q4_1)
+    b.tensor("blk.1.attn_q.weight", [64, 64], Q4_1)
+    b.tensor("output.weight", [64, 6], Q8_0)
+    b.tensor("output_norm.weight", [64], F32)
+    return b
+
+
+PARAMS = 64 * 6 + 2 * 64 * 64 + 64 * 6 + 64
+
+
+def write(tmp_path: Path, data: bytes, name: str = "model.gguf") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def preamble(n_tensors: int, n_kv: int, version: int = 3) -> bytes:
+    return b"GGUF" + struct.pack("<IQQ", version, n_tensors, n_kv)
