@@ -421,7 +421,7 @@ class LocalBackend:
                     yield Failed(error, result("error", len(pieces), str(error)))
                     return
             elif sentinel in ready:
-                if self._cancel_at is not None:
+                if self._cancel_requested():
                     # Killed by us during a cancel: report a cancelled run, not a crash.
                     self._reap()
                     self.state = "unloaded"
@@ -431,13 +431,21 @@ class LocalBackend:
                 crash = self._crashed()
                 yield Failed(crash, result("error", len(pieces), str(crash)))
                 return
-            if self._cancel_at is not None and time.monotonic() - self._cancel_at > CANCEL_GRACE_S:
+            if self._cancel_overdue():
                 # Still busy (a long prefill): kill the worker now, restart it for the next run.
                 self._kill()
                 self.state = "unloaded"
                 yield Finished(result("cancelled", len(pieces)))
                 self._respawn_in_background()
                 return
+
+    def _cancel_requested(self) -> bool:
+        return self._cancel_at is not None
+
+    def _cancel_overdue(self) -> bool:
+        """A cancel not acknowledged in time: the worker is deep in a prefill."""
+        at = self._cancel_at
+        return at is not None and time.monotonic() - at > CANCEL_GRACE_S
 
     def _respawn_in_background(self) -> None:
         """Start loading again at once; the next request waits for it to be ready."""

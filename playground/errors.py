@@ -38,7 +38,7 @@ class TemplateError(PlaygroundError):
     """A Jinja template (prompt or chat template) failed to compile or render."""
 
 
-class WorkerCrashed(PlaygroundError):
+class WorkerCrashed(PlaygroundError):  # noqa: N818 - the name users see in reports
     """The model worker process died (native abort, segfault, OOM kill)."""
 
     def __init__(self, message: str, exitcode: int | None = None) -> None:

@@ -44,8 +44,8 @@ class GenerationRequest:
         if (self.prompt is None) == (self.messages is None):
             raise PlaygroundError("give either a prompt or chat messages")
         if self.messages is not None:
-            if not isinstance(self.messages, tuple):
-                object.__setattr__(self, "messages", tuple(self.messages))
+            # Lists are accepted too; store a tuple so requests stay immutable and hashable.
+            object.__setattr__(self, "messages", tuple(self.messages))
             if not self.messages:
                 raise PlaygroundError("a chat request needs at least one message")
         if self.logprobs is not None and not 0 <= self.logprobs <= 20:

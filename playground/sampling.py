@@ -37,10 +37,13 @@ class SamplingParams:
 
     def __post_init__(self) -> None:
         # Accept any sequence of stop strings but store a tuple so params stay hashable.
-        if isinstance(self.stop, str):
-            object.__setattr__(self, "stop", (self.stop,))
-        elif not isinstance(self.stop, tuple):
-            object.__setattr__(self, "stop", tuple(self.stop))
+        stop: object = self.stop
+        if isinstance(stop, str):
+            object.__setattr__(self, "stop", (stop,))
+        elif isinstance(stop, (list, tuple)):
+            object.__setattr__(self, "stop", tuple(stop))
+        else:
+            raise SamplingError(f"stop must be a list of strings, got {stop!r}")
         validate(self)
 
     @property

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from playground.errors import TemplateError
@@ -25,7 +26,7 @@ DEFAULT_TIME_BUDGET_S = 2.0
 MAX_EXPONENT = 1000
 
 
-class _BudgetExceeded(Exception):
+class _BudgetExceededError(Exception):
     pass
 
 
@@ -39,7 +40,7 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
     ) -> Any:
         if operator_ == "**":
             if isinstance(right, (int, float)) and abs(right) > MAX_EXPONENT:
-                raise jinja2.sandbox.SecurityError(
+                raise SecurityError(
                     f"exponent {right!r} is larger than the allowed {MAX_EXPONENT}"
                 )
             return operator.pow(left, right)
@@ -74,7 +75,7 @@ def time_budget(seconds: float) -> Iterator[None]:
         return
 
     def _alarm(_signum: int, _frame: object) -> None:
-        raise _BudgetExceeded
+        raise _BudgetExceededError
 
     previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -113,15 +114,15 @@ def render(
                         f"{what}: output is longer than the allowed {max_chars:,} characters"
                     )
                 if time.monotonic() > deadline:
-                    raise _BudgetExceeded
+                    raise _BudgetExceededError
                 parts.append(chunk)
-    except _BudgetExceeded:
+    except _BudgetExceededError:
         raise TemplateError(
             f"{what}: rendering took longer than {time_budget_s:g} s and was stopped"
         ) from None
     except TemplateError:
         raise
-    except jinja2.sandbox.SecurityError as exc:
+    except SecurityError as exc:
         raise TemplateError(f"{what}: not allowed in a template: {exc}") from exc
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{what}: {exc.message}") from exc

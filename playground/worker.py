@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from playground.errors import ContextOverflowError, GenerationError, PlaygroundError, TemplateError
+from playground.errors import ContextOverflowError, PlaygroundError, TemplateError
 from playground.events import GenerationRequest, TokenLogprob
 
 
@@ -166,11 +166,11 @@ class _Engine:
     def _token_text(self, token: int) -> str:
         if token < 0:
             return ""
-        return self.llm._model.token_get_text(token)  # type: ignore[no-any-return]
+        return str(self.llm._model.token_get_text(token))
 
     def tokenize(self, text: str) -> list[int]:
         # special=True: a rendered chat template spells its control tokens as text.
-        return self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)  # type: ignore[no-any-return]
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
 
     def render(self, request: GenerationRequest) -> str:
         if request.messages is None:
@@ -226,7 +226,7 @@ class _Engine:
         assert params.seed is not None, "the backend fixes the seed before sending"
         self.llm.set_seed(params.seed)
         if not self.options.reuse_prefix:
-            self.llm.reset()
+            self.llm.reset()  # type: ignore[no-untyped-call]
         stop = params.stop
         longest_stop = max((len(s) for s in stop), default=0)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")

@@ -1,0 +1,217 @@
+"""Generation on the real bundled model, through the worker process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from playground.backends import LocalBackend
+from playground.errors import ContextOverflowError, GenerationError
+from playground.events import (
+    ChatMessage,
+    Failed,
+    Finished,
+    GenerationRequest,
+    Started,
+    Token,
+)
+from playground.sampling import SamplingParams
+from playground.worker import LoadOptions
+from tests.integration.conftest import collect, streamed_text
+
+GREEDY = SamplingParams(temperature=0, max_tokens=40)
+STORY = "Once upon a time, in a small village by the sea,"
+
+
+def test_greedy_is_deterministic_and_streams_the_result(backend: LocalBackend) -> None:
+    events, first = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    _, second = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert first.text.strip()
+    assert first.text == second.text
+    assert streamed_text(events) == first.text
+    assert isinstance(events[0], Started)
+    assert events[0].rendered_prompt == STORY
+    assert first.prompt_tokens == events[0].prompt_tokens > 5
+    assert first.finish_reason in ("length", "stop")
+    assert first.ttft_s is not None and first.ttft_s > 0
+    assert first.tokens_per_second is not None and first.tokens_per_second > 0
+    assert first.total_s >= first.ttft_s
+    assert first.model["name"]
+    assert first.rendered_prompt == STORY
+
+
+def test_seeded_sampling_repeats_across_a_worker_restart(default_model_path: Path) -> None:
+    params = SamplingParams(temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=30, seed=7)
+    request = GenerationRequest(prompt=STORY, params=params)
+    other_seed = GenerationRequest(prompt=STORY, params=SamplingParams(
+        temperature=1.0, top_k=0, top_p=1.0, min_p=0.0, max_tokens=30, seed=8))
+    with LocalBackend(default_model_path, LoadOptions(n_ctx=512)) as b:
+        _, before = collect(b, request)
+        _, again = collect(b, request)
+        _, different = collect(b, other_seed)
+        first_pid = b.pid
+        b.restart()
+        assert b.pid != first_pid
+        _, after = collect(b, request)
+    assert before.text == again.text == after.text
+    assert different.text != before.text
+    assert before.params.seed == 7
+
+
+def test_unseeded_runs_report_the_seed_that_reproduces_them(backend: LocalBackend) -> None:
+    params = SamplingParams(temperature=1.2, max_tokens=20)
+    _, result = collect(backend, GenerationRequest(prompt=STORY, params=params))
+    assert result.params.seed is not None
+    replay = SamplingParams(temperature=1.2, max_tokens=20, seed=result.params.seed)
+    _, again = collect(backend, GenerationRequest(prompt=STORY, params=replay))
+    assert again.text == result.text
+
+
+def test_max_tokens_limits_the_output(backend: LocalBackend) -> None:
+    params = SamplingParams(temperature=0, max_tokens=5)
+    _, result = collect(backend, GenerationRequest(prompt=STORY, params=params))
+    assert result.finish_reason == "length"
+    assert result.completion_tokens == 5
+
+
+def test_stop_sequence_ends_generation_before_it(backend: LocalBackend) -> None:
+    _, free = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    words = free.text.split()
+    assert len(words) > 4
+    stop_word = words[3]
+    params = SamplingParams(temperature=0, max_tokens=40, stop=(stop_word,))
+    events, stopped = collect(backend, GenerationRequest(prompt=STORY, params=params))
+    assert stopped.finish_reason == "stop"
+    assert stop_word not in stopped.text
+    assert free.text.startswith(stopped.text)
+    assert streamed_text(events) == stopped.text
+    assert len(stopped.text) < len(free.text)
+
+
+def test_chat_goes_through_the_models_chat_template(backend: LocalBackend) -> None:
+    messages = (ChatMessage("system", "You answer briefly."), ChatMessage("user", "What is 2+2?"))
+    _, chat = collect(backend, GenerationRequest(messages=messages, params=GREEDY))
+    _, raw = collect(backend, GenerationRequest(prompt="What is 2+2?", params=GREEDY))
+    assert "<|im_start|>system\nYou answer briefly.<|im_end|>" in chat.rendered_prompt
+    assert chat.rendered_prompt.endswith("<|im_start|>assistant\n")
+    assert raw.rendered_prompt == "What is 2+2?"
+    assert chat.finish_reason == "stop"  # the model ends its turn with <|im_end|>
+    assert "<|im_end|>" not in chat.text
+    assert "4" in chat.text
+    assert chat.text != raw.text
+
+
+def test_logprobs_have_one_entry_per_token_with_top_alternatives(backend: LocalBackend) -> None:
+    params = SamplingParams(temperature=0, max_tokens=8)
+    events, result = collect(backend, GenerationRequest(prompt=STORY, params=params, logprobs=3))
+    assert result.logprobs is not None
+    assert len(result.logprobs) == result.completion_tokens == 8
+    tokens = [e for e in events if isinstance(e, Token)]
+    assert all(t.logprob is not None for t in tokens[: len(result.logprobs)])
+    for entry in result.logprobs:
+        assert entry.logprob <= 0
+        assert len(entry.top) == 3
+        assert [lp for _, lp in entry.top] == sorted((lp for _, lp in entry.top), reverse=True)
+        # Greedy decoding picks the most likely token, so it heads its own top list.
+        assert entry.top[0][1] == pytest.approx(entry.logprob, abs=1e-5)
+    _, without = collect(backend, GenerationRequest(prompt=STORY, params=params))
+    assert without.logprobs is None
+
+
+def test_prompt_longer_than_the_context_gets_a_message_with_both_numbers(
+    backend: LocalBackend,
+) -> None:
+    long_prompt = "word " * 3000
+    events, result = collect(backend, GenerationRequest(prompt=long_prompt, params=GREEDY))
+    failed = events[-1]
+    assert isinstance(failed, Failed)
+    assert isinstance(failed.error, ContextOverflowError)
+    message = str(failed.error)
+    assert "2,048" in message and "3,00" in message
+    assert result.finish_reason == "error"
+    # The model is still usable afterwards.
+    _, ok = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert ok.finish_reason in ("length", "stop")
+
+
+def test_max_tokens_is_clipped_to_the_room_left_and_says_so(backend: LocalBackend) -> None:
+    prompt = "word " * 2000
+    params = SamplingParams(temperature=0, max_tokens=500)
+    events, result = collect(backend, GenerationRequest(prompt=prompt, params=params))
+    started = events[0]
+    assert isinstance(started, Started)
+    assert started.max_tokens_clipped
+    assert started.max_tokens == 2048 - started.prompt_tokens
+    assert result.max_tokens_clipped
+    assert any("max_tokens" in w for w in result.warnings)
+    assert result.completion_tokens <= started.max_tokens
+
+
+def test_cancel_mid_stream_stops_within_a_token_and_keeps_the_model(
+    backend: LocalBackend,
+) -> None:
+    params = SamplingParams(temperature=0, max_tokens=400)
+    received = 0
+    final = None
+    pid = backend.pid
+    for event in backend.generate(GenerationRequest(prompt=STORY, params=params)):
+        if isinstance(event, Token):
+            received += 1
+            if received == 5:
+                backend.cancel()
+        elif isinstance(event, Finished):
+            final = event.result
+    assert final is not None
+    assert final.finish_reason == "cancelled"
+    # The worker notices the flag at the next token: at most one more arrives.
+    assert 5 <= final.completion_tokens <= 6
+    assert backend.pid == pid  # no kill was needed while decoding
+    _, after = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert after.finish_reason in ("length", "stop")
+
+
+def test_cancel_during_a_long_prefill_kills_and_restarts_the_worker(
+    default_model_path: Path,
+) -> None:
+    # A tiny batch makes prefill of a long prompt take many seconds.
+    with LocalBackend(default_model_path, LoadOptions(n_ctx=4096, n_batch=4)) as b:
+        pid = b.pid
+        prompt = "The history of the printing press. " * 300
+        timer = threading.Timer(0.5, b.cancel)
+        started = time.monotonic()
+        timer.start()
+        events = list(b.generate(GenerationRequest(prompt=prompt, params=GREEDY)))
+        elapsed = time.monotonic() - started
+        timer.cancel()
+        final = events[-1]
+        assert isinstance(final, Finished)
+        assert final.result.finish_reason == "cancelled"
+        assert final.result.completion_tokens == 0
+        assert elapsed < 0.5 + 5  # generous: the prefill alone takes far longer
+        _, after = collect(b, GenerationRequest(prompt=STORY, params=GREEDY))
+        assert b.pid != pid
+        assert after.finish_reason in ("length", "stop")
+
+
+def test_a_second_request_while_one_runs_is_refused(backend: LocalBackend) -> None:
+    params = SamplingParams(temperature=0, max_tokens=20)
+    stream = backend.generate(GenerationRequest(prompt=STORY, params=params))
+    next(stream)
+    with pytest.raises(GenerationError, match="busy"):
+        next(backend.generate(GenerationRequest(prompt=STORY, params=params)))
+    backend.cancel()
+    list(stream)
+
+
+def test_streamed_text_holds_only_whole_characters(backend: LocalBackend) -> None:
+    prompt = "Translate to Japanese and Greek, with emoji: good morning ->"
+    params = SamplingParams(temperature=0.9, seed=11, max_tokens=60)
+    events, result = collect(backend, GenerationRequest(prompt=prompt, params=params))
+    pieces = [e.text for e in events if isinstance(e, Token)]
+    assert "".join(pieces) == result.text
+    for piece in pieces:
+        piece.encode("utf-8")  # a lone surrogate or split character would raise here
+        assert "\ufffd" not in piece
