@@ -33,6 +33,7 @@ BackendState = Literal["unloaded", "loading", "ready", "crashed"]
 #: notices a cancel within one token; only a long prompt prefill runs past this.
 CANCEL_GRACE_S = 0.5
 LOAD_TIMEOUT_S = 600.0
+_TELLING_WORDS = ("failed", "assert", "abort", "unknown", "invalid", "cannot")
 
 
 class Backend(Protocol):
@@ -179,12 +180,14 @@ class LocalBackend:
                 self.state = "crashed"
                 raise ModelLoadError(f"loading took longer than {LOAD_TIMEOUT_S:.0f} s")
         if message[0] == "load_failed":
+            self._process.join(5)
+            tail = self._stderr_tail()
             self._reap()
             self.state = "unloaded"
             cls = getattr(errors, message[1], ModelLoadError)
             if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
                 cls = ModelLoadError
-            raise cls(f"{Path(self.model_path).name}: {message[2]}{self._stderr_tail()}")
+            raise cls(f"{Path(self.model_path).name}: {message[2]}{tail}")
         info = message[1]
         self.loaded = LoadedModel(
             info=self.info,
@@ -255,6 +258,11 @@ class LocalBackend:
         except OSError:
             return ""
         lines = [ln.strip() for ln in lines if ln.strip()]
+        # The most specific line names an error; generic "failed to load" lines come after it.
+        for words in (("error",), _TELLING_WORDS):
+            telling = [ln for ln in lines if any(w in ln.lower() for w in words)]
+            if telling:
+                return f" — llama.cpp said: {telling[-1]}"
         return f" — llama.cpp said: {lines[-1]}" if lines else ""
 
     @property
@@ -287,7 +295,10 @@ class LocalBackend:
         while True:
             ready = wait([self._conn, self._process.sentinel], timeout=30)
             if self._conn in ready:
-                message = self._conn.recv()
+                try:
+                    message = self._conn.recv()
+                except (EOFError, OSError):
+                    raise self._crashed() from None
                 if message[1] == req_id:
                     return message  # type: ignore[no-any-return]
             elif ready:
@@ -384,13 +395,14 @@ class LocalBackend:
 
         while True:
             ready = wait([conn, sentinel], timeout=0.05)
+            message = None
             if conn in ready:
                 try:
                     message = conn.recv()
                 except (EOFError, OSError):
-                    message = None
-                if message is None:
-                    continue  # the sentinel tells the rest
+                    # The pipe closed: the worker is gone. Its sentinel tells how.
+                    ready = [sentinel]
+            if message is not None:
                 kind = message[0]
                 if message[1] != req_id:
                     continue  # a late reply to an earlier, cancelled request

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from playground.errors import ContextOverflowError, PlaygroundError, TemplateError
+from playground.errors import ContextOverflowError, ModelLoadError, PlaygroundError, TemplateError
 from playground.events import GenerationRequest, TokenLogprob
 
 
@@ -98,13 +98,29 @@ def worker_main(
                 conn.send(("failed", req_id, type(exc).__name__, str(exc)))
 
 
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's chat formatter, which this process never calls."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> None:
+        return None
+
+
 class _Engine:
     """Generation on one loaded model; lives only inside the worker process."""
 
     def __init__(self, model_path: str, options: LoadOptions) -> None:
         started = time.perf_counter()
         import llama_cpp
+        import llama_cpp.llama_chat_format
 
+        # Chat templates render in our own bounded sandbox (playground.chat). llama-cpp-python
+        # would also compile every template in the file at load, outside any budget: a syntax
+        # error would then block raw completion, and constant folding of `9 ** 999999999`
+        # would hang the load. Its copy is never used here, so it is never built.
+        llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
         self._lib = llama_cpp
         self.options = options
         kwargs: dict[str, Any] = {
@@ -112,7 +128,9 @@ class _Engine:
             "n_ctx": options.n_ctx,
             "n_gpu_layers": options.n_gpu_layers,
             "n_batch": options.n_batch,
-            "verbose": False,
+            # llama.cpp's own log goes to this process's stderr file; with verbose off,
+            # llama-cpp-python would discard the reason a load failed.
+            "verbose": True,
         }
         threads = options.n_threads or default_threads()
         kwargs["n_threads"] = threads
@@ -120,7 +138,7 @@ class _Engine:
         try:
             self.llm = llama_cpp.Llama(**kwargs)
         except (ValueError, RuntimeError) as exc:
-            raise PlaygroundError(f"llama.cpp could not load the model: {exc}") from exc
+            raise ModelLoadError(f"llama.cpp could not load the model: {exc}") from exc
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.n_vocab = self.llm.n_vocab()
         self._piece_buf = ctypes.create_string_buffer(256)
