@@ -406,15 +406,16 @@ class LocalBackend:
                 kind = message[0]
                 if message[1] != req_id:
                     continue  # a late reply to an earlier, cancelled request
-                if kind == "token":
+                if kind == "tokens":
                     now = time.perf_counter()
                     if first is None:
                         first = now
                     last = now
-                    pieces.append(message[2])
-                    if message[3] is not None:
-                        logprobs.append(message[3])
-                    yield Token(message[2], message[3])
+                    for text, logprob in message[2]:
+                        pieces.append(text)
+                        if logprob is not None:
+                            logprobs.append(logprob)
+                        yield Token(text, logprob)
                 elif kind == "started":
                     _, _, rendered, prompt_tokens, max_tokens, clipped = message
                     yield Started(rendered, prompt_tokens, max_tokens, clipped)

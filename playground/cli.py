@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from playground import __version__
@@ -109,13 +112,30 @@ def _request(args: argparse.Namespace, prompt: str) -> GenerationRequest:
     return GenerationRequest(prompt=prompt, params=params, logprobs=args.logprobs)
 
 
+@contextlib.contextmanager
+def _ctrl_c_cancels(backend: LocalBackend) -> Iterator[None]:
+    """First Ctrl-C cancels the run (its partial result is still printed); a second one quits."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_sigint(_signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        backend.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def stream(
     backend: LocalBackend, request: GenerationRequest, out: TextIO, err: TextIO, as_json: bool
 ) -> int:
     """Run one request, printing tokens as they come (or one JSON document at the end)."""
-    events = backend.generate(request)
-    try:
-        for event in events:
+    with _ctrl_c_cancels(backend):
+        for event in backend.generate(request):
             if isinstance(event, Token) and not as_json:
                 out.write(event.text)
                 out.flush()
@@ -129,19 +149,13 @@ def stream(
                 else:
                     out.write("\n")
                     err.write(_status_line(result.to_dict()) + "\n")
-                return 0
+                return 130 if result.finish_reason == "cancelled" else 0
             elif isinstance(event, Failed):
                 if as_json and event.result is not None:
                     json.dump(event.result.to_dict(), out, ensure_ascii=False, indent=2)
                     out.write("\n")
                 err.write(f"playground: error: {event.error}\n")
                 return 1
-    except KeyboardInterrupt:
-        backend.cancel()
-        for event in events:  # drain to the cancelled result
-            if isinstance(event, Finished):
-                err.write("\n" + _status_line(event.result.to_dict()) + "\n")
-        return 130
     return 1
 
 

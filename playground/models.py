@@ -120,8 +120,8 @@ def load_catalog(path: Path = CATALOG_PATH) -> list[dict[str, Any]]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    models = data.get("models", [])
-    return [m for m in models if isinstance(m, dict)]
+    models = data.get("models", []) if isinstance(data, dict) else []
+    return [m for m in models if isinstance(m, dict)] if isinstance(models, list) else []
 
 
 def catalog_entry(path: Path) -> dict[str, Any] | None:

@@ -86,7 +86,11 @@ def _number(name: str, value: object, lo: float, hi: float, *, integer: bool = F
     if isinstance(value, float) and not math.isfinite(value):
         raise SamplingError(f"{name} must be a finite number, got {value!r}")
     if not lo <= value <= hi:
-        raise SamplingError(f"{name} must be between {lo:g} and {hi:g}, got {value!r}")
+        raise SamplingError(f"{name} must be between {_bound(lo)} and {_bound(hi)}, got {value!r}")
+
+
+def _bound(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
 def validate(params: SamplingParams) -> None:

@@ -31,9 +31,13 @@ class _BudgetExceededError(Exception):
 
 
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox plus a cap on ``**`` so one expression cannot compute for minutes."""
+    """The sandbox plus caps on ``**`` and on repetition (``'x' * n``), so that one expression
+    can neither compute for minutes nor allocate gigabytes before the output cap sees it.
 
-    intercepted_binops = frozenset({"**"})
+    Intercepted operators are also never folded at compile time.
+    """
+
+    intercepted_binops = frozenset({"**", "*"})
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator_: str, left: Any, right: Any
@@ -44,7 +48,26 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
                     f"exponent {right!r} is larger than the allowed {MAX_EXPONENT}"
                 )
             return operator.pow(left, right)
+        if operator_ == "*":
+            _check_repetition(left, right)
+            _check_repetition(right, left)
+            return operator.mul(left, right)
         return super().call_binop(context, operator_, left, right)
+
+    def unsafe_undefined(self, obj: Any, attribute: str) -> jinja2.Undefined:
+        """Refuse outright instead of rendering an unsafe attribute as empty text."""
+        raise SecurityError(f"access to attribute {attribute!r} of a {type(obj).__name__} "
+                            "is not allowed")
+
+
+def _check_repetition(seq: Any, times: Any) -> None:
+    if isinstance(seq, (str, list, tuple)) and isinstance(times, int):
+        size = len(seq) * times
+        if size > MAX_OUTPUT_CHARS:
+            raise SecurityError(
+                f"repeating {len(seq):,} items {times:,} times makes {size:,}, more than the "
+                f"allowed {MAX_OUTPUT_CHARS:,}"
+            )
 
 
 def _raise_exception(message: str) -> None:

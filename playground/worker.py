@@ -4,10 +4,10 @@ It runs in a ``spawn``-ed process so that a native abort, a segfault or an OOM k
 ends this process only. The parent (:mod:`playground.backends`) talks to it over a pipe with
 plain tuples and checks a shared cancel counter it can set at any moment.
 
-Messages parent → child: ``("generate", req_id, request)``, ``("tokenize", req_id, text)``,
-``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind, message)``,
-``("started", req_id, ...)``, ``("token", req_id, text, logprob)``, ``("done", req_id, ...)``,
-``("failed", req_id, kind, message)``, ``("tokens", req_id, count)``.
+Messages parent → child: ``("generate", req_id, request)``, ``("tokenize", req_id, text,
+is_chat)``, ``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind,
+message)``, ``("started", req_id, ...)``, ``("tokens", req_id, [(text, logprob), ...])``,
+``("done", req_id, ...)``, ``("failed", req_id, kind, message)``, ``("count", req_id, n)``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import ctypes
 import os
+import signal
 import sys
 import time
 from dataclasses import dataclass
@@ -36,6 +37,8 @@ class LoadOptions:
     n_gpu_layers: int = 0
     n_batch: int = 512
     reuse_prefix: bool = True
+    #: llama.cpp's own default ("auto") turns it on where it helps; llama-cpp-python turns it off.
+    flash_attn: bool = True
 
     def __post_init__(self) -> None:
         if self.n_ctx < 0 or self.n_ctx > 1 << 20:
@@ -65,6 +68,8 @@ def worker_main(
     stderr_path: str | None,
 ) -> None:
     """Entry point of the child process."""
+    # Ctrl-C in a terminal reaches the whole process group; the parent turns it into a cancel.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if stderr_path:
         # llama.cpp writes to fd 2 directly; keep it in a file the parent can quote after a crash.
         fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -93,9 +98,32 @@ def worker_main(
         elif kind == "tokenize":
             _, req_id, text, is_chat = message
             try:
-                conn.send(("tokens", req_id, engine.count_tokens(text, is_chat)))
+                conn.send(("count", req_id, engine.count_tokens(text, is_chat)))
             except PlaygroundError as exc:
                 conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+
+
+def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
+    """Send llama.cpp's warnings and errors to ``fd`` (None: nowhere), and drop its debug chatter.
+
+    The fd is duplicated first: llama-cpp-python points fd 2 at /dev/null while it loads a
+    model quietly, which would otherwise swallow the one line that says why a load failed.
+    The returned callback must stay referenced for as long as llama.cpp may call it.
+    """
+    target = os.dup(fd) if fd is not None else None
+    last_level = [0]
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def _log(level: int, text: bytes, _user_data: object) -> None:
+        if level == 5:  # GGML_LOG_LEVEL_CONT continues the previous line
+            level = last_level[0]
+        else:
+            last_level[0] = level
+        if target is not None and level in (3, 4):  # GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR
+            os.write(target, text)
+
+    llama_cpp.llama_log_set(_log, ctypes.c_void_p(0))
+    return _log
 
 
 class _UnusedChatFormatter:
@@ -122,15 +150,15 @@ class _Engine:
         # would hang the load. Its copy is never used here, so it is never built.
         llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
         self._lib = llama_cpp
+        self._log_callback = install_log_filter(llama_cpp, 2)
         self.options = options
         kwargs: dict[str, Any] = {
             "model_path": model_path,
             "n_ctx": options.n_ctx,
             "n_gpu_layers": options.n_gpu_layers,
             "n_batch": options.n_batch,
-            # llama.cpp's own log goes to this process's stderr file; with verbose off,
-            # llama-cpp-python would discard the reason a load failed.
-            "verbose": True,
+            "flash_attn": options.flash_attn,
+            "verbose": False,
         }
         threads = options.n_threads or default_threads()
         kwargs["n_threads"] = threads
@@ -255,6 +283,7 @@ class _Engine:
         lib, vocab = self._lib, self.vocab
         want_logprobs = request.logprobs is not None
         crash_after = request.crash_after_tokens
+        outbox = _Outbox(conn, req_id)
 
         for token in self.llm.generate(
             tokens,
@@ -284,14 +313,14 @@ class _Engine:
                 hit = _find_stop(text, stop, max(0, emitted - longest_stop))
                 if hit >= 0:
                     if hit > emitted:
-                        conn.send(("token", req_id, text[emitted:hit], logprob))
+                        outbox.token(text[emitted:hit], logprob)
                     text = text[:hit]
                     emitted = hit
                     finish = "stop"
                     break
                 end -= _held_back(text, stop)
             if end > emitted or logprob is not None:
-                conn.send(("token", req_id, text[emitted:end], logprob))
+                outbox.token(text[emitted:end], logprob)
                 emitted = end
             if generated >= max_tokens:
                 break
@@ -299,7 +328,8 @@ class _Engine:
         # exactly the concatenation of the streamed pieces.
         text += decoder.decode(b"", final=True)
         if len(text) > emitted:
-            conn.send(("token", req_id, text[emitted:], None))
+            outbox.token(text[emitted:], None)
+        outbox.flush()
         conn.send(("done", req_id, text, finish, len(tokens), generated))
 
     def _logprob(self, token: int, piece: str, top_n: int | None) -> TokenLogprob:
@@ -319,6 +349,32 @@ class _Engine:
                 for i in idx
             )
         return TokenLogprob(piece, chosen, top)
+
+
+class _Outbox:
+    """Streams tokens in small batches: the first at once, then at most every ``interval``.
+
+    One pipe message per token would wake the parent ~100 times a second; on a 2-core laptop
+    each wake-up takes the CPU from llama.cpp's threads. 40 ms batches still read as a stream.
+    """
+
+    def __init__(self, conn: Connection, req_id: int, interval: float = 0.04) -> None:
+        self.conn = conn
+        self.req_id = req_id
+        self.interval = interval
+        self.pending: list[tuple[str, TokenLogprob | None]] = []
+        self.last = 0.0
+
+    def token(self, text: str, logprob: TokenLogprob | None) -> None:
+        self.pending.append((text, logprob))
+        if time.perf_counter() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.send(("tokens", self.req_id, self.pending))
+            self.pending = []
+        self.last = time.perf_counter()
 
 
 def _find_stop(text: str, stop: tuple[str, ...], start: int) -> int:

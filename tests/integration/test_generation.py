@@ -93,7 +93,8 @@ def test_stop_sequence_ends_generation_before_it(backend: LocalBackend) -> None:
 
 def test_chat_goes_through_the_models_chat_template(backend: LocalBackend) -> None:
     messages = (ChatMessage("system", "You answer briefly."), ChatMessage("user", "What is 2+2?"))
-    _, chat = collect(backend, GenerationRequest(messages=messages, params=GREEDY))
+    long_enough = SamplingParams(temperature=0, max_tokens=200)
+    _, chat = collect(backend, GenerationRequest(messages=messages, params=long_enough))
     _, raw = collect(backend, GenerationRequest(prompt="What is 2+2?", params=GREEDY))
     assert "<|im_start|>system\nYou answer briefly.<|im_end|>" in chat.rendered_prompt
     assert chat.rendered_prompt.endswith("<|im_start|>assistant\n")
@@ -166,8 +167,10 @@ def test_cancel_mid_stream_stops_within_a_token_and_keeps_the_model(
             final = event.result
     assert final is not None
     assert final.finish_reason == "cancelled"
-    # The worker notices the flag at the next token: at most one more arrives.
-    assert 5 <= final.completion_tokens <= 6
+    # The worker checks the flag at every token; tokens already produced (streamed in small
+    # batches) still arrive, so the run ends a handful of tokens later, far short of 400.
+    assert 5 <= final.completion_tokens < 5 + 25
+    assert final.text.strip()
     assert backend.pid == pid  # no kill was needed while decoding
     _, after = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
     assert after.finish_reason in ("length", "stop")
@@ -206,12 +209,25 @@ def test_a_second_request_while_one_runs_is_refused(backend: LocalBackend) -> No
     list(stream)
 
 
-def test_streamed_text_holds_only_whole_characters(backend: LocalBackend) -> None:
-    prompt = "Translate to Japanese and Greek, with emoji: good morning ->"
-    params = SamplingParams(temperature=0.9, seed=11, max_tokens=60)
-    events, result = collect(backend, GenerationRequest(prompt=prompt, params=params))
+@pytest.mark.parametrize(
+    "prompt",
+    ["Translate 'thank you' into Japanese:", "Write the word hello in Chinese characters:"],
+)
+def test_streamed_text_holds_only_whole_characters(backend: LocalBackend, prompt: str) -> None:
+    # Greedy answers to these prompts hold Japanese and Chinese: characters of 3 bytes that
+    # byte-level BPE often spreads over several tokens.
+    params = SamplingParams(temperature=0, max_tokens=40)
+    request = GenerationRequest(messages=(ChatMessage("user", prompt),), params=params)
+    events, result = collect(backend, request)
     pieces = [e.text for e in events if isinstance(e, Token)]
     assert "".join(pieces) == result.text
+    assert sum(ord(c) > 0x2FFF for c in result.text) >= 2
     for piece in pieces:
-        piece.encode("utf-8")  # a lone surrogate or split character would raise here
-        assert "\ufffd" not in piece
+        piece.encode("utf-8")  # a lone surrogate would raise here
+        assert "\ufffd" not in piece  # a character cut between two pieces would show as U+FFFD
+
+
+def test_count_tokens_matches_what_generation_reports(backend: LocalBackend) -> None:
+    _, result = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert backend.count_tokens(STORY) == result.prompt_tokens
+    assert backend.count_tokens(STORY + " and more words") > result.prompt_tokens

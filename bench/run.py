@@ -1,0 +1,31 @@
+"""`make bench`: every benchmark, one table each, ratios measured in this one run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import generation
+from playground.models import resolve_model
+
+
+def print_table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    vwidth = max(len(v) for _, v in rows)
+    print(f"\n### {title}\n")
+    print(f"| {'measure'.ljust(width)} | {'value'.ljust(vwidth)} |")
+    print(f"|{'-' * (width + 2)}|{'-' * (vwidth + 2)}|")
+    for key, value in rows:
+        print(f"| {key.ljust(width)} | {value.ljust(vwidth)} |")
+
+
+def main() -> int:
+    model = resolve_model(None)
+    print_table("Generation: full app path vs llama.cpp low-level loop", generation.run(model))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

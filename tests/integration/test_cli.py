@@ -1,0 +1,99 @@
+"""The `playground` command run as a user runs it: a real process on the real model."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+PLAYGROUND = [sys.executable, "-m", "playground"]
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*PLAYGROUND, *args], capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_generate_streams_text_and_a_status_line() -> None:
+    proc = run("generate", "-t", "0", "-n", "12", "--seed", "5", "Once upon a time,")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    assert "[length] " in proc.stderr
+    assert "12 generated tokens" in proc.stderr
+    assert "seed 5" in proc.stderr
+
+
+def test_generate_json_is_one_result_document_and_reproducible() -> None:
+    args = ("generate", "--json", "--chat", "--system", "Be brief.", "--seed", "9",
+            "-t", "0.8", "-n", "20", "--logprobs", "2", "Name a fruit.")
+    first = json.loads(run(*args).stdout)
+    second = json.loads(run(*args).stdout)
+    assert first["text"] == second["text"]
+    assert first["params"]["seed"] == 9
+    assert first["params"]["temperature"] == 0.8
+    assert "<|im_start|>system\nBe brief.<|im_end|>" in first["rendered_prompt"]
+    assert len(first["logprobs"]) == first["completion_tokens"]
+    assert all(len(lp["top"]) == 2 for lp in first["logprobs"])
+
+
+def test_generate_reads_the_prompt_from_stdin() -> None:
+    proc = subprocess.run(
+        [*PLAYGROUND, "generate", "--json", "-t", "0", "-n", "3", "-"],
+        input="The sky is", capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert json.loads(proc.stdout)["rendered_prompt"] == "The sky is"
+
+
+def test_bad_settings_and_files_get_a_message_not_a_traceback(tmp_path: object) -> None:
+    proc = run("generate", "--temperature", "-1", "x")
+    assert proc.returncode == 2
+    assert "temperature must be between 0 and 5" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    bad = os.path.join(str(tmp_path), "bad.gguf")
+    with open(bad, "wb") as fh:
+        fh.write(b"GGUF" + b"\x63\x00\x00\x00" + b"\x00" * 16)
+    proc = run("generate", "--model", bad, "x")
+    assert proc.returncode == 2
+    assert "version 99" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_interrupt_cancels_and_reports_the_partial_run() -> None:
+    proc = subprocess.Popen(
+        [*PLAYGROUND, "generate", "-t", "0", "-n", "2000", "--n-ctx", "4096",
+         "1, 2, 3, 4, 5,"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.read(20)  # wait until text is streaming
+    # A terminal's Ctrl-C reaches the whole process group, the model worker included.
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        _, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail("the command did not stop after Ctrl-C")
+    assert proc.returncode == 130
+    assert "[cancelled]" in err
+    assert "Traceback" not in err
+
+
+def test_models_lists_the_bundled_model() -> None:
+    proc = run("models", "--json")
+    data = json.loads(proc.stdout)
+    bundled = [m for m in data["models"] if m["source"] == "bundled"]
+    assert bundled
+    assert bundled[0]["architecture"] == "llama"
+    assert data["gpu_offload_supported"] in (True, False)
+
+
+def test_demo_runs_a_streamed_generation_on_the_default_model() -> None:
+    proc = run("demo")
+    assert proc.returncode == 0, proc.stderr
+    assert "ready in" in proc.stderr
+    assert len(proc.stdout.split()) > 5
