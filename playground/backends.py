@@ -59,6 +59,8 @@ class LoadedModel:
     chat_available: bool
     load_s: float
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    #: Control-token strings (``<|im_end|>``...): in user text they change what the model reads.
+    special_tokens: tuple[str, ...] = field(default_factory=tuple)
 
     def summary(self) -> dict[str, Any]:
         """The model facts stored with every result."""
@@ -74,6 +76,25 @@ class LoadedModel:
             "n_gpu_layers": self.options.n_gpu_layers,
             "backend": "local",
         }
+
+
+@dataclass(frozen=True)
+class Preview:
+    prompt: str
+    tokens: int
+    n_ctx: int
+
+    @property
+    def fits(self) -> bool:
+        return self.tokens < self.n_ctx
+
+    @property
+    def warning(self) -> str | None:
+        if self.fits:
+            return None
+        return (
+            f"the prompt is {self.tokens:,} tokens but the context window holds {self.n_ctx:,}"
+        )
 
 
 def _describe_exit(exitcode: int | None) -> str:
@@ -199,6 +220,7 @@ class LocalBackend:
             chat_available=info["chat_template_error"] is None,
             load_s=info["load_s"],
             warnings=tuple(info["warnings"]),
+            special_tokens=tuple(info["special_tokens"]),
         )
         self.state = "ready"
         return self.loaded
@@ -278,17 +300,28 @@ class LocalBackend:
             if self._cancel_at is None:
                 self._cancel_at = time.monotonic()
 
-    def count_tokens(self, text: str) -> int:
-        """Tokens the model would see for ``text`` (BOS and special tokens included)."""
+    def preview(self, request: GenerationRequest) -> Preview:
+        """The exact prompt the model would get for ``request`` and its size in tokens.
+
+        Tokenized by the model itself, through its chat template in chat mode; nothing runs.
+        """
         conn = self._ensure_ready()
+        assert self.loaded is not None
         with self._lock:
             self._next_id += 1
             req_id = self._next_id
-            conn.send(("tokenize", req_id, text, False))
+            conn.send(("preview", req_id, request))
             message = self._recv_reply(req_id)
         if message[0] == "failed":
-            raise GenerationError(message[3])
-        return int(message[2])
+            cls = getattr(errors, message[2], GenerationError)
+            if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
+                cls = GenerationError
+            raise cls(message[3])
+        return Preview(prompt=message[2], tokens=int(message[3]), n_ctx=self.loaded.n_ctx)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model would see for raw ``text`` (BOS and special tokens included)."""
+        return self.preview(GenerationRequest(prompt=text)).tokens
 
     def _recv_reply(self, req_id: int) -> tuple[Any, ...]:
         assert self._conn is not None and self._process is not None

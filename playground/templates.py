@@ -40,7 +40,8 @@ import yaml
 from jinja2.exceptions import SecurityError
 
 from playground.errors import TemplateError
-from playground.events import ROLES, ChatMessage, Role
+from playground.events import ROLES, ChatMessage, GenerationRequest, Role
+from playground.sampling import SamplingParams
 from playground.sandbox import BoundedEnvironment
 
 VariableType = Literal["text", "number", "choice", "examples"]
@@ -159,8 +160,6 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
     if not isinstance(params, dict):
         raise TemplateError(f"{template_id}: 'params' must be a mapping of sampling settings")
     if params:
-        from playground.sampling import SamplingParams
-
         SamplingParams.from_dict(params)  # raises SamplingError naming the bad setting
     return TemplateMeta(
         name=str(header.get("name") or template_id),
@@ -229,6 +228,11 @@ def builtin_templates(folder: Path = BUILTIN_DIR) -> list[PromptTemplate]:
     """Every template shipped in ``templates/``, sorted by id."""
     files = sorted([*folder.glob("*.j2"), *folder.glob("*.jinja")])
     return [load_template_file(p) for p in files]
+
+
+def is_partial(template: PromptTemplate) -> bool:
+    """Partials (ids starting with ``_``) are pieces other templates include, not prompts."""
+    return template.id.startswith("_")
 
 
 # -- the environment --------------------------------------------------------------------------
@@ -479,3 +483,33 @@ def neutralise_value(value: Any, special_tokens: Sequence[str]) -> Any:
         return [neutralise_value(v, special_tokens) for v in value]
     return value
 
+
+
+# -- from a rendered template to a request ------------------------------------------------------
+
+
+def to_request(
+    rendered: Rendered,
+    params: SamplingParams,
+    *,
+    chat: bool | None = None,
+    logprobs: int | None = None,
+) -> GenerationRequest:
+    """A GenerationRequest for a rendered template.
+
+    Chat-format templates always give chat messages; a text template gives a raw prompt, or a
+    single user message when ``chat`` is asked for.
+    """
+    if rendered.messages is not None:
+        return GenerationRequest(messages=rendered.messages, params=params, logprobs=logprobs)
+    if chat:
+        message = ChatMessage("user", rendered.text)
+        return GenerationRequest(messages=(message,), params=params, logprobs=logprobs)
+    return GenerationRequest(prompt=rendered.text, params=params, logprobs=logprobs)
+
+
+def template_params(
+    template: PromptTemplate, overrides: Mapping[str, Any] | None = None
+) -> SamplingParams:
+    """The template's default sampling settings with the user's changes on top."""
+    return SamplingParams.from_dict({**template.meta.params, **(overrides or {})})

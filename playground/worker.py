@@ -4,10 +4,11 @@ It runs in a ``spawn``-ed process so that a native abort, a segfault or an OOM k
 ends this process only. The parent (:mod:`playground.backends`) talks to it over a pipe with
 plain tuples and checks a shared cancel counter it can set at any moment.
 
-Messages parent → child: ``("generate", req_id, request)``, ``("tokenize", req_id, text,
-is_chat)``, ``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind,
-message)``, ``("started", req_id, ...)``, ``("tokens", req_id, [(text, logprob), ...])``,
-``("done", req_id, ...)``, ``("failed", req_id, kind, message)``, ``("count", req_id, n)``.
+Messages parent → child: ``("generate", req_id, request)``, ``("preview", req_id, request)``,
+``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind, message)``,
+``("started", req_id, ...)``, ``("tokens", req_id, [(text, logprob), ...])``,
+``("done", req_id, ...)``, ``("failed", req_id, kind, message)``,
+``("preview", req_id, prompt, n_tokens)``.
 """
 
 from __future__ import annotations
@@ -95,10 +96,11 @@ def worker_main(
         if kind == "generate":
             _, req_id, request = message
             engine.generate(conn, cancel_upto, req_id, request)
-        elif kind == "tokenize":
-            _, req_id, text, is_chat = message
+        elif kind == "preview":
+            _, req_id, request = message
             try:
-                conn.send(("count", req_id, engine.count_tokens(text, is_chat)))
+                prompt = engine.render(request)
+                conn.send(("preview", req_id, prompt, len(engine.tokenize(prompt))))
             except PlaygroundError as exc:
                 conn.send(("failed", req_id, type(exc).__name__, str(exc)))
 
@@ -187,6 +189,15 @@ class _Engine:
             warnings.append(
                 f"chat mode is unavailable ({exc}); raw completion works as usual"
             )
+        control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+        special = sorted(
+            {
+                self._token_text(i)
+                for i in range(self.n_vocab)
+                if llama_cpp.llama_vocab_get_attr(self.vocab, i) & control
+            }
+            - {""}
+        )
         self.info: dict[str, Any] = {
             "n_ctx": self.llm.n_ctx(),
             "n_ctx_train": self.llm._model.n_ctx_train(),
@@ -194,6 +205,7 @@ class _Engine:
             "n_gpu_layers": options.n_gpu_layers,
             "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
             "chat_template_error": chat_error,
+            "special_tokens": special,
             "warnings": warnings,
             "load_s": time.perf_counter() - started,
             "llama_cpp_version": getattr(llama_cpp, "__version__", "unknown"),
@@ -227,9 +239,6 @@ class _Engine:
                 f"({self.info['chat_template_error']}); send a raw prompt instead"
             )
         return self.chat.render(request.messages)
-
-    def count_tokens(self, text: str, is_chat: bool) -> int:
-        return len(self.tokenize(text))
 
     # -- generation -------------------------------------------------------------------------
 
