@@ -135,8 +135,13 @@ class LocalBackend:
         self.auto_restart = auto_restart
         self.info = read_gguf(self.model_path)
         n_ctx = self.options.n_ctx or self.info.context_length or 4096
-        if self.info.context_length and self.options.n_ctx > self.info.context_length:
-            n_ctx = self.options.n_ctx  # allowed; llama.cpp warns about quality, we report it
+        self._load_warnings: tuple[str, ...] = ()
+        trained = self.info.context_length
+        if trained and n_ctx > trained:
+            self._load_warnings = (
+                f"context {n_ctx:,} is larger than the {trained:,} tokens the model was trained "
+                "for; expect quality to drop past that point",
+            )
         if check_memory:
             check_fits(self.info, n_ctx, self.options.n_gpu_layers)
         self.state: BackendState = "unloaded"
@@ -219,7 +224,7 @@ class LocalBackend:
             gpu_offload_supported=info["gpu_offload_supported"],
             chat_available=info["chat_template_error"] is None,
             load_s=info["load_s"],
-            warnings=tuple(info["warnings"]),
+            warnings=self._load_warnings + tuple(info["warnings"]),
             special_tokens=tuple(info["special_tokens"]),
         )
         self.state = "ready"

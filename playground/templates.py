@@ -136,7 +136,9 @@ def parse_template(source: str, template_id: str) -> PromptTemplate:
         header = loaded
         body = source[match.end():]
     meta = _meta_from_header(header, template_id)
-    compile_source(body, template_id)  # syntax errors surface here, with the line
+    # The header is a Jinja comment ending in "-#}", which also strips the whitespace after it:
+    # compiling the whole source renders exactly the body, with line numbers of the file.
+    compile_source(source, template_id)
     meta = _with_discovered_variables(meta, body, template_id)
     return PromptTemplate(template_id, source, meta, body)
 
@@ -185,10 +187,19 @@ def _variable(template_id: str, name: str, spec: Any) -> Variable:
     choices = tuple(str(c) for c in spec.get("choices") or ())
     if vtype == "choice" and not choices:
         raise TemplateError(f"{template_id}: choice variable {name!r} needs 'choices'")
+    default = spec.get("default")
+    if default is not None and vtype == "choice" and default not in choices:
+        raise TemplateError(
+            f"{template_id}: variable {name!r} defaults to {default!r}, not one of its choices"
+        )
+    if default is not None and vtype == "number" and (
+        isinstance(default, bool) or not isinstance(default, (int, float))
+    ):
+        raise TemplateError(f"{template_id}: variable {name!r} needs a number as default")
     return Variable(
         name=name,
         type=vtype,
-        default=spec.get("default"),
+        default=default,
         help=str(spec.get("help") or ""),
         choices=choices,
         default_set=spec.get("default_set"),
@@ -270,8 +281,7 @@ def _library_loader(library: Mapping[str, str]) -> Callable[[str], str | None]:
             raise TemplateError(
                 f"include/extends of {name!r}: only templates of this library can be used"
             )
-        match = _HEADER.match(source)
-        return source[match.end():] if match else source
+        return source
 
     return load
 
@@ -328,7 +338,8 @@ def render_template(
     if neutralise and special_tokens:
         context = {k: neutralise_value(v, special_tokens) for k, v in context.items()}
     nonce = secrets.token_hex(8)
-    compiled = compile_source(template.body, template.id, library)
+    check_values(template, context)
+    compiled = compile_source(template.source, template.id, library)
     compiled.globals["role"] = _role_marker(nonce)
     text = _render_bounded(compiled, context, template.id, budget_s, max_chars)
     warnings += [f"template: {w}" for w in invisible_characters(template.body)]
@@ -336,6 +347,27 @@ def render_template(
         messages = _split_roles(text, nonce, template.id)
         return Rendered(_chat_preview(messages), messages, tuple(warnings))
     return Rendered(text, None, tuple(warnings))
+
+
+def check_values(template: PromptTemplate, values: Mapping[str, Any]) -> None:
+    """Refuse values of the wrong kind before rendering, naming the variable."""
+    for var in template.meta.variables:
+        if var.name not in values:
+            continue
+        value = values[var.name]
+        where = f"{template.id}: variable {var.name!r}"
+        if var.type == "number" and (
+            isinstance(value, bool) or not isinstance(value, (int, float))
+        ):
+            raise TemplateError(f"{where} takes a number, got {value!r}")
+        if var.type == "choice" and value not in var.choices:
+            raise TemplateError(f"{where} takes one of {', '.join(var.choices)}, got {value!r}")
+        if var.type == "examples":
+            if not isinstance(value, (list, tuple)):
+                raise TemplateError(f"{where} takes a list of examples")
+            for i, example in enumerate(value, 1):
+                if not isinstance(example, Mapping) or "input" not in example:
+                    raise TemplateError(f"{where}: example {i} needs at least an 'input'")
 
 
 def _context(template: PromptTemplate, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -374,8 +406,11 @@ def _render_bounded(
         raise TemplateError(
             f"{template_id}: rendering took longer than {budget_s:g} s and was stopped"
         ) from None
-    except TemplateError:
-        raise
+    except TemplateError as exc:
+        message = str(exc)
+        if message.startswith(f"{template_id}: "):
+            raise
+        raise TemplateError(f"{template_id}: {_line_of(exc)}{message}") from exc
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{template_id}: {_line_of(exc)}{exc.message}") from exc
     except SecurityError as exc:

@@ -238,3 +238,29 @@ def test_requests_follow_the_template_format_and_params() -> None:
     assert chat.messages is not None
     assert chat.messages[0].role == "user"
     assert chat.messages[0].content == rendered.text
+
+
+def test_error_lines_count_from_the_top_of_the_file() -> None:
+    source = "{#---\nname: t\nvariables: {x: {type: text}}\n---#}\nfirst\n{{ y }}\n"
+    with pytest.raises(TemplateError, match=r"t: line 6: 'y' is undefined"):
+        render_template(parse_template(source, "t"), {"x": "1"})
+    with pytest.raises(TemplateError, match=r"syntax error on line 6"):
+        parse_template("{#---\nname: t\n---#}\nok\nok\n{% if %}", "t")
+
+
+def test_values_of_the_wrong_kind_are_refused() -> None:
+    t = parse_template(HEADER + BODY, "t")
+    with pytest.raises(TemplateError, match="'n' takes a number"):
+        render_template(t, {"review": "x", "examples": EXAMPLES, "n": "three"})
+    with pytest.raises(TemplateError, match="'label_set' takes one of positive, negative"):
+        render_template(t, {"review": "x", "examples": EXAMPLES, "label_set": "meh"})
+    with pytest.raises(TemplateError, match="example 1 needs at least an 'input'"):
+        render_template(t, {"review": "x", "examples": [{"output": "y"}]})
+    with pytest.raises(TemplateError, match="not one of its choices"):
+        parse_template("{#---\nvariables: {c: {type: choice, choices: [a], default: b}}\n---#}\n"
+                       "{{ c }}", "t")
+
+
+def test_a_failed_include_names_the_template() -> None:
+    with pytest.raises(TemplateError, match=r"^t: .*only templates of this library"):
+        render('{% include "elsewhere" %}')

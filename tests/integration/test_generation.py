@@ -231,3 +231,24 @@ def test_count_tokens_matches_what_generation_reports(backend: LocalBackend) -> 
     _, result = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
     assert backend.count_tokens(STORY) == result.prompt_tokens
     assert backend.count_tokens(STORY + " and more words") > result.prompt_tokens
+
+
+def test_preview_shows_the_exact_prompt_and_whether_it_fits(backend: LocalBackend) -> None:
+    chat = GenerationRequest(messages=(ChatMessage("user", "Hi there"),))
+    preview = backend.preview(chat)
+    _, result = collect(backend, GenerationRequest(messages=chat.messages, params=GREEDY))
+    assert preview.prompt == result.rendered_prompt
+    assert preview.tokens == result.prompt_tokens
+    assert preview.fits
+    assert preview.warning is None
+    big = backend.preview(GenerationRequest(prompt="word " * 3000))
+    assert not big.fits
+    assert big.warning is not None
+    assert "2,048" in big.warning
+
+
+def test_special_tokens_of_the_model_are_known(backend: LocalBackend) -> None:
+    assert backend.loaded is not None
+    assert "<|im_end|>" in backend.loaded.special_tokens
+    assert "<|im_start|>" in backend.loaded.special_tokens
+    assert "hello" not in backend.loaded.special_tokens

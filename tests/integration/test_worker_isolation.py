@@ -180,3 +180,12 @@ def test_model_outside_the_package_folder_loads_by_path(
     with LocalBackend(copy, SMALL) as b:
         _, result = collect(b, GenerationRequest(prompt="Hello", params=GREEDY))
         assert result.model["path"] == str(copy)
+
+
+def test_a_context_beyond_the_trained_length_loads_with_a_warning(
+    default_model_path: Path,
+) -> None:
+    with LocalBackend(default_model_path, LoadOptions(n_ctx=9216)) as b:
+        assert b.loaded is not None
+        assert b.loaded.n_ctx == 9216
+        assert any("trained" in w and "8,192" in w for w in b.loaded.warnings)
