@@ -7,12 +7,11 @@ on exponent size and (where the platform allows) on wall time.
 
 from __future__ import annotations
 
-import contextlib
 import operator
-import signal
-import threading
+import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
+from types import FrameType
 from typing import Any
 
 import jinja2
@@ -82,31 +81,21 @@ def chat_environment() -> BoundedEnvironment:
     return env
 
 
-@contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Interrupt pure-Python rendering that runs past ``seconds`` (main thread, POSIX only).
+def _deadline_tracer(deadline: float) -> Callable[[FrameType, str, Any], Any]:
+    """A trace function that stops pure-Python work past ``deadline``, in any thread.
 
-    Elsewhere the output cap and the chunk-wise deadline in :func:`render` still apply.
+    Jinja compiles templates to Python, so every loop step is a line event and the check is one
+    clock read. Unlike SIGALRM it works off the main thread (where the GUI renders) and leaves
+    signal handlers alone. Work done in C is bounded by the caps on ranges, exponents and
+    repetition instead.
     """
-    usable = (
-        hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
-    )
-    if not usable:
-        yield
-        return
 
-    def _alarm(_signum: int, _frame: object) -> None:
-        raise _BudgetExceededError
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise _BudgetExceededError
+        return tracer
 
-    previous: Callable[..., Any] | int | None = signal.signal(signal.SIGALRM, _alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return tracer
 
 
 def compile_template(env: jinja2.Environment, source: str, what: str) -> jinja2.Template:
@@ -124,35 +113,50 @@ def render(
     max_chars: int = MAX_OUTPUT_CHARS,
     time_budget_s: float = DEFAULT_TIME_BUDGET_S,
 ) -> str:
-    """Render with an output cap and a time budget; every failure becomes a TemplateError."""
-    deadline = time.monotonic() + time_budget_s
+    """Render with an output cap and a time budget; every failure becomes a TemplateError
+    that starts with ``what`` and, where the template's code is known, its line."""
     parts: list[str] = []
     size = 0
+    previous = sys.gettrace()
+    sys.settrace(_deadline_tracer(time.monotonic() + time_budget_s))
     try:
-        with time_budget(time_budget_s):
-            for chunk in template.generate(**context):
-                size += len(chunk)
-                if size > max_chars:
-                    raise TemplateError(
-                        f"{what}: output is longer than the allowed {max_chars:,} characters"
-                    )
-                if time.monotonic() > deadline:
-                    raise _BudgetExceededError
-                parts.append(chunk)
+        for chunk in template.generate(**context):
+            size += len(chunk)
+            if size > max_chars:
+                raise TemplateError(
+                    f"{what}: output is longer than the allowed {max_chars:,} characters"
+                )
+            parts.append(chunk)
     except _BudgetExceededError:
         raise TemplateError(
             f"{what}: rendering took longer than {time_budget_s:g} s and was stopped"
         ) from None
-    except TemplateError:
-        raise
-    except SecurityError as exc:
-        raise TemplateError(f"{what}: not allowed in a template: {exc}") from exc
+    except TemplateError as exc:
+        message = str(exc)
+        if message.startswith(f"{what}: "):
+            raise
+        raise TemplateError(f"{what}: {_line_of(exc)}{message}") from exc
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{what}: {exc.message}") from exc
+        raise TemplateError(f"{what}: {_line_of(exc)}{exc.message}") from exc
+    except SecurityError as exc:
+        raise TemplateError(f"{what}: {_line_of(exc)}not allowed in a template: {exc}") from exc
     except jinja2.TemplateError as exc:
-        raise TemplateError(f"{what}: {exc}") from exc
+        raise TemplateError(f"{what}: {_line_of(exc)}{exc}") from exc
     except (RecursionError, MemoryError, OverflowError) as exc:
         raise TemplateError(f"{what}: rendering failed ({type(exc).__name__})") from exc
     except Exception as exc:
-        raise TemplateError(f"{what}: rendering failed: {exc}") from exc
+        raise TemplateError(f"{what}: {_line_of(exc)}rendering failed: {exc}") from exc
+    finally:
+        sys.settrace(previous)
     return "".join(parts)
+
+
+def _line_of(exc: BaseException) -> str:
+    """'line N: ' from the deepest frame of the template's code, where there is one."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno  # Jinja rewrites these frames to carry template lines
+        tb = tb.tb_next
+    return "" if line is None else f"line {line}: "

@@ -25,24 +25,20 @@ from __future__ import annotations
 
 import re
 import secrets
-import sys
-import time
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal
 
 import jinja2
 import jinja2.meta
 import yaml
-from jinja2.exceptions import SecurityError
 
 from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
 from playground.sampling import SamplingParams
-from playground.sandbox import BoundedEnvironment
+from playground.sandbox import BoundedEnvironment, compile_template, render
 
 VariableType = Literal["text", "number", "choice", "examples"]
 VARIABLE_TYPES: tuple[VariableType, ...] = ("text", "number", "choice", "examples")
@@ -291,34 +287,12 @@ def _syntax_error(template_id: str, exc: jinja2.TemplateSyntaxError) -> Template
 
 
 def compile_source(
-    body: str, template_id: str, library: Mapping[str, str] | None = None
+    source: str, template_id: str, library: Mapping[str, str] | None = None
 ) -> jinja2.Template:
-    try:
-        return environment(library).from_string(body)
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(template_id, exc) from exc
+    return compile_template(environment(library), source, template_id)
 
 
 # -- rendering --------------------------------------------------------------------------------
-
-
-class _BudgetExceededError(Exception):
-    pass
-
-
-def _deadline_tracer(deadline: float) -> Callable[[FrameType, str, Any], Any]:
-    """A trace function that stops pure-Python work past ``deadline``, in any thread.
-
-    Jinja compiles templates to Python, so every loop step is a line event; the check is a clock
-    read. Unlike SIGALRM this works off the main thread, where the GUI renders.
-    """
-
-    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
-        if time.monotonic() > deadline:
-            raise _BudgetExceededError
-        return tracer
-
-    return tracer
 
 
 def render_template(
@@ -341,7 +315,7 @@ def render_template(
     check_values(template, context)
     compiled = compile_source(template.source, template.id, library)
     compiled.globals["role"] = _role_marker(nonce)
-    text = _render_bounded(compiled, context, template.id, budget_s, max_chars)
+    text = render(compiled, context, template.id, max_chars=max_chars, time_budget_s=budget_s)
     warnings += [f"template: {w}" for w in invisible_characters(template.body)]
     if template.meta.format == "chat" or "\x00ROLE:" in text:
         messages = _split_roles(text, nonce, template.id)
@@ -380,62 +354,6 @@ def _context(template: PromptTemplate, values: Mapping[str, Any]) -> dict[str, A
     for key, value in values.items():
         context.setdefault(key, value)
     return context
-
-
-def _render_bounded(
-    compiled: jinja2.Template,
-    context: Mapping[str, Any],
-    template_id: str,
-    budget_s: float,
-    max_chars: int,
-) -> str:
-    deadline = time.monotonic() + budget_s
-    parts: list[str] = []
-    size = 0
-    previous = sys.gettrace()
-    sys.settrace(_deadline_tracer(deadline))
-    try:
-        for chunk in compiled.generate(**context):
-            size += len(chunk)
-            if size > max_chars:
-                raise TemplateError(
-                    f"{template_id}: output is longer than the allowed {max_chars:,} characters"
-                )
-            parts.append(chunk)
-    except _BudgetExceededError:
-        raise TemplateError(
-            f"{template_id}: rendering took longer than {budget_s:g} s and was stopped"
-        ) from None
-    except TemplateError as exc:
-        message = str(exc)
-        if message.startswith(f"{template_id}: "):
-            raise
-        raise TemplateError(f"{template_id}: {_line_of(exc)}{message}") from exc
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{template_id}: {_line_of(exc)}{exc.message}") from exc
-    except SecurityError as exc:
-        raise TemplateError(f"{template_id}: {_line_of(exc)}not allowed: {exc}") from exc
-    except jinja2.TemplateError as exc:
-        raise TemplateError(f"{template_id}: {_line_of(exc)}{exc}") from exc
-    except (RecursionError, MemoryError, OverflowError) as exc:
-        raise TemplateError(f"{template_id}: rendering failed ({type(exc).__name__})") from exc
-    except Exception as exc:
-        raise TemplateError(f"{template_id}: {_line_of(exc)}rendering failed: {exc}") from exc
-    finally:
-        sys.settrace(previous)
-    return "".join(parts)
-
-
-def _line_of(exc: BaseException) -> str:
-    """'line N: ' from the traceback frame of the compiled template, where there is one."""
-    tb = exc.__traceback__
-    line = None
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    # Jinja rewrites tracebacks so that "<template>" frames carry template line numbers.
-    return "" if line is None else f"line {line}: "
 
 
 def _split_roles(text: str, nonce: str, template_id: str) -> tuple[ChatMessage, ...]:

@@ -164,7 +164,8 @@ def test_raise_exception_reaches_the_caller_at_render() -> None:
         "{{ m.content }}{% endfor %}"
     )
     chat = ChatTemplate.load(source, "<s>", "</s>")
-    with pytest.raises(TemplateError, match=r"^Conversation roles must alternate$"):
+    expected = r"^chat template: line 1: Conversation roles must alternate$"
+    with pytest.raises(TemplateError, match=expected):
         chat.render([ChatMessage("user", "a"), ChatMessage("user", "b")])
 
 

@@ -122,7 +122,7 @@ def test_huge_exponent_refused() -> None:
     with pytest.raises(TemplateError) as info:
         run("{{ 9 ** 999999999 }}")
     assert str(info.value) == (
-        f"{WHAT}: not allowed in a template: "
+        f"{WHAT}: line 1: not allowed in a template: "
         f"exponent 999999999 is larger than the allowed {MAX_EXPONENT}"
     )
 
@@ -259,18 +259,18 @@ def test_raise_exception_surfaces_its_message() -> None:
     )
     with pytest.raises(TemplateError) as info:
         run(source)
-    assert str(info.value) == "Conversation roles must alternate user/assistant"
+    assert str(info.value) == f"{WHAT}: line 1: Conversation roles must alternate user/assistant"
 
 
 def test_raise_exception_with_built_message() -> None:
     """The message may be computed from the conversation."""
-    with pytest.raises(TemplateError, match=r"^bad role: user$"):
+    with pytest.raises(TemplateError, match=f"^{WHAT}: line 1: bad role: user$"):
         run("{{ raise_exception('bad role: ' ~ messages[0].role) }}")
 
 
 def test_undefined_attribute_of_undefined_is_reported() -> None:
     """A typo in a variable name becomes a TemplateError naming the variable."""
-    with pytest.raises(TemplateError, match=f"^{WHAT}: 'mesages' is undefined$"):
+    with pytest.raises(TemplateError, match=f"^{WHAT}: line 1: 'mesages' is undefined$"):
         run("{{ mesages.content }}")
 
 
