@@ -9,15 +9,31 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from pathlib import Path
+from typing import Any, Literal, TextIO
 
 from playground import __version__
 from playground.backends import LocalBackend
+from playground.collection import Collection, install, load_collection, template_values
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest, Started, Token
 from playground.gguf import ModelInfo, read_gguf
+from playground.library import (
+    ItemReport,
+    LibraryError,
+    export_library,
+    export_promptfoo,
+    import_llm_template,
+    read_library,
+)
 from playground.models import discover_models, resolve_model
 from playground.sampling import SamplingParams
+from playground.templates import (
+    PromptTemplate,
+    render_template,
+    template_params,
+    to_request,
+)
 from playground.worker import LoadOptions
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
@@ -74,6 +90,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models the app can find")
     models.add_argument("--json", action="store_true", help="print JSON")
+
+    templates = sub.add_parser("templates", help="list, show and render prompt templates")
+    tsub = templates.add_subparsers(dest="templates_command", metavar="ACTION", required=True)
+    tlist = tsub.add_parser("list", help="the built-in templates")
+    tlist.add_argument("--json", action="store_true", help="print JSON")
+    tshow = tsub.add_parser("show", help="a template's header, variables and source")
+    tshow.add_argument("template", help="template id")
+    trender = tsub.add_parser("render", help="the exact prompt a template gives")
+    trender.add_argument("template", help="template id")
+    trender.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                         help="a variable value (repeatable)")
+    trender.add_argument("--vars", metavar="FILE", help="a JSON file of variable values")
+    trender.add_argument("--row", type=int, metavar="N",
+                         help="take values from row N (from 1) of the task's demo dataset")
+    trender.add_argument("--examples", metavar="SET", help="example set for examples variables")
+    trender.add_argument("--chat", action="store_true",
+                         help="send a text template as one user message")
+    trender.add_argument("--tokens", action="store_true",
+                         help="load the model and show the final prompt and its token count")
+    trender.add_argument("--neutralise", action="store_true",
+                         help="break control-token strings in values (needs --tokens)")
+    trender.add_argument("--model", "-m", help="model for --tokens (default: bundled)")
+    trender.add_argument("--generate", action="store_true",
+                         help="also generate from the rendered prompt with its default settings")
+
+    library = sub.add_parser("library", help="export, import and validate prompt libraries")
+    lsub = library.add_subparsers(dest="library_command", metavar="ACTION", required=True)
+    lexp = lsub.add_parser("export", help="write a library as JSON or YAML")
+    lexp.add_argument("path", help="output file (.json, .yaml), or - for stdout")
+    lexp.add_argument("--library", help="library name (default: the built-in one)")
+    lexp.add_argument("--format", choices=["json", "yaml"], help="default: from the suffix")
+    limp = lsub.add_parser("import", help="validate a library file and install it")
+    limp.add_argument("path", help="a .json, .yaml or .yml library file")
+    limp.add_argument("--replace", action="store_true", help="replace an installed one")
+    lval = lsub.add_parser("validate", help="check a library file, change nothing")
+    lval.add_argument("path", help="a .json, .yaml or .yml library file")
+    lllm = lsub.add_parser("import-llm", help="convert an llm (simonw/llm) YAML template")
+    lllm.add_argument("path", help="the llm template (.yaml)")
+    lllm.add_argument("--name", help="template id (default: the file name)")
+    lllm.add_argument("--output", "-o", help="where to write the .j2 (default: ./<id>.j2)")
+    lpf = lsub.add_parser("promptfoo", help="export templates and a dataset as promptfoo config")
+    lpf.add_argument("path", help="output promptfooconfig.yaml")
+    lpf.add_argument("--template", action="append", required=True, help="template id (repeat)")
+    lpf.add_argument("--dataset", required=True, help="dataset name, e.g. sentiment")
+    lpf.add_argument("--library", help="library name (default: the built-in one)")
 
     demo = sub.add_parser("demo", help="a short streamed generation on the default model")
     _add_load_options(demo)
@@ -171,9 +232,10 @@ def _status_line(result: dict[str, Any]) -> str:
     )
 
 
-def _describe(info: ModelInfo) -> dict[str, Any]:
+def _describe(info: ModelInfo, name: str) -> dict[str, Any]:
     return {
-        "name": info.display_name,
+        "name": name,
+        "title": info.name,
         "path": info.path,
         "architecture": info.architecture,
         "parameters": info.parameter_count,
@@ -189,7 +251,7 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     rows: list[dict[str, Any]] = []
     for model in discover_models():
         try:
-            row = _describe(read_gguf(model.path))
+            row = _describe(read_gguf(model.path), model.name)
             row["error"] = None
         except PlaygroundError as exc:
             row = {"name": model.name, "path": str(model.path), "error": str(exc)}
@@ -207,7 +269,7 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"{row['name']}  [{row['source']}]  unreadable: {row['error']}\n")
             continue
         out.write(
-            f"{row['name']}  [{row['source']}]  {row['architecture']}, "
+            f"{row['name']}  [{row['source']}]  {row['title'] or ''}\n    {row['architecture']}, "
             f"{row['parameters'] / 1e6:.0f}M params, {row['quant']}, "
             f"ctx {row['context_length']}, {row['file_size'] / 2**20:.0f} MiB\n    {row['path']}\n"
         )
@@ -251,6 +313,169 @@ def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         backend.close()
 
 
+def _print_report(items: Sequence[ItemReport], out: TextIO) -> None:
+    for item in items:
+        note = f": {item.message}" if item.message else ""
+        out.write(f"  {item.status:<5} {item.kind} {item.name}{note}\n")
+
+
+def cmd_library(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    action = args.library_command
+    if action == "export":
+        collection = _collection(err)
+        library = collection.library(args.library) if args.library else collection.libraries[0]
+        fmt: Literal["json", "yaml"] = args.format or (
+            "yaml" if Path(args.path).suffix in (".yaml", ".yml") else "json"
+        )
+        text = export_library(library, fmt)
+        if args.path == "-":
+            out.write(text)
+        else:
+            Path(args.path).write_text(text, encoding="utf-8")
+            err.write(f"exported {library.name!r} ({len(library.templates)} templates) "
+                      f"to {args.path}\n")
+        return 0
+    if action == "promptfoo":
+        collection = _collection(err)
+        library = collection.library(args.library) if args.library else collection.libraries[0]
+        text = export_promptfoo(library, args.template, args.dataset)
+        Path(args.path).write_text(text, encoding="utf-8")
+        err.write(f"wrote a promptfoo config to {args.path}\n")
+        return 0
+    path = Path(args.path)
+    if action == "import-llm":
+        converted = import_llm_template(_read_text(path), args.name or path.stem)
+        for warning in converted.warnings:
+            err.write(f"warning: {warning}\n")
+        target = Path(args.output or f"{converted.template.id}.j2")
+        target.write_text(converted.template.source, encoding="utf-8")
+        err.write(f"wrote {target}\n")
+        return 0
+    try:
+        report = read_library(path)
+    except LibraryError as exc:
+        err.write(f"playground: error: {exc}\n")
+        _print_report(exc.report, out)
+        return 2
+    out.write(f"{path.name}: library {report.library.name!r} is valid\n")
+    _print_report(report.items, out)
+    if action == "import":
+        target = install(report.library, replace=args.replace)
+        out.write(f"installed as {target}\n")
+    return 0
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LibraryError(f"{path}: cannot read the file ({exc})") from exc
+
+
+def _collection(err: TextIO) -> Collection:
+    collection = load_collection()
+    for problem in collection.problems:
+        err.write(f"warning: skipped an installed library: {problem}\n")
+    return collection
+
+
+def cmd_templates_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    rows = [
+        {"id": t.id, "library": lib.name, "name": t.meta.name, "technique": t.meta.technique,
+         "task": t.meta.task, "format": t.meta.format,
+         "variables": [v.name for v in t.meta.variables]}
+        for lib, t in _collection(err).templates()
+    ]
+    if args.json:
+        json.dump(rows, out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    width = max((len(r["id"]) for r in rows), default=10)
+    for row in rows:
+        out.write(f"{row['id']:<{width}}  {row['technique']:<18} {row['task']:<14} "
+                  f"{row['format']:<5} {row['name']}\n")
+    return 0
+
+
+def cmd_templates_show(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    library, t = _collection(err).find(args.template)
+    out.write(f"{t.meta.name}  ({library.name}/{t.id})\n")
+    out.write(f"technique: {t.meta.technique}   task: {t.meta.task}   format: {t.meta.format}\n")
+    if t.meta.description:
+        out.write(f"{t.meta.description}\n")
+    out.write("variables:\n")
+    for v in t.meta.variables:
+        default = "" if v.default is None else f" (default: {v.default!r})"
+        choices = f" one of {', '.join(v.choices)}" if v.choices else ""
+        out.write(f"  {v.name}: {v.type}{choices}{default}  {v.help}\n")
+    if t.meta.params:
+        out.write(f"default settings: {json.dumps(dict(t.meta.params))}\n")
+    if t.meta.example_set:
+        out.write(f"example set: {t.meta.example_set}\n")
+    out.write("\n" + t.body)
+    if not t.body.endswith("\n"):
+        out.write("\n")
+    return 0
+
+
+def _parse_var(text: str, template: PromptTemplate) -> tuple[str, Any]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise PlaygroundError(f"--var takes NAME=VALUE, got {text!r}")
+    var = template.variable(name)
+    if var is not None and var.type == "number":
+        try:
+            return name, int(value) if value.lstrip("-").isdigit() else float(value)
+        except ValueError:
+            raise PlaygroundError(f"variable {name} takes a number, got {value!r}") from None
+    if var is not None and var.type == "choice" and value not in var.choices:
+        raise PlaygroundError(f"variable {name} takes one of {', '.join(var.choices)}, "
+                              f"got {value!r}")
+    return name, value
+
+
+def cmd_templates_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    library, t = _collection(err).find(args.template)
+    values: dict[str, Any] = {}
+    if args.vars:
+        try:
+            with open(args.vars, encoding="utf-8-sig") as fh:
+                loaded = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise PlaygroundError(f"--vars {args.vars}: cannot read JSON values ({exc})") from exc
+        if not isinstance(loaded, dict):
+            raise PlaygroundError(f"--vars {args.vars}: expected a JSON object of values")
+        values.update(loaded)
+    values.update(dict(_parse_var(v, t) for v in args.var))
+    values = template_values(library, t, row=args.row, example_set=args.examples, values=values)
+    sources = library.sources()
+    if not (args.tokens or args.generate):
+        rendered = render_template(t, values, library=sources)
+        for warning in rendered.warnings:
+            err.write(f"warning: {warning}\n")
+        out.write(rendered.text + "\n")
+        return 0
+    backend = LocalBackend(resolve_model(args.model))
+    try:
+        loaded_model = backend.start()
+        rendered = render_template(t, values, library=sources,
+                                   special_tokens=loaded_model.special_tokens,
+                                   neutralise=args.neutralise)
+        for warning in rendered.warnings:
+            err.write(f"warning: {warning}\n")
+        request = to_request(rendered, template_params(t), chat=args.chat)
+        preview = backend.preview(request)
+        out.write(preview.prompt + "\n")
+        err.write(f"{preview.tokens:,} tokens of a {preview.n_ctx:,}-token context\n")
+        if preview.warning:
+            err.write(f"warning: {preview.warning}\n")
+        if args.generate:
+            return stream(backend, request, out, err, as_json=False)
+        return 0
+    finally:
+        backend.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -260,6 +485,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_generate(args, out, err)
         if args.command == "models":
             return cmd_models(args, out)
+        if args.command == "templates":
+            if args.templates_command == "list":
+                return cmd_templates_list(args, out, err)
+            if args.templates_command == "show":
+                return cmd_templates_show(args, out, err)
+            return cmd_templates_render(args, out, err)
+        if args.command == "library":
+            return cmd_library(args, out, err)
         if args.command in ("demo", None):
             if args.command is None:
                 args = parser.parse_args(["demo"])

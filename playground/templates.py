@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 import jinja2
 import jinja2.meta
-import yaml
 
 from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
@@ -56,7 +55,7 @@ TECHNIQUES = (
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "templates"
 RENDER_BUDGET_S = 2.0
 MAX_RENDER_CHARS = 1_000_000
-_HEADER = re.compile(r"\A\s*\{#---\s*\n(?P<yaml>.*?)\n---#\}[ \t]*\n?", re.DOTALL)
+HEADER_PATTERN = re.compile(r"\A\s*\{#---\s*\n(?P<yaml>.*?)\n---#\}[ \t]*\n?", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -114,17 +113,18 @@ class Rendered:
 
 def parse_template(source: str, template_id: str) -> PromptTemplate:
     """Split header and body, validate the header, and check the body compiles."""
-    match = _HEADER.match(source)
+    match = HEADER_PATTERN.match(source)
     if match is None:
         header: dict[str, Any] = {"name": template_id}
         body = source
     else:
+        # Imported here: the library module builds on this one, and owns the strict loader.
+        from playground.library import LibraryError, load_yaml_strict
+
         try:
-            loaded = yaml.safe_load(match.group("yaml"))
-        except yaml.YAMLError as exc:
-            raise TemplateError(
-                f"{template_id}: the metadata header is not valid YAML: {exc}"
-            ) from exc
+            loaded = load_yaml_strict(match.group("yaml"), f"{template_id}: the metadata header")
+        except LibraryError as exc:
+            raise TemplateError(str(exc)) from exc
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -159,6 +159,9 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
         raise TemplateError(f"{template_id}: 'params' must be a mapping of sampling settings")
     if params:
         SamplingParams.from_dict(params)  # raises SamplingError naming the bad setting
+    example_set = header.get("example_set")
+    if example_set is not None and not isinstance(example_set, str):
+        raise TemplateError(f"{template_id}: 'example_set' must be the name of an example set")
     return TemplateMeta(
         name=str(header.get("name") or template_id),
         technique=str(header.get("technique") or ""),
@@ -167,7 +170,7 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
         format=fmt,
         variables=tuple(variables),
         params=dict(params),
-        example_set=header.get("example_set"),
+        example_set=example_set,
     )
 
 
@@ -180,7 +183,10 @@ def _variable(template_id: str, name: str, spec: Any) -> Variable:
             f"{template_id}: variable {name!r} has type {vtype!r}; "
             f"use one of {', '.join(VARIABLE_TYPES)}"
         )
-    choices = tuple(str(c) for c in spec.get("choices") or ())
+    raw_choices = spec.get("choices") or ()
+    if not isinstance(raw_choices, (list, tuple)):
+        raise TemplateError(f"{template_id}: variable {name!r}: 'choices' must be a list")
+    choices = tuple(str(c) for c in raw_choices)
     if vtype == "choice" and not choices:
         raise TemplateError(f"{template_id}: choice variable {name!r} needs 'choices'")
     default = spec.get("default")
@@ -289,7 +295,10 @@ def _syntax_error(template_id: str, exc: jinja2.TemplateSyntaxError) -> Template
 def compile_source(
     source: str, template_id: str, library: Mapping[str, str] | None = None
 ) -> jinja2.Template:
-    return compile_template(environment(library), source, template_id)
+    try:
+        return compile_template(environment(library), source, template_id)
+    except RecursionError:
+        raise TemplateError(f"{template_id}: the template is nested too deeply") from None
 
 
 # -- rendering --------------------------------------------------------------------------------

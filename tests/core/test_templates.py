@@ -105,7 +105,7 @@ def test_a_value_cannot_forge_a_chat_turn() -> None:
     [
         ("Hello {{ name }", r"syntax error on line 1"),
         ("line 1\nline 2\n{% for x in %}", r"syntax error on line 3"),
-        ("{#---\nname: [unclosed\n---#}\nbody", r"metadata header is not valid YAML"),
+        ("{#---\nname: [unclosed\n---#}\nbody", r"the metadata header: not valid YAML"),
         ("{#---\nname: t\ncolour: red\n---#}\nbody", r"unknown header field\(s\): colour"),
         ("{#---\nname: t\nformat: html\n---#}\nbody", r"format must be 'text' or 'chat'"),
         ("{#---\nvariables: {x: {type: date}}\n---#}\n{{ x }}", r"has type 'date'"),
@@ -155,7 +155,7 @@ def test_template_injection_payloads_are_refused(payload: str) -> None:
         ("{{ 'x' * 10000000000 }}", "repeating"),
         ("{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}{% endfor %}",
          "longer than 1 s"),
-        ("{% for i in range(99999) %}{% for j in range(99999) %}ab{% endfor %}{% endfor %}",
+        ("{% for i in range(99999) %}{{ 'ab' * 9999 }}{% endfor %}",
          "longer than the allowed"),
         ("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}", "rendering failed"),
     ],
@@ -264,3 +264,26 @@ def test_values_of_the_wrong_kind_are_refused() -> None:
 def test_a_failed_include_names_the_template() -> None:
     with pytest.raises(TemplateError, match=r"^t: .*only templates of this library"):
         render('{% include "elsewhere" %}')
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("a: &a [1,1,1,1,1,1,1,1,1]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nname: *b", "alias"),
+        ("name: " + "[" * 200 + "]" * 200, "nested"),
+        ("variables: {x: {type: choice, choices: 5}}", "'choices' must be a list"),
+        ("example_set: 5", "'example_set' must be the name"),
+        ("name: !!python/object/apply:os.system [id]", "not allowed"),
+    ],
+    ids=["alias-bomb", "deep", "choices", "example-set", "python-tag"],
+)
+def test_hostile_headers_are_refused(header: str, message: str) -> None:
+    with pytest.raises(TemplateError, match=message):
+        parse_template("{#---\n" + header + "\n---#}\nbody", "t")
+
+
+@pytest.mark.timeout(10)
+def test_a_deeply_nested_body_is_refused() -> None:
+    with pytest.raises(TemplateError, match="nested too deeply"):
+        parse_template("{% if x %}" * 3000 + "{% endif %}" * 3000, "t")
