@@ -97,6 +97,14 @@ class Preview:
         )
 
 
+def _error(kind: str, message: str) -> PlaygroundError:
+    """Rebuild a domain error the worker reported by class name."""
+    cls = getattr(errors, kind, GenerationError)
+    if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
+        cls = GenerationError
+    return cls(message)
+
+
 def _describe_exit(exitcode: int | None) -> str:
     if exitcode is None:
         return "it stopped responding"
@@ -310,19 +318,31 @@ class LocalBackend:
 
         Tokenized by the model itself, through its chat template in chat mode; nothing runs.
         """
-        conn = self._ensure_ready()
+        message = self._call("preview", request)
         assert self.loaded is not None
-        with self._lock:
+        return Preview(prompt=message[2], tokens=int(message[3]), n_ctx=self.loaded.n_ctx)
+
+    def _call(self, kind: str, *payload: Any) -> tuple[Any, ...]:
+        """One request/reply exchange with the worker (not a streamed generation)."""
+        conn = self._ensure_ready()
+        if not self._lock.acquire(blocking=False):
+            raise GenerationError("this model is busy with another request; cancel it first")
+        try:
             self._next_id += 1
             req_id = self._next_id
-            conn.send(("preview", req_id, request))
+            conn.send((kind, req_id, *payload))
             message = self._recv_reply(req_id)
+        finally:
+            self._lock.release()
         if message[0] == "failed":
-            cls = getattr(errors, message[2], GenerationError)
-            if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
-                cls = GenerationError
-            raise cls(message[3])
-        return Preview(prompt=message[2], tokens=int(message[3]), n_ctx=self.loaded.n_ctx)
+            raise _error(message[2], message[3])
+        return message
+
+    def perplexity(self, request: GenerationRequest, reference: str) -> float:
+        """Perplexity of ``reference`` as the continuation of the request's prompt (through the
+        chat template in chat mode): a reference-based score that needs no sampling."""
+        message = self._call("perplexity", request, reference)
+        return float(message[2])
 
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for raw ``text`` (BOS and special tokens included)."""
@@ -465,10 +485,7 @@ class LocalBackend:
                     yield Finished(res)
                     return
                 elif kind == "failed":
-                    cls = getattr(errors, message[2], GenerationError)
-                    if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
-                        cls = GenerationError
-                    error = cls(message[3])
+                    error = _error(message[2], message[3])
                     yield Failed(error, result("error", len(pieces), str(error)))
                     return
             elif sentinel in ready:

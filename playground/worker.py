@@ -24,7 +24,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from playground.errors import ContextOverflowError, ModelLoadError, PlaygroundError, TemplateError
+from playground.errors import (
+    ContextOverflowError,
+    GenerationError,
+    ModelLoadError,
+    PlaygroundError,
+    TemplateError,
+)
 from playground.events import GenerationRequest, TokenLogprob
 
 
@@ -96,6 +102,15 @@ def worker_main(
         if kind == "generate":
             _, req_id, request = message
             engine.generate(conn, cancel_upto, req_id, request)
+        elif kind == "perplexity":
+            _, req_id, request, continuation = message
+            try:
+                ppl, n = engine.perplexity(engine.render(request), continuation)
+                conn.send(("perplexity", req_id, ppl, n))
+            except PlaygroundError as exc:
+                conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+            except Exception as exc:
+                conn.send(("failed", req_id, "GenerationError", f"perplexity failed: {exc}"))
         elif kind == "preview":
             _, req_id, request = message
             try:
@@ -340,6 +355,59 @@ class _Engine:
             outbox.token(text[emitted:], None)
         outbox.flush()
         conn.send(("done", req_id, text, finish, len(tokens), generated))
+
+    def perplexity(self, prompt: str, continuation: str) -> tuple[float, int]:
+        """Perplexity of ``continuation`` as the model's next words after ``prompt``.
+
+        One forward pass over prompt + continuation with logits kept only where a continuation
+        token is predicted; no sampling. The KV cache is cleared, so the next generation
+        re-evaluates its prompt.
+        """
+        import numpy as np
+
+        lib = self._lib
+        head = self.tokenize(prompt)
+        tail = list(self.llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False))
+        if not tail:
+            raise GenerationError("the reference text is empty: perplexity is not defined")
+        tokens = head + tail
+        n_ctx = self.info["n_ctx"]
+        if len(tokens) > n_ctx:
+            raise ContextOverflowError(
+                f"prompt and reference are {len(tokens):,} tokens but the context window holds "
+                f"{n_ctx:,}"
+            )
+        self.llm.reset()  # type: ignore[no-untyped-call]
+        lib.llama_memory_clear(lib.llama_get_memory(self.llm.ctx), True)
+        n_batch = self.options.n_batch
+        batch = lib.llama_batch_init(n_batch, 0, 1)
+        first = len(head) - 1  # logits at position i predict token i + 1
+        nll = 0.0
+        try:
+            for start in range(0, len(tokens), n_batch):
+                chunk = tokens[start : start + n_batch]
+                batch.n_tokens = len(chunk)
+                for j, token in enumerate(chunk):
+                    pos = start + j
+                    batch.token[j] = token
+                    batch.pos[j] = pos
+                    batch.n_seq_id[j] = 1
+                    batch.seq_id[j][0] = 0
+                    batch.logits[j] = first <= pos < len(tokens) - 1
+                if lib.llama_decode(self.llm.ctx, batch) != 0:
+                    raise GenerationError("llama.cpp could not evaluate the reference")
+                for j in range(len(chunk)):
+                    if not batch.logits[j]:
+                        continue
+                    ptr = lib.llama_get_logits_ith(self.llm.ctx, j)
+                    logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+                    peak = logits.max()
+                    log_z = peak + np.log(np.exp(logits - peak).sum())
+                    nll -= float(logits[tokens[start + j + 1]] - log_z)
+        finally:
+            lib.llama_batch_free(batch)
+            self.llm.reset()  # type: ignore[no-untyped-call]
+        return float(np.exp(nll / len(tail))), len(tail)
 
     def _logprob(self, token: int, piece: str, top_n: int | None) -> TokenLogprob:
         import numpy as np

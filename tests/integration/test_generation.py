@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from pathlib import Path
@@ -252,3 +253,25 @@ def test_special_tokens_of_the_model_are_known(backend: LocalBackend) -> None:
     assert "<|im_end|>" in backend.loaded.special_tokens
     assert "<|im_start|>" in backend.loaded.special_tokens
     assert "hello" not in backend.loaded.special_tokens
+
+
+def test_reference_perplexity_agrees_with_the_generated_log_probabilities(
+    backend: LocalBackend,
+) -> None:
+    prompt = "The capital of France is"
+    params = SamplingParams(temperature=0, max_tokens=3)
+    _, result = collect(backend, GenerationRequest(prompt=prompt, params=params, logprobs=0))
+    assert result.logprobs is not None
+    mean_logprob = sum(lp.logprob for lp in result.logprobs) / len(result.logprobs)
+    ppl = backend.perplexity(GenerationRequest(prompt=prompt), result.text)
+    assert ppl == pytest.approx(math.exp(-mean_logprob), rel=1e-3)
+    unlikely = backend.perplexity(GenerationRequest(prompt=prompt), " a purple banana.")
+    assert unlikely > 10 * ppl
+    # Generation afterwards is unaffected by the evaluation pass.
+    _, again = collect(backend, GenerationRequest(prompt=prompt, params=params))
+    assert again.text == result.text
+
+
+def test_reference_perplexity_of_an_empty_reference_is_refused(backend: LocalBackend) -> None:
+    with pytest.raises(GenerationError, match="empty"):
+        backend.perplexity(GenerationRequest(prompt="Hi"), "")
