@@ -102,7 +102,9 @@ def run_key(variant: Variant, input_: Input, sample: int, seed: int) -> str:
     return content_hash([variant.key(), input_.id, dict(input_.values), sample, seed])
 
 
-def inputs_from_rows(rows: Sequence[Mapping[str, Any]], *, prefix: str = "row") -> tuple[Input, ...]:
+def inputs_from_rows(
+    rows: Sequence[Mapping[str, Any]], *, prefix: str = "row"
+) -> tuple[Input, ...]:
     """Dataset rows (variables + ``references``) as inputs with stable ids."""
     inputs = []
     for n, row in enumerate(rows, 1):
