@@ -1,0 +1,410 @@
+"""Executes a comparison: every variant on every input, k seeded samples each.
+
+A plain generator of events (no Qt): the CLI prints them, the GUI wraps the same generator in a
+worker thread. Runs are ordered so prompts sharing a prefix run back to back and llama.cpp reuses
+its KV cache; each run is saved (with its scores) as soon as it completes, so a cancelled or
+killed comparison resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from playground.backends import Backend, LocalBackend
+from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
+from playground.errors import PlaygroundError
+from playground.events import Failed, Finished, GenerationRequest, Result
+from playground.models import resolve_model
+from playground.templates import parse_template, render_template, to_request
+from playground.worker import LoadOptions
+
+
+class ScoreLike(Protocol):
+    @property
+    def metric(self) -> str: ...
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def signature(self) -> str: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class MetricScore:
+    metric: str
+    value: float | None
+    signature: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    variant: Variant
+    input: Input
+    sample: int
+    seed: int
+    key: str
+    request: GenerationRequest | None
+    prompt_text: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunDone:
+    """One finished run, as saved."""
+
+    planned: PlannedRun
+    status: RunStatus
+    result: Result | None
+    error: str | None
+    scores: tuple[ScoreLike, ...]
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+    skipped: int
+    failed: int
+    elapsed_s: float
+    eta_s: float | None
+
+
+@dataclass(frozen=True)
+class ComparisonStarted:
+    comparison_id: int | None
+    total: int
+    skipped: int
+
+
+@dataclass(frozen=True)
+class ComparisonFinished:
+    comparison_id: int | None
+    status: str
+    done: int
+    failed: int
+    elapsed_s: float
+
+
+RunnerEvent = ComparisonStarted | RunDone | Progress | ComparisonFinished
+
+
+class CancelToken:
+    """Set from any thread; the runner stops after the run in flight, which it cancels too."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def cancel(self) -> None:
+        self._event.set()
+        with self._lock:
+            callbacks = list(self._callbacks)
+        for callback in callbacks:
+            callback()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def on_cancel(self, callback: Callable[[], None]) -> Callable[[], None]:
+        with self._lock:
+            self._callbacks.append(callback)
+
+        def remove() -> None:
+            with self._lock:
+                if callback in self._callbacks:
+                    self._callbacks.remove(callback)
+
+        return remove
+
+
+class BackendPool:
+    """One backend per model, started on first use and restarted after a crash."""
+
+    def __init__(
+        self,
+        options: LoadOptions | None = None,
+        factory: Callable[[str], Backend] | None = None,
+    ) -> None:
+        self.options = options or LoadOptions()
+        self._factory = factory
+        self._backends: dict[str, Backend] = {}
+
+    def get(self, model: str) -> Backend:
+        if model not in self._backends:
+            if self._factory is not None:
+                self._backends[model] = self._factory(model)
+            else:
+                self._backends[model] = LocalBackend(
+                    resolve_model(model or None), self.options, auto_restart=True
+                )
+        return self._backends[model]
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.close()
+        self._backends.clear()
+
+
+class RunStore(Protocol):
+    """The part of the store the runner writes to (see :mod:`playground.store`)."""
+
+    def save_comparison(self, spec: ComparisonSpec) -> int: ...
+
+    def completed_run_keys(self, comparison_id: int) -> set[str]: ...
+
+    def save_run(
+        self,
+        *,
+        comparison_id: int | None,
+        variant_id: int | None,
+        input_id: int | None,
+        sample: int,
+        seed: int,
+        run_key: str,
+        result: Result | None,
+        status: RunStatus,
+        error: str | None,
+        scores: Sequence[ScoreLike] = (),
+    ) -> int: ...
+
+    def set_status(self, comparison_id: int, status: str) -> None: ...
+
+    def variant_ids(self, comparison_id: int) -> dict[str, int]: ...
+
+    def input_ids(self, comparison_id: int) -> dict[str, int]: ...
+
+
+Scorer = Callable[[str, Sequence[str]], Sequence[ScoreLike]]
+
+
+def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
+    """The comparison's metrics against an input's references, with one shared scorer."""
+    from playground.scoring import Scorer as MetricScorer
+
+    scorer = MetricScorer(language=language)
+
+    def score(hypothesis: str, references: Sequence[str]) -> Sequence[ScoreLike]:
+        return scorer.score_pair(hypothesis, references, metrics=metrics)
+
+    return score
+
+
+# -- planning ---------------------------------------------------------------------------------
+
+
+def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[PlannedRun]:
+    """Render every cell and order the runs.
+
+    Without prefix ordering, runs go round by round (every variant on every input for sample 0,
+    then sample 1...), as a plain loop would. With it, runs are grouped by model and sorted by
+    their prompt text, so prompts that share a beginning (the same few-shot examples, the same
+    system prompt, the samples of one cell) are adjacent and llama.cpp evaluates only the part
+    that differs.
+    """
+    templates = {v.name: parse_template(v.template_source, v.template_id) for v in spec.variants}
+    planned: list[PlannedRun] = []
+    for sample in range(spec.samples):
+        seed = spec.seed(sample)
+        for input_ in spec.inputs:
+            for variant in spec.variants:
+                key = run_key(variant, input_, sample, seed)
+                values = {**input_.values, **variant.values}
+                try:
+                    rendered = render_template(
+                        templates[variant.name], values, library=variant.library_sources
+                    )
+                except PlaygroundError as exc:
+                    planned.append(PlannedRun(variant, input_, sample, seed, key, None, "",
+                                              str(exc)))
+                    continue
+                params = variant.params.with_seed(seed)
+                request = to_request(rendered, params, chat=variant.chat)
+                planned.append(PlannedRun(variant, input_, sample, seed, key, request,
+                                          rendered.text))
+    if prefix_order:
+        planned.sort(key=lambda p: (p.variant.model, p.prompt_text, p.sample))
+    return planned
+
+
+# -- running ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tally:
+    started: float = field(default_factory=time.monotonic)
+    done: int = 0
+    failed: int = 0
+    durations: list[float] = field(default_factory=list)
+
+    def progress(self, total: int, skipped: int) -> Progress:
+        elapsed = time.monotonic() - self.started
+        remaining = total - skipped - self.done
+        eta = None
+        if self.durations:
+            recent = self.durations[-20:]
+            eta = remaining * sum(recent) / len(recent)
+        return Progress(self.done, total, skipped, self.failed, elapsed, eta)
+
+
+def run_comparison(
+    spec: ComparisonSpec,
+    pool: BackendPool,
+    *,
+    store: RunStore | None = None,
+    comparison_id: int | None = None,
+    scorer: Scorer | None = None,
+    cancel: CancelToken | None = None,
+    prefix_order: bool = True,
+    perplexity: bool = True,
+) -> Iterator[RunnerEvent]:
+    """Run (or resume, with ``comparison_id``) a comparison, yielding events as runs finish."""
+    cancel = cancel or CancelToken()
+    planned = plan_runs(spec, prefix_order=prefix_order)
+    done_keys: set[str] = set()
+    variant_ids: Mapping[str, int] = {}
+    input_ids: Mapping[str, int] = {}
+    if store is not None:
+        if comparison_id is None:
+            comparison_id = store.save_comparison(spec)
+        else:
+            done_keys = store.completed_run_keys(comparison_id)
+            store.set_status(comparison_id, "running")
+        variant_ids = store.variant_ids(comparison_id)
+        input_ids = store.input_ids(comparison_id)
+    todo = [p for p in planned if p.key not in done_keys]
+    skipped = len(planned) - len(todo)
+    yield ComparisonStarted(comparison_id, len(planned), skipped)
+
+    tally = _Tally()
+    ppl_cache: dict[tuple[str, str], ScoreLike | None] = {}
+    if perplexity:
+        # Evaluating a reference clears the KV cache, so all of them go first, not between runs.
+        for item in todo:
+            if cancel.cancelled:
+                break
+            if item.input.references and item.request is not None:
+                _reference_perplexity(item, pool, ppl_cache)
+    status = "done"
+    for item in todo:
+        if cancel.cancelled:
+            status = "cancelled"
+            break
+        started = time.monotonic()
+        outcome = _execute(item, pool, cancel)
+        if outcome is None:  # cancelled mid-run: not saved, resume runs it again
+            status = "cancelled"
+            break
+        run_status, result, error = outcome
+        scores: list[ScoreLike] = []
+        if result is not None and run_status == "ok" and item.input.references and scorer:
+            scores.extend(scorer(result.text, item.input.references))
+        ppl = ppl_cache.get((item.variant.name, item.input.id))
+        if ppl is not None and run_status == "ok":
+            scores.append(ppl)
+        run_id = None
+        if store is not None:
+            run_id = store.save_run(
+                comparison_id=comparison_id,
+                variant_id=variant_ids.get(item.variant.name),
+                input_id=input_ids.get(item.input.id),
+                sample=item.sample,
+                seed=item.seed,
+                run_key=item.key,
+                result=result,
+                status=run_status,
+                error=error,
+                scores=scores,
+            )
+        tally.done += 1
+        tally.failed += run_status == "failed"
+        tally.durations.append(time.monotonic() - started)
+        yield RunDone(item, run_status, result, error, tuple(scores), run_id)
+        yield tally.progress(len(planned), skipped)
+    if store is not None and comparison_id is not None:
+        store.set_status(comparison_id, status)
+    yield ComparisonFinished(
+        comparison_id, status, tally.done, tally.failed, time.monotonic() - tally.started
+    )
+
+
+def _execute(
+    item: PlannedRun, pool: BackendPool, cancel: CancelToken
+) -> tuple[RunStatus, Result | None, str | None] | None:
+    if item.request is None:
+        return "failed", None, item.error
+    try:
+        backend = pool.get(item.variant.model)
+    except PlaygroundError as exc:
+        return "failed", None, str(exc)
+    remove = cancel.on_cancel(backend.cancel)
+    try:
+        for event in backend.generate(item.request):
+            if isinstance(event, Finished):
+                if event.result.finish_reason == "cancelled":
+                    return None
+                return "ok", event.result, None
+            if isinstance(event, Failed):
+                return "failed", event.result, str(event.error)
+    except PlaygroundError as exc:
+        return "failed", None, str(exc)
+    finally:
+        remove()
+    return "failed", None, "the generation ended without a result"
+
+
+def _reference_perplexity(
+    item: PlannedRun, pool: BackendPool, cache: dict[tuple[str, str], ScoreLike | None]
+) -> ScoreLike | None:
+    """Mean perplexity of the references after the prompt, once per (variant, input)."""
+    key = (item.variant.name, item.input.id)
+    if key in cache:
+        return cache[key]
+    try:
+        backend = pool.get(item.variant.model)
+    except PlaygroundError:
+        cache[key] = None  # the run itself reports why the model is unusable
+        return None
+    score: ScoreLike | None = None
+    if isinstance(backend, LocalBackend) and item.request is not None:
+        values: list[float] = []
+        try:
+            for reference in item.input.references:
+                if reference.strip():
+                    values.append(backend.perplexity(item.request, reference))
+        except PlaygroundError as exc:
+            score = MetricScore("ref_ppl", None, _ppl_signature(backend), str(exc))
+        else:
+            if values:
+                score = MetricScore(
+                    "ref_ppl", sum(values) / len(values), _ppl_signature(backend)
+                )
+            else:
+                score = MetricScore("ref_ppl", None, _ppl_signature(backend), "empty reference")
+    cache[key] = score
+    return score
+
+
+def _ppl_signature(backend: LocalBackend) -> str:
+    name = backend.info.display_name
+    return f"ref_ppl|model:{name}|tok:model|mean-over-references|version:1"
+
+
+def spec_summary(spec: ComparisonSpec) -> dict[str, Any]:
+    return {
+        "variants": len(spec.variants),
+        "inputs": len(spec.inputs),
+        "samples": spec.samples,
+        "runs": len(spec.variants) * len(spec.inputs) * spec.samples,
+    }
