@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,7 +69,7 @@ def test_prefix_order_puts_shared_prompts_side_by_side(library: Library) -> None
 
     def shared(plan: list[Any]) -> int:
         total = 0
-        for a, b in zip(plan, plan[1:], strict=False):
+        for a, b in itertools.pairwise(plan):
             n = 0
             for x, y in zip(a.prompt_text, b.prompt_text, strict=False):
                 if x != y:
