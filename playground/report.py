@@ -1,0 +1,349 @@
+"""A comparison's results as numbers and as files: per-variant scores with confidence intervals,
+paired significance and a winner, exported as CSV, JSONL, Markdown or a self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import html
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from playground.stats import (
+    Estimate,
+    PairedResult,
+    bootstrap_ci_clustered,
+    overall_winner,
+    pairwise,
+    summarize,
+)
+
+ExportFormat = Literal["csv", "jsonl", "md", "html"]
+EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")
+#: Metrics where a lower value is better; everything else is "higher is better".
+LOWER_IS_BETTER = frozenset({"ref_ppl"})
+PREFERRED_PRIMARY = ("rougeL_f", "bleu", "chrf", "rouge1_f", "ref_ppl")
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One run as the report needs it, whatever it was read from."""
+
+    variant: str
+    input_id: str
+    sample: int
+    seed: int
+    status: str
+    prompt: str
+    output: str
+    references: tuple[str, ...]
+    scores: Mapping[str, float | None]
+    tokens_per_second: float | None = None
+    total_s: float | None = None
+    ttft_s: float | None = None
+    error: str | None = None
+    run_id: int | None = None
+
+
+@dataclass(frozen=True)
+class VariantSummary:
+    name: str
+    runs: int
+    failed: int
+    metrics: Mapping[str, Estimate | None]
+    tokens_per_second: Mapping[str, float]
+    latency_s: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    name: str
+    variants: tuple[VariantSummary, ...]
+    metrics: tuple[str, ...]
+    primary: str | None
+    pairs: tuple[tuple[str, str, PairedResult], ...]
+    winner: str | None
+    runs: tuple[ReportRun, ...] = field(default_factory=tuple)
+
+    def best(self, metric: str) -> str | None:
+        """The variant with the best mean on ``metric`` (not a claim of significance)."""
+        scored = [(v.metrics.get(metric), v.name) for v in self.variants]
+        values = [(e.mean, name) for e, name in scored if e is not None]
+        if not values:
+            return None
+        pick = min if metric in LOWER_IS_BETTER else max
+        return pick(values)[1]
+
+
+def build_report(name: str, runs: Sequence[ReportRun], *, seed: int = 0) -> ComparisonReport:
+    """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test."""
+    variant_names = list(dict.fromkeys(r.variant for r in runs))
+    metrics = sorted({m for r in runs for m, v in r.scores.items() if v is not None})
+    by_variant: dict[str, list[ReportRun]] = defaultdict(list)
+    for run in runs:
+        by_variant[run.variant].append(run)
+    summaries = []
+    for vname in variant_names:
+        vruns = by_variant[vname]
+        ok = [r for r in vruns if r.status == "ok"]
+        estimates: dict[str, Estimate | None] = {}
+        for metric in metrics:
+            estimates[metric] = bootstrap_ci_clustered(_by_input(ok, metric), seed=seed)
+        tps = [r.tokens_per_second for r in ok if r.tokens_per_second is not None]
+        latency = [r.total_s for r in ok if r.total_s is not None]
+        summaries.append(
+            VariantSummary(
+                vname, len(vruns), sum(r.status == "failed" for r in vruns), estimates,
+                _numbers(summarize(tps)) if tps else {},
+                _numbers(summarize(latency)) if latency else {},
+            )
+        )
+    primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
+    pairs: list[tuple[str, str, PairedResult]] = []
+    winner = None
+    if primary is not None and len(variant_names) > 1:
+        sign = -1.0 if primary in LOWER_IS_BETTER else 1.0
+        data = {
+            v: {k: [sign * x for x in xs] for k, xs in _by_input(
+                [r for r in by_variant[v] if r.status == "ok"], primary).items()}
+            for v in variant_names
+        }
+        pairs = pairwise(data, seed=seed)
+        winner = overall_winner(pairs)
+    return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
+                            tuple(runs))
+
+
+def _numbers(summary: Mapping[str, object]) -> dict[str, float]:
+    return {k: float(v) for k, v in summary.items() if isinstance(v, (int, float))}
+
+
+def _by_input(runs: Sequence[ReportRun], metric: str) -> dict[str, list[float]]:
+    grouped: dict[str, list[float]] = defaultdict(list)
+    for run in runs:
+        value = run.scores.get(metric)
+        if value is not None:
+            grouped[run.input_id].append(value)
+    return dict(grouped)
+
+
+# -- exports ----------------------------------------------------------------------------------
+
+
+def export(report: ComparisonReport, fmt: ExportFormat) -> str:
+    if fmt == "csv":
+        return to_csv(report)
+    if fmt == "jsonl":
+        return to_jsonl(report)
+    if fmt == "md":
+        return to_markdown(report)
+    return to_html(report)
+
+
+_RUN_FIELDS = ("run_id", "variant", "input_id", "sample", "seed", "status", "prompt", "output",
+               "references", "tokens_per_second", "ttft_s", "total_s", "error")
+
+
+def _run_record(run: ReportRun, metrics: Sequence[str]) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "run_id": run.run_id, "variant": run.variant, "input_id": run.input_id,
+        "sample": run.sample, "seed": run.seed, "status": run.status, "prompt": run.prompt,
+        "output": run.output, "references": list(run.references),
+        "tokens_per_second": run.tokens_per_second, "ttft_s": run.ttft_s,
+        "total_s": run.total_s, "error": run.error,
+    }
+    for metric in metrics:
+        record[metric] = run.scores.get(metric)
+    return record
+
+
+def to_csv(report: ComparisonReport) -> str:
+    """One row per run; references joined by a line of three dashes, N/A scores left empty."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*_RUN_FIELDS, *report.metrics])
+    for run in report.runs:
+        record = _run_record(run, report.metrics)
+        record["references"] = "\n---\n".join(run.references)
+        writer.writerow(["" if record[k] is None else record[k]
+                         for k in (*_RUN_FIELDS, *report.metrics)])
+    return out.getvalue()
+
+
+def to_jsonl(report: ComparisonReport) -> str:
+    lines = [json.dumps(_run_record(r, report.metrics), ensure_ascii=False) for r in report.runs]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _fmt(estimate: Estimate | None) -> str:
+    return "N/A" if estimate is None else estimate.describe()
+
+
+def _winner_sentence(report: ComparisonReport) -> str:
+    if report.primary is None:
+        return "No scores: the inputs have no references."
+    if len(report.variants) < 2:
+        return f"One variant; primary metric {report.primary}."
+    if report.winner:
+        return (f"**{report.winner}** is best on {report.primary}, significantly against every "
+                "other variant (paired test over inputs, Holm-adjusted p < 0.05).")
+    return (f"No variant is significantly better on {report.primary} "
+            "(paired test over inputs, Holm-adjusted p ≥ 0.05 for at least one pair).")
+
+
+def to_markdown(report: ComparisonReport) -> str:
+    lines = [f"# {report.name}", "", _winner_sentence(report), "", "## Scores (mean [95% CI])", ""]
+    header = ["variant", "runs", "failed", *report.metrics, "tokens/s", "latency s"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + "---|" * len(header))
+    for v in report.variants:
+        cells = [v.name, str(v.runs), str(v.failed)]
+        for metric in report.metrics:
+            cell = _fmt(v.metrics.get(metric))
+            if report.best(metric) == v.name and len(report.variants) > 1:
+                cell = f"**{cell}**"
+            cells.append(cell)
+        cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
+        cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    if report.pairs:
+        lines += ["", f"## Paired comparisons on {report.primary}", "",
+                  "| A | B | mean A | mean B | p | Holm p | better |",
+                  "|---|---|---|---|---|---|---|"]
+        sign = -1.0 if report.primary in LOWER_IS_BETTER else 1.0
+        for a, b, res in report.pairs:
+            better = {"a": a, "b": b}.get(res.winner or "", "—")
+            lines.append(
+                f"| {a} | {b} | {sign * res.mean_a:.3f} | {sign * res.mean_b:.3f} | "
+                f"{res.p_value:.4f} | "
+                f"{'' if res.p_adjusted is None else format(res.p_adjusted, '.4f')} | "
+                f"{better} |"
+            )
+    lines += ["", "## Outputs", ""]
+    for run in report.runs:
+        lines.append(f"### {run.variant} · {run.input_id} · sample {run.sample} ({run.status})")
+        lines.append("")
+        lines.append("Output:")
+        lines.append("")
+        lines += ["    " + ln for ln in (run.output or run.error or "").splitlines() or [""]]
+        for ref in run.references:
+            lines += ["", "Reference:", ""] + ["    " + ln for ln in ref.splitlines() or [""]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def word_diff_html(a: str, b: str) -> str:
+    """``b`` against ``a`` word by word: insertions marked <ins>, deletions <del>."""
+    wa = re.findall(r"\S+|\s+", a)
+    wb = re.findall(r"\S+|\s+", b)
+    out: list[str] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=wa, b=wb, autojunk=False).get_opcodes():
+        if op == "equal":
+            out.append(html.escape("".join(wa[i1:i2])))
+        if op in ("delete", "replace"):
+            out.append(f"<del>{html.escape(''.join(wa[i1:i2]))}</del>")
+        if op in ("insert", "replace"):
+            out.append(f"<ins>{html.escape(''.join(wb[j1:j2]))}</ins>")
+    return "".join(out)
+
+
+def _svg_chart(report: ComparisonReport) -> str:
+    """Bars of the primary metric's mean per variant with CI whiskers, as inline SVG."""
+    metric = report.primary
+    if metric is None:
+        return ""
+    estimates = [(v.name, v.metrics.get(metric)) for v in report.variants]
+    values = [e for _, e in estimates if e is not None]
+    if not values:
+        return ""
+    top = max(e.high for e in values) or 1.0
+    width, bar_h, gap, left = 640, 26, 10, 180
+    height = len(estimates) * (bar_h + gap) + 30
+    scale = (width - left - 40) / top
+    parts = [f'<svg role="img" aria-label="{html.escape(metric)} by variant" width="{width}" '
+             f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-size="12">']
+    for n, (name, est) in enumerate(estimates):
+        y = 10 + n * (bar_h + gap)
+        parts.append(f'<text x="{left - 8}" y="{y + bar_h * 0.65}" text-anchor="end">'
+                     f"{html.escape(name)}</text>")
+        if est is None:
+            parts.append(f'<text x="{left}" y="{y + bar_h * 0.65}">N/A</text>')
+            continue
+        parts.append(f'<rect x="{left}" y="{y}" width="{est.mean * scale:.1f}" '
+                     f'height="{bar_h}" fill="#4c78a8"/>')
+        cy = y + bar_h / 2
+        parts.append(f'<line x1="{left + est.low * scale:.1f}" x2="{left + est.high * scale:.1f}" '
+                     f'y1="{cy}" y2="{cy}" stroke="#222" stroke-width="2"/>')
+        parts.append(f'<text x="{left + est.mean * scale + 6:.1f}" y="{y - 2 + bar_h}" '
+                     f'fill="#222">{est.mean:.3f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
+vertical-align:top;text-align:left}th{background:#f3f3f3}.best{font-weight:bold;
+background:#e8f4e8}pre{white-space:pre-wrap;margin:0;font-family:ui-monospace,monospace}
+ins{background:#d4f7d4;text-decoration:none}del{background:#f7d4d4}.failed{color:#a00}"""
+
+
+def to_html(report: ComparisonReport) -> str:
+    """One file, no external resources: opens anywhere, offline."""
+    esc = html.escape
+    out = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{esc(report.name)}"
+           f"</title><style>{_CSS}</style></head><body><h1>{esc(report.name)}</h1>"]
+    sentence = _winner_sentence(report).replace("**", "")
+    out.append(f"<p>{esc(sentence)}</p><h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
+               "<th>runs</th><th>failed</th>")
+    out += [f"<th>{esc(m)}</th>" for m in report.metrics]
+    out.append("<th>tokens/s</th><th>latency s</th></tr>")
+    for v in report.variants:
+        out.append(f"<tr><td>{esc(v.name)}</td><td>{v.runs}</td><td>{v.failed}</td>")
+        for metric in report.metrics:
+            best = report.best(metric) == v.name and len(report.variants) > 1
+            cls = ' class="best"' if best else ""
+            out.append(f"<td{cls}>{esc(_fmt(v.metrics.get(metric)))}</td>")
+        tps = f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else ""
+        lat = f"{v.latency_s['mean']:.2f}" if v.latency_s else ""
+        out.append(f"<td>{tps}</td><td>{lat}</td></tr>")
+    out.append("</table>")
+    if report.primary:
+        out.append(f"<h2>{esc(report.primary)} by variant</h2>{_svg_chart(report)}")
+    if report.pairs:
+        out.append(f"<h2>Paired comparisons on {esc(report.primary or '')}</h2><table><tr><th>A"
+                   "</th><th>B</th><th>p</th><th>Holm p</th><th>better</th></tr>")
+        for a, b, res in report.pairs:
+            better = {"a": a, "b": b}.get(res.winner or "", "—")
+            adj = "" if res.p_adjusted is None else f"{res.p_adjusted:.4f}"
+            out.append(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{res.p_value:.4f}</td>"
+                       f"<td>{adj}</td><td>{esc(better)}</td></tr>")
+        out.append("</table>")
+    out.append("<h2>Outputs</h2><p>Each output beside its reference; the diff marks words the "
+               "output adds (green) or leaves out (red) against the first reference.</p>")
+    by_input: dict[str, list[ReportRun]] = defaultdict(list)
+    for run in report.runs:
+        by_input[run.input_id].append(run)
+    for input_id, runs in by_input.items():
+        refs = runs[0].references
+        out.append(f"<h3>{esc(input_id)}</h3><table><tr><th>variant</th><th>sample</th>"
+                   "<th>output</th><th>diff against the reference</th><th>scores</th></tr>")
+        for run in runs:
+            scores = ", ".join(f"{m} {v:.3f}" for m, v in run.scores.items() if v is not None)
+            text = run.output if run.status == "ok" else (run.error or run.status)
+            cls = "" if run.status == "ok" else ' class="failed"'
+            diff = word_diff_html(refs[0], run.output) if refs and run.status == "ok" else ""
+            out.append(f"<tr><td>{esc(run.variant)}</td><td>{run.sample}</td><td{cls}><pre>"
+                       f"{esc(text)}</pre></td><td><pre>{diff}</pre></td><td>{esc(scores)}</td>"
+                       "</tr>")
+        for ref in refs:
+            out.append(f"<tr><td colspan=2><i>reference</i></td><td colspan=3><pre>{esc(ref)}"
+                       "</pre></td></tr>")
+        out.append("</table>")
+    out.append("</body></html>")
+    return "".join(out)

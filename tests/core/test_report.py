@@ -1,0 +1,124 @@
+"""Aggregates, winner and exports of a comparison report, on crafted runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import re
+
+import pytest
+
+from playground.report import (
+    EXPORT_FORMATS,
+    ReportRun,
+    build_report,
+    export,
+    word_diff_html,
+)
+
+
+def runs(effect: float, *, n_inputs: int = 30, samples: int = 2, seed: int = 1) -> list[ReportRun]:
+    """Variant "good" scores ``effect`` higher than "base" on every input, plus noise."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n_inputs):
+        difficulty = rng.uniform(0.2, 0.6)
+        for variant, bonus in (("base", 0.0), ("good", effect)):
+            for k in range(samples):
+                score = min(1.0, max(0.0, difficulty + bonus + rng.gauss(0, 0.02)))
+                out.append(ReportRun(
+                    variant=variant, input_id=f"in-{i}", sample=k, seed=100 + k, status="ok",
+                    prompt=f"Summarise <{i}> & co", output=f"out {variant} {i}",
+                    references=(f"ref {i}",), scores={"rougeL_f": score, "bleu": None},
+                    tokens_per_second=100.0 + k, total_s=0.5, ttft_s=0.05, run_id=len(out) + 1,
+                ))
+    return out
+
+
+def test_a_real_difference_names_a_winner_with_intervals() -> None:
+    report = build_report("demo", runs(0.1))
+    assert report.primary == "rougeL_f"
+    assert report.metrics == ("rougeL_f",)  # bleu was N/A everywhere: no column of nothing
+    assert report.winner == "good"
+    assert report.best("rougeL_f") == "good"
+    good = next(v for v in report.variants if v.name == "good")
+    base = next(v for v in report.variants if v.name == "base")
+    g, b = good.metrics["rougeL_f"], base.metrics["rougeL_f"]
+    assert g is not None and b is not None
+    assert g.low <= g.mean <= g.high
+    assert g.mean - b.mean == pytest.approx(0.1, abs=0.02)
+    assert g.n == 30  # inputs, not runs, are the unit
+    (a_name, b_name, pair), = report.pairs
+    assert {a_name, b_name} == {"base", "good"}
+    assert pair.p_value < 0.01
+    assert good.tokens_per_second["mean"] == pytest.approx(100.5)
+
+
+def test_no_difference_names_no_winner() -> None:
+    report = build_report("demo", runs(0.0))
+    assert report.winner is None
+    assert report.pairs[0][2].p_value > 0.05
+
+
+def test_lower_is_better_for_perplexity() -> None:
+    data = [
+        ReportRun(v, f"in-{i}", 0, 1, "ok", "p", "o", ("r",),
+                  {"ref_ppl": base + (0 if v == "sharp" else 5) + i * 0.01})
+        for i, base in enumerate([3.0, 4.0, 5.0, 6.0, 3.5, 4.5, 5.5, 6.5, 3.2, 4.2] * 2)
+        for v in ("sharp", "vague")
+    ]
+    report = build_report("ppl", data)
+    assert report.best("ref_ppl") == "sharp"
+    assert report.winner == "sharp"
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_every_format_exports(fmt: str) -> None:
+    text = export(build_report("demo", runs(0.1, n_inputs=4)), fmt)  # type: ignore[arg-type]
+    assert text
+
+
+def test_csv_and_jsonl_hold_every_run_with_its_scores() -> None:
+    report = build_report("demo", runs(0.1, n_inputs=4))
+    rows = list(csv.DictReader(io.StringIO(export(report, "csv"))))
+    assert len(rows) == 16
+    assert rows[0]["variant"] == "base"
+    assert float(rows[0]["rougeL_f"]) == pytest.approx(report.runs[0].scores["rougeL_f"])
+    records = [json.loads(line) for line in export(report, "jsonl").splitlines()]
+    assert len(records) == 16
+    assert records[0]["references"] == ["ref 0"]
+    assert records[0]["prompt"] == "Summarise <0> & co"
+
+
+def test_markdown_marks_the_best_and_the_pairs() -> None:
+    text = export(build_report("demo", runs(0.1, n_inputs=6)), "md")
+    assert "**good** is best on rougeL_f" in text
+    assert re.search(r"\| good \| 12 \| 0 \| \*\*0\.\d+ \[", text)
+    assert "## Paired comparisons on rougeL_f" in text
+
+
+def test_html_is_self_contained_with_chart_and_diff() -> None:
+    page = export(build_report("demo", runs(0.1, n_inputs=3)), "html")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<svg" in page
+    assert not re.search(r"""(src|href)=["']?https?:""", page)
+    assert "Summarise" not in page or "&lt;" in page  # user text is escaped
+    assert "<ins>" in page and "<del>" in page
+    assert 'class="best"' in page
+
+
+def test_word_diff_marks_added_and_missing_words() -> None:
+    assert word_diff_html("the cat sat", "the dog sat") == "the <del>cat</del><ins>dog</ins> sat"
+    assert word_diff_html("a <b>", "a <b>") == "a &lt;b&gt;"
+
+
+def test_failed_runs_are_counted_not_scored() -> None:
+    data = runs(0.1, n_inputs=3)
+    data.append(ReportRun("good", "in-9", 0, 1, "failed", "p", "", ("r",), {}, error="boom"))
+    report = build_report("demo", data)
+    good = next(v for v in report.variants if v.name == "good")
+    assert good.failed == 1
+    assert good.runs == 7
+    assert "boom" in export(report, "html")
