@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import generation
+from bench import comparison, generation
 from playground.models import resolve_model
 
 
@@ -24,6 +24,8 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
 def main() -> int:
     model = resolve_model(None)
     print_table("Generation: full app path vs llama.cpp low-level loop", generation.run(model))
+    print_table("Comparison: prefix-aware run ordering", comparison.prefix_order())
+    print_table("Scoring throughput", comparison.scoring())
     return 0
 
 
