@@ -12,7 +12,7 @@ from playground.sampling import SamplingParams
 from playground.scoring import Scorer
 from playground.worker import LoadOptions
 
-WORDS = (
+WORDS = (  # noqa: SIM905 - one readable string of words
     "the a model prompt answer review summary meeting said agreed friday budget team will "
     "send report later quickly because price quality service arrived broken great terrible "
     "translation context question explain concept example student lesson"
