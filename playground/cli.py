@@ -136,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     lpf.add_argument("--dataset", required=True, help="dataset name, e.g. sentiment")
     lpf.add_argument("--library", help="library name (default: the built-in one)")
 
+    score = sub.add_parser("score", help="score a text against one or more references")
+    score.add_argument("--hyp", required=True, help="the text to score")
+    score.add_argument("--ref", action="append", required=True, help="a reference (repeatable)")
+    score.add_argument("--lang", help="target language code, e.g. zh, ja, fr (picks BLEU's "
+                       "tokenizer; default: from the references' script)")
+    score.add_argument("--no-stem", action="store_true", help="turn ROUGE stemming off")
+    score.add_argument("--json", action="store_true", help="print JSON")
+
     demo = sub.add_parser("demo", help="a short streamed generation on the default model")
     _add_load_options(demo)
     return parser
@@ -476,6 +484,22 @@ def cmd_templates_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         backend.close()
 
 
+def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
+    from playground.scoring import score_pair
+
+    scores = score_pair(args.hyp, args.ref, language=args.lang, stem=not args.no_stem)
+    if args.json:
+        json.dump([{"metric": s.metric, "value": s.value, "reason": s.reason,
+                    "signature": s.signature} for s in scores], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    for s in scores:
+        value = "N/A" if s.value is None else f"{s.value:.4f}"
+        reason = f" ({s.reason})" if s.reason else ""
+        out.write(f"{s.metric:<12} {value:>9}{reason}   {s.signature}\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -493,6 +517,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_templates_render(args, out, err)
         if args.command == "library":
             return cmd_library(args, out, err)
+        if args.command == "score":
+            return cmd_score(args, out)
         if args.command in ("demo", None):
             if args.command is None:
                 args = parser.parse_args(["demo"])
