@@ -426,14 +426,15 @@ class LocalBackend:
         pieces: list[str] = []
         logprobs: list[Any] = []
         first: float | None = None
-        last = sent
         sentinel = self._process.sentinel
 
-        def result(finish: Any, completion: int, error: str | None = None) -> Result:
+        def result(
+            finish: Any, completion: int, error: str | None = None, decode_s: float | None = None
+        ) -> Result:
             end = time.perf_counter()
             tps = None
-            if first is not None and completion > 1 and last > first:
-                tps = (completion - 1) / (last - first)
+            if decode_s is not None and decode_s > 0 and completion > 1:
+                tps = (completion - 1) / decode_s
             return Result(
                 text="".join(pieces),
                 finish_reason=finish,
@@ -465,10 +466,8 @@ class LocalBackend:
                 if message[1] != req_id:
                     continue  # a late reply to an earlier, cancelled request
                 if kind == "tokens":
-                    now = time.perf_counter()
                     if first is None:
-                        first = now
-                    last = now
+                        first = time.perf_counter()
                     for text, logprob in message[2]:
                         pieces.append(text)
                         if logprob is not None:
@@ -478,8 +477,8 @@ class LocalBackend:
                     _, _, rendered, prompt_tokens, max_tokens, clipped = message
                     yield Started(rendered, prompt_tokens, max_tokens, clipped)
                 elif kind == "done":
-                    _, _, text, finish, prompt_tokens, completion = message
-                    res = result(finish, completion)
+                    _, _, text, finish, prompt_tokens, completion, decode_s = message
+                    res = result(finish, completion, decode_s=decode_s)
                     if res.text != text:  # never expected; the pipe is ordered
                         res = dataclasses.replace(res, text=text)
                     yield Finished(res)

@@ -71,6 +71,12 @@ class ComparisonReport:
     winner: str | None
     runs: tuple[ReportRun, ...] = field(default_factory=tuple)
 
+    @property
+    def table_metrics(self) -> tuple[str, ...]:
+        """The columns of the score table: F1 for ROUGE (precision and recall stay in the
+        CSV/JSONL exports), then everything else."""
+        return tuple(m for m in self.metrics if not m.endswith(("_p", "_r")))
+
     def best(self, metric: str) -> str | None:
         """The variant with the best mean on ``metric`` (not a claim of significance)."""
         scored = [(v.metrics.get(metric), v.name) for v in self.variants]
@@ -199,12 +205,12 @@ def _winner_sentence(report: ComparisonReport) -> str:
 
 def to_markdown(report: ComparisonReport) -> str:
     lines = [f"# {report.name}", "", _winner_sentence(report), "", "## Scores (mean [95% CI])", ""]
-    header = ["variant", "runs", "failed", *report.metrics, "tokens/s", "latency s"]
+    header = ["variant", "runs", "failed", *report.table_metrics, "tokens/s", "latency s"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for v in report.variants:
         cells = [v.name, str(v.runs), str(v.failed)]
-        for metric in report.metrics:
+        for metric in report.table_metrics:
             cell = _fmt(v.metrics.get(metric))
             if report.best(metric) == v.name and len(report.variants) > 1:
                 cell = f"**{cell}**"
@@ -301,11 +307,11 @@ def to_html(report: ComparisonReport) -> str:
     sentence = _winner_sentence(report).replace("**", "")
     out.append(f"<p>{esc(sentence)}</p><h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
                "<th>runs</th><th>failed</th>")
-    out += [f"<th>{esc(m)}</th>" for m in report.metrics]
+    out += [f"<th>{esc(m)}</th>" for m in report.table_metrics]
     out.append("<th>tokens/s</th><th>latency s</th></tr>")
     for v in report.variants:
         out.append(f"<tr><td>{esc(v.name)}</td><td>{v.runs}</td><td>{v.failed}</td>")
-        for metric in report.metrics:
+        for metric in report.table_metrics:
             best = report.best(metric) == v.name and len(report.variants) > 1
             cls = ' class="best"' if best else ""
             out.append(f"<td{cls}>{esc(_fmt(v.metrics.get(metric)))}</td>")

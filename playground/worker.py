@@ -308,6 +308,7 @@ class _Engine:
         want_logprobs = request.logprobs is not None
         crash_after = request.crash_after_tokens
         outbox = _Outbox(conn, req_id)
+        first_at = last_at = 0.0
 
         for token in self.llm.generate(
             tokens,
@@ -327,6 +328,9 @@ class _Engine:
                 finish = "stop"
                 break
             generated += 1
+            if generated == 1:
+                first_at = time.perf_counter()
+            last_at = time.perf_counter()
             if crash_after is not None and generated >= crash_after:
                 os.abort()
             piece = decoder.decode(self._piece(token))
@@ -354,7 +358,9 @@ class _Engine:
         if len(text) > emitted:
             outbox.token(text[emitted:], None)
         outbox.flush()
-        conn.send(("done", req_id, text, finish, len(tokens), generated))
+        # Decode speed is timed here, at the source: tokens reach the parent in batches.
+        decode_s = last_at - first_at if generated > 1 else None
+        conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s))
 
     def perplexity(self, prompt: str, continuation: str) -> tuple[float, int]:
         """Perplexity of ``continuation`` as the model's next words after ``prompt``.
