@@ -1,0 +1,166 @@
+"""The database schema as an ordered list of changes, applied by sqlite-utils' ``Migrations``.
+
+A migration is never edited once released: a user's database records which ones it has run,
+so a changed m001 would leave old databases with a different schema than new ones. Add a new
+function instead. The store wraps :meth:`Migrations.apply` (see ``playground.store``) so the
+check for pending migrations, the backup and every pending migration happen under one write
+lock, in one transaction. A migration therefore cannot be ``transactional=False`` (VACUUM and
+the like); run such maintenance outside the migrations.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "prompt-playground"
+
+migrations = Migrations(MIGRATION_SET)
+
+# Written as SQL rather than with ``Table.create`` because the schema needs CHECK constraints,
+# multi-column UNIQUE constraints and ON DELETE actions spelled out where they can be read.
+_INITIAL_SCHEMA = """
+CREATE TABLE models (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    path TEXT,
+    architecture TEXT,
+    parameter_count INTEGER,
+    quant TEXT,
+    file_size INTEGER,
+    info_json TEXT
+);
+
+CREATE TABLE templates (
+    hash TEXT PRIMARY KEY,
+    template_id TEXT NOT NULL,
+    name TEXT,
+    technique TEXT,
+    task TEXT,
+    source TEXT NOT NULL
+);
+
+CREATE TABLE libraries (
+    name TEXT PRIMARY KEY,
+    document TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+
+CREATE TABLE comparisons (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'done', 'cancelled', 'failed')),
+    samples INTEGER NOT NULL,
+    metrics_json TEXT NOT NULL,
+    language TEXT,
+    spec_json TEXT NOT NULL
+);
+
+CREATE TABLE variants (
+    id INTEGER PRIMARY KEY,
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    template_hash TEXT NOT NULL REFERENCES templates(hash),
+    template_id TEXT NOT NULL,
+    params_json TEXT NOT NULL,
+    model TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    chat INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    UNIQUE (comparison_id, name)
+);
+
+CREATE TABLE inputs (
+    id INTEGER PRIMARY KEY,
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    input_key TEXT NOT NULL,
+    values_json TEXT NOT NULL,
+    references_json TEXT NOT NULL,
+    UNIQUE (comparison_id, input_key)
+);
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    comparison_id INTEGER REFERENCES comparisons(id) ON DELETE CASCADE,
+    variant_id INTEGER REFERENCES variants(id) ON DELETE CASCADE,
+    input_id INTEGER REFERENCES inputs(id) ON DELETE CASCADE,
+    sample INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    run_key TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'cancelled')),
+    error TEXT,
+    params_json TEXT,
+    rendered_prompt TEXT,
+    output TEXT,
+    finish_reason TEXT,
+    prompt_tokens INTEGER,
+    completion_tokens INTEGER,
+    ttft_s REAL,
+    tokens_per_second REAL,
+    total_s REAL,
+    model_json TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (comparison_id, run_key)
+);
+
+-- Deleting a variant or an input cascades into runs: without these indexes every such delete
+-- would scan the whole runs table.
+CREATE INDEX runs_by_variant ON runs (variant_id);
+CREATE INDEX runs_by_input ON runs (input_id);
+
+CREATE TABLE scores (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    metric TEXT NOT NULL,
+    value REAL,
+    reason TEXT,
+    signature TEXT NOT NULL,
+    PRIMARY KEY (run_id, metric)
+);
+
+CREATE TABLE ratings (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    thumbs INTEGER CHECK (thumbs IN (-1, 1)),
+    stars INTEGER CHECK (stars BETWEEN 1 AND 5),
+    note TEXT,
+    updated_at TEXT NOT NULL
+);
+"""
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(_INITIAL_SCHEMA)
+    # Triggers keep the index in step with every insert, update and delete of a run, inside
+    # the same transaction: a search never finds a run that is not there, or misses one.
+    db.table("runs").enable_fts(["rendered_prompt", "output"], create_triggers=True)
+
+
+@migrations()
+def m002_history_indexes(db: Database) -> None:
+    """History lists comparisons newest first and search without words lists the newest runs;
+    with thousands of rows both would otherwise sort the whole table on every page."""
+    db.table("comparisons").create_index(
+        ["created_at", "id"], index_name="comparisons_by_created_at", if_not_exists=True
+    )
+    db.table("runs").create_index(
+        ["created_at", "id"], index_name="runs_by_created_at", if_not_exists=True
+    )
+
+
+@functools.cache
+def known_migrations() -> tuple[str, ...]:
+    """Names of the migrations this version ships, in order.
+
+    ``Migrations`` has no public list of what is registered, but against an empty database
+    every registered migration is pending, and ``pending`` only reads.
+    """
+    scratch = Database(memory=True, execute_plugins=False)
+    try:
+        return tuple(m.name for m in migrations.pending(scratch))
+    finally:
+        scratch.close()
