@@ -8,13 +8,14 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from playground import __version__
 from playground.backends import LocalBackend
 from playground.collection import Collection, install, load_collection, template_values
+from playground.comparison import ComparisonSpec
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest, Started, Token
 from playground.gguf import ModelInfo, read_gguf
@@ -27,7 +28,19 @@ from playground.library import (
     read_library,
 )
 from playground.models import discover_models, resolve_model
+from playground.report import ReportRun, build_report, export
+from playground.runner import (
+    BackendPool,
+    CancelToken,
+    ComparisonFinished,
+    ComparisonStarted,
+    Progress,
+    RunDone,
+    make_scorer,
+    run_comparison,
+)
 from playground.sampling import SamplingParams
+from playground.store import Store, report_runs
 from playground.templates import (
     PromptTemplate,
     render_template,
@@ -144,6 +157,43 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--no-stem", action="store_true", help="turn ROUGE stemming off")
     score.add_argument("--json", action="store_true", help="print JSON")
 
+    compare = sub.add_parser("compare", help="run prompt variants over a dataset and score them")
+    compare.add_argument("--spec", help="a YAML or JSON comparison spec")
+    compare.add_argument("--template", "-T", action="append", default=[], metavar="ID",
+                         help="a template to compare (repeatable; one variant each)")
+    compare.add_argument("--dataset", "-d",
+                         help="a built-in dataset (e.g. sentiment) or a CSV/JSONL/JSON file")
+    compare.add_argument("--rows", type=int, help="use only the first N inputs")
+    compare.add_argument("--samples", "-k", type=int, help="samples (seeds) per cell")
+    compare.add_argument("--model", "-m", help="model for every variant (default: bundled)")
+    compare.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                         help="a sampling setting for every variant, e.g. temperature=0.7")
+    compare.add_argument("--name", help="a name for the comparison")
+    compare.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
+    compare.add_argument("--no-save", action="store_true", help="keep nothing in the database")
+    compare.add_argument("--resume", type=int, metavar="ID", help="resume a stopped comparison")
+    compare.add_argument("--no-perplexity", action="store_true",
+                         help="skip the reference perplexity pass")
+    compare.add_argument("--plain-order", action="store_true",
+                         help="run in plain round order instead of prefix-aware order")
+    compare.add_argument("--format", choices=["md", "html", "csv", "jsonl"], default="md",
+                         help="report format (default: md)")
+    compare.add_argument("--output", "-o", help="write the report here instead of stdout")
+
+    history = sub.add_parser("history", help="saved comparisons, or runs matching a search")
+    history.add_argument("--search", "-s", help="find runs whose prompt or output has these words")
+    history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    history.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
+    history.add_argument("--json", action="store_true", help="print JSON")
+    show = sub.add_parser("show", help="a saved comparison's scores and significance")
+    show.add_argument("id", type=int, help="comparison id (see `playground history`)")
+    show.add_argument("--db", help="database file")
+    exp = sub.add_parser("export", help="export a saved comparison")
+    exp.add_argument("id", type=int, help="comparison id")
+    exp.add_argument("--format", "-f", choices=["csv", "jsonl", "md", "html"], default="html")
+    exp.add_argument("--output", "-o", help="output file (default: stdout)")
+    exp.add_argument("--db", help="database file")
+
     demo = sub.add_parser("demo", help="a short streamed generation on the default model")
     _add_load_options(demo)
     return parser
@@ -182,15 +232,15 @@ def _request(args: argparse.Namespace, prompt: str) -> GenerationRequest:
 
 
 @contextlib.contextmanager
-def _ctrl_c_cancels(backend: LocalBackend) -> Iterator[None]:
-    """First Ctrl-C cancels the run (its partial result is still printed); a second one quits."""
+def _ctrl_c_calls(cancel: Callable[[], None]) -> Iterator[None]:
+    """First Ctrl-C cancels the work (its partial result is still printed); a second one quits."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def on_sigint(_signum: int, _frame: object) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        backend.cancel()
+        cancel()
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
@@ -203,7 +253,7 @@ def stream(
     backend: LocalBackend, request: GenerationRequest, out: TextIO, err: TextIO, as_json: bool
 ) -> int:
     """Run one request, printing tokens as they come (or one JSON document at the end)."""
-    with _ctrl_c_cancels(backend):
+    with _ctrl_c_calls(backend.cancel):
         for event in backend.generate(request):
             if isinstance(event, Token) and not as_json:
                 out.write(event.text)
@@ -500,6 +550,179 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _param_value(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise PlaygroundError(f"--param takes NAME=VALUE, got {text!r}")
+    value: Any = raw
+    for convert in (int, float):
+        try:
+            value = convert(raw)
+            break
+        except ValueError:
+            continue
+    return name.replace("-", "_"), value
+
+
+def _compare_spec(args: argparse.Namespace, collection: Collection) -> ComparisonSpec:
+    from playground import spec as specs
+
+    if args.spec:
+        path = Path(args.spec)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PlaygroundError(f"{path}: cannot read the spec ({exc})") from exc
+        from playground.library import load_yaml_strict
+
+        data = load_yaml_strict(text, str(path))
+        overrides = {"samples": args.samples, "rows": args.rows, "model": args.model,
+                     "name": args.name}
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        if args.param:
+            data["params"] = {**(data.get("params") or {}), **dict(map(_param_value, args.param))}
+        return specs.spec_from_mapping(data, collection, base_dir=path.parent)
+    if not args.template or not args.dataset:
+        raise PlaygroundError("give --spec FILE, or --template ID (one or more) and --dataset")
+    params = dict(_param_value(p) for p in args.param)
+    variants = [specs.build_variant(collection, t, model=args.model or "", params=params)
+                for t in args.template]
+    dataset = specs.resolve_dataset(collection, args.dataset)
+    return specs.build_spec(collection, name=args.name or ", ".join(args.template),
+                            variants=variants, dataset=dataset, rows=args.rows,
+                            samples=args.samples or 1)
+
+
+def report_run(done: RunDone) -> ReportRun:
+    result = done.result
+    return ReportRun(
+        variant=done.planned.variant.name, input_id=done.planned.input.id,
+        sample=done.planned.sample, seed=done.planned.seed, status=done.status,
+        prompt=result.rendered_prompt if result else done.planned.prompt_text,
+        output=result.text if result else "", references=done.planned.input.references,
+        scores={s.metric: s.value for s in done.scores},
+        tokens_per_second=result.tokens_per_second if result else None,
+        total_s=result.total_s if result else None, ttft_s=result.ttft_s if result else None,
+        error=done.error, run_id=done.run_id,
+    )
+
+
+def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    store = None if args.no_save else Store(args.db)
+    if args.resume is not None:
+        if store is None:
+            raise PlaygroundError("--resume needs the database; drop --no-save")
+        spec = store.comparison(args.resume).to_spec()
+    else:
+        spec = _compare_spec(args, _collection(err))
+    pool = BackendPool()
+    token = CancelToken()
+    runs: list[ReportRun] = []
+    status = "done"
+    try:
+        with _ctrl_c_calls(token.cancel):
+            events = run_comparison(
+                spec, pool, store=store, comparison_id=args.resume,
+                scorer=make_scorer(spec.metrics, spec.language), cancel=token,
+                prefix_order=not args.plain_order, perplexity=not args.no_perplexity,
+            )
+            for event in events:
+                if isinstance(event, ComparisonStarted):
+                    where = "" if event.comparison_id is None else f" #{event.comparison_id}"
+                    err.write(f"comparison{where}: {event.total} runs"
+                              + (f", {event.skipped} already done" if event.skipped else "")
+                              + "\n")
+                elif isinstance(event, RunDone):
+                    runs.append(report_run(event))
+                    if event.status == "failed":
+                        err.write(f"  failed: {event.planned.variant.name} on "
+                                  f"{event.planned.input.id}: {event.error}\n")
+                elif isinstance(event, Progress):
+                    eta = "" if event.eta_s is None else f", about {event.eta_s:.0f} s left"
+                    err.write(f"\r  {event.done + event.skipped}/{event.total} runs{eta}   ")
+                    err.flush()
+                elif isinstance(event, ComparisonFinished):
+                    status = event.status
+                    err.write(f"\n{status}: {event.done} runs in {event.elapsed_s:.1f} s"
+                              + (f", {event.failed} failed" if event.failed else "") + "\n")
+                    if event.comparison_id is not None:
+                        err.write(f"saved as comparison {event.comparison_id}"
+                                  + (f"; resume with --resume {event.comparison_id}"
+                                     if status == "cancelled" else "") + "\n")
+                        if store is not None:
+                            runs = report_runs(store, event.comparison_id)
+    finally:
+        pool.close()
+        if store is not None:
+            store.close()
+    report = build_report(spec.name, runs)
+    text = export(report, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        err.write(f"report written to {args.output}\n")
+    else:
+        out.write(text if args.format != "md" else _summary_md(text))
+    return 130 if status == "cancelled" else 0
+
+
+def _summary_md(markdown: str) -> str:
+    """The report without the per-output section: what fits a terminal."""
+    head, _, _ = markdown.partition("\n## Outputs")
+    return head.rstrip() + "\n"
+
+
+def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
+    with Store(args.db) as store:
+        if args.search is not None:
+            runs = store.search(args.search, limit=args.limit)
+            if args.json:
+                json.dump([{"run_id": r.id, "comparison_id": r.comparison_id,
+                            "status": r.status, "output": r.output, "created_at": r.created_at}
+                           for r in runs], out, indent=2, ensure_ascii=False)
+                out.write("\n")
+                return 0
+            for r in runs:
+                text = " ".join((r.output or r.error or "").split())
+                out.write(f"run {r.id:>6}  comparison {r.comparison_id or '-':>5}  "
+                          f"{r.created_at[:19]}  {text[:80]}\n")
+            if not runs:
+                out.write("no runs match\n")
+            return 0
+        rows = store.history(limit=args.limit)
+    if args.json:
+        json.dump([{"id": c.id, "name": c.name, "created_at": c.created_at, "status": c.status,
+                    "runs": c.run_count, "expected_runs": c.expected_runs,
+                    "failed": c.failed_count} for c in rows], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+        return 0
+    for c in rows:
+        out.write(f"{c.id:>5}  {c.created_at[:19]}  {c.status:<9} "
+                  f"{c.run_count}/{c.expected_runs} runs"
+                  + (f", {c.failed_count} failed" if c.failed_count else "")
+                  + f"  {c.name}\n")
+    if not rows:
+        out.write("no comparisons saved yet; run `playground compare`\n")
+    return 0
+
+
+def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with Store(args.db) as store:
+        row = store.comparison(args.id)
+        report = build_report(row.name, report_runs(store, args.id))
+    if args.command == "show":
+        out.write(f"comparison {row.id}: {row.name}  ({row.status}, {row.run_count} of "
+                  f"{row.expected_runs} runs, {row.created_at[:19]})\n\n")
+        out.write(_summary_md(export(report, "md")))
+        return 0
+    text = export(report, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        err.write(f"exported comparison {row.id} to {args.output}\n")
+    else:
+        out.write(text)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -519,6 +742,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_library(args, out, err)
         if args.command == "score":
             return cmd_score(args, out)
+        if args.command == "compare":
+            return cmd_compare(args, out, err)
+        if args.command == "history":
+            return cmd_history(args, out)
+        if args.command in ("show", "export"):
+            return cmd_show_or_export(args, out, err)
         if args.command in ("demo", None):
             if args.command is None:
                 args = parser.parse_args(["demo"])

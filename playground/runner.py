@@ -19,22 +19,9 @@ from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run
 from playground.errors import PlaygroundError
 from playground.events import Failed, Finished, GenerationRequest, Result
 from playground.models import resolve_model
+from playground.store import ScoreLike
 from playground.templates import parse_template, render_template, to_request
 from playground.worker import LoadOptions
-
-
-class ScoreLike(Protocol):
-    @property
-    def metric(self) -> str: ...
-
-    @property
-    def value(self) -> float | None: ...
-
-    @property
-    def signature(self) -> str: ...
-
-    @property
-    def reason(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
