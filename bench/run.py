@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import comparison, generation
+from bench import comparison, generation, history
 from playground.models import resolve_model
 
 
@@ -26,6 +26,7 @@ def main() -> int:
     print_table("Generation: full app path vs llama.cpp low-level loop", generation.run(model))
     print_table("Comparison: prefix-aware run ordering", comparison.prefix_order())
     print_table("Scoring throughput", comparison.scoring())
+    print_table("History search", history.history_search())
     return 0
 
 
