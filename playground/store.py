@@ -1010,10 +1010,12 @@ class Store:
         return self._read("the finished runs", read)
 
     def search(self, text: str, limit: int = 50) -> list[RunRow]:
-        """Runs whose prompt or output contain every word of ``text``, best match first.
+        """Runs whose prompt or output contain every word of ``text``, newest first.
 
         Words are matched literally: quotes, ``*``, ``AND``, ``NEAR(`` and the like are text to
-        find, not query syntax. Without any word, the newest runs.
+        find, not query syntax. Without any word, the newest runs. Newest-first lets FTS5 walk
+        its index backwards and stop at ``limit``; ranking by relevance would score every match,
+        which in a large history is most of it.
         """
         limit, _ = _page(limit, 0)
         query = fts_literal(text)
@@ -1022,8 +1024,11 @@ class Store:
             if not query:
                 return self._runs_where(db, "ORDER BY created_at DESC, id DESC LIMIT ?", [limit])
             ids = [
-                row["id"]
-                for row in db.table("runs").search(query, columns=["id"], limit=limit)
+                row[0]
+                for row in db.execute(
+                    "SELECT rowid FROM runs_fts WHERE runs_fts MATCH ? ORDER BY rowid DESC LIMIT ?",
+                    [query, limit],
+                )
             ]
             if not ids:
                 return []

@@ -297,11 +297,8 @@ class _Engine:
         self.llm.set_seed(params.seed)
         if not self.options.reuse_prefix:
             self.llm.reset()  # type: ignore[no-untyped-call]
-        stop = params.stop
-        longest_stop = max((len(s) for s in stop), default=0)
+        scanner = StopScanner(params.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        text = ""
-        emitted = 0
         generated = 0
         finish = "length"
         lib, vocab = self._lib, self.vocab
@@ -335,29 +332,21 @@ class _Engine:
                 os.abort()
             piece = decoder.decode(self._piece(token))
             logprob = self._logprob(token, piece, request.logprobs) if want_logprobs else None
-            text += piece
-            end = len(text)
-            if stop:
-                hit = _find_stop(text, stop, max(0, emitted - longest_stop))
-                if hit >= 0:
-                    if hit > emitted:
-                        outbox.token(text[emitted:hit], logprob)
-                    text = text[:hit]
-                    emitted = hit
-                    finish = "stop"
-                    break
-                end -= _held_back(text, stop)
-            if end > emitted or logprob is not None:
-                outbox.token(text[emitted:end], logprob)
-                emitted = end
+            shown = scanner.feed(piece)
+            if shown or logprob is not None:
+                outbox.token(shown, logprob)
+            if scanner.stopped:
+                finish = "stop"
+                break
             if generated >= max_tokens:
                 break
-        # Flush what was held back as a possible stop-sequence prefix, so that the result text is
-        # exactly the concatenation of the streamed pieces.
-        text += decoder.decode(b"", final=True)
-        if len(text) > emitted:
-            outbox.token(text[emitted:], None)
+        # What was held back as a possible stop-sequence prefix goes out now, so that the result
+        # text is exactly the concatenation of the streamed pieces.
+        rest = scanner.flush(decoder.decode(b"", final=True))
+        if rest:
+            outbox.token(rest, None)
         outbox.flush()
+        text = scanner.text
         # Decode speed is timed here, at the source: tokens reach the parent in batches.
         decode_s = last_at - first_at if generated > 1 else None
         conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s))
@@ -458,6 +447,45 @@ class _Outbox:
             self.conn.send(("tokens", self.req_id, self.pending))
             self.pending = []
         self.last = time.perf_counter()
+
+
+class StopScanner:
+    """Releases generated text as soon as it is safe to show.
+
+    Text that could still grow into a stop sequence is held back until it either completes one
+    (then generation stops and the stop sequence is never shown) or stops matching.
+    """
+
+    def __init__(self, stop: tuple[str, ...]) -> None:
+        self.stop = stop
+        self._longest = max((len(s) for s in stop), default=0)
+        self.text = ""
+        self.emitted = 0
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """Add generated text; return the part that can be shown now."""
+        self.text += piece
+        end = len(self.text)
+        if self.stop:
+            hit = _find_stop(self.text, self.stop, max(0, self.emitted - self._longest))
+            if hit >= 0:
+                self.text = self.text[:hit]
+                self.stopped = True
+                end = hit
+            else:
+                end -= _held_back(self.text, self.stop)
+        shown = self.text[self.emitted:end]
+        self.emitted = max(self.emitted, end)
+        return shown
+
+    def flush(self, tail: str = "") -> str:
+        """Generation ended: everything not shown yet (plus a decoder's last characters)."""
+        if not self.stopped:
+            self.text += tail
+        rest = self.text[self.emitted:]
+        self.emitted = len(self.text)
+        return rest
 
 
 def _find_stop(text: str, stop: tuple[str, ...], start: int) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pytest
 
 from playground.errors import PlaygroundError
-from playground.worker import LoadOptions, _find_stop, _held_back
+from playground.worker import LoadOptions, StopScanner, _find_stop, _held_back
 
 # -- _find_stop ---------------------------------------------------------------------------------
 
@@ -78,34 +78,21 @@ class Streamed:
 
 
 def stream(pieces: list[str], stop: tuple[str, ...]) -> Streamed:
-    """The worker's emit/hold/stop loop, fed with text pieces instead of model tokens."""
-    longest_stop = max((len(s) for s in stop), default=0)
+    """The worker's StopScanner, fed with text pieces instead of model tokens."""
+    scanner = StopScanner(stop)
     chunks: list[str] = []
     shown: list[str] = []
-    text = ""
-    emitted = 0
-    finish = "length"
     for piece in pieces:
-        text += piece
-        end = len(text)
-        if stop:
-            hit = _find_stop(text, stop, max(0, emitted - longest_stop))
-            if hit >= 0:
-                if hit > emitted:
-                    chunks.append(text[emitted:hit])
-                text = text[:hit]
-                emitted = hit
-                finish = "stop"
-                shown.append("".join(chunks))
-                break
-            end -= _held_back(text, stop)
-        if end > emitted:
-            chunks.append(text[emitted:end])
-            emitted = end
+        out = scanner.feed(piece)
+        if out:
+            chunks.append(out)
         shown.append("".join(chunks))
-    if len(text) > emitted:
-        chunks.append(text[emitted:])
-    return Streamed(chunks, shown, text, finish)
+        if scanner.stopped:
+            break
+    rest = scanner.flush()
+    if rest:
+        chunks.append(rest)
+    return Streamed(chunks, shown, scanner.text, "stop" if scanner.stopped else "length")
 
 
 def check_stream(pieces: list[str], stop: tuple[str, ...]) -> Streamed:
