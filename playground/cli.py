@@ -655,7 +655,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         pool.close()
         if store is not None:
             store.close()
-    report = build_report(spec.name, runs)
+    report = build_report(spec.name, runs, language=spec.language)
     text = export(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -708,7 +708,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with Store(args.db) as store:
         row = store.comparison(args.id)
-        report = build_report(row.name, report_runs(store, args.id))
+        report = build_report(row.name, report_runs(store, args.id), language=row.language)
     if args.command == "show":
         out.write(f"comparison {row.id}: {row.name}  ({row.status}, {row.run_count} of "
                   f"{row.expected_runs} runs, {row.created_at[:19]})\n\n")

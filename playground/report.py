@@ -59,6 +59,8 @@ class VariantSummary:
     metrics: Mapping[str, Estimate | None]
     tokens_per_second: Mapping[str, float]
     latency_s: Mapping[str, float]
+    #: Corpus BLEU over all the variant's outputs (n-gram statistics pooled, not averaged).
+    corpus_bleu: float | None = None
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,9 @@ class ComparisonReport:
         return pick(values)[1]
 
 
-def build_report(name: str, runs: Sequence[ReportRun], *, seed: int = 0) -> ComparisonReport:
+def build_report(
+    name: str, runs: Sequence[ReportRun], *, seed: int = 0, language: str | None = None
+) -> ComparisonReport:
     """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test."""
     variant_names = list(dict.fromkeys(r.variant for r in runs))
     metrics = sorted({m for r in runs for m, v in r.scores.items() if v is not None})
@@ -108,6 +112,7 @@ def build_report(name: str, runs: Sequence[ReportRun], *, seed: int = 0) -> Comp
                 vname, len(vruns), sum(r.status == "failed" for r in vruns), estimates,
                 _numbers(summarize(tps)) if tps else {},
                 _numbers(summarize(latency)) if latency else {},
+                _corpus_bleu(ok, language),
             )
         )
     primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
@@ -124,6 +129,17 @@ def build_report(name: str, runs: Sequence[ReportRun], *, seed: int = 0) -> Comp
         winner = overall_winner(pairs)
     return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
                             tuple(runs))
+
+
+def _corpus_bleu(runs: Sequence[ReportRun], language: str | None) -> float | None:
+    with_refs = [r for r in runs if r.references]
+    if not with_refs:
+        return None
+    from playground.scoring import corpus_bleu
+
+    score = corpus_bleu([r.output for r in with_refs], [list(r.references) for r in with_refs],
+                        language=language)
+    return score.value
 
 
 def _numbers(summary: Mapping[str, object]) -> dict[str, float]:
@@ -205,7 +221,8 @@ def _winner_sentence(report: ComparisonReport) -> str:
 
 def to_markdown(report: ComparisonReport) -> str:
     lines = [f"# {report.name}", "", _winner_sentence(report), "", "## Scores (mean [95% CI])", ""]
-    header = ["variant", "runs", "failed", *report.table_metrics, "tokens/s", "latency s"]
+    header = ["variant", "runs", "failed", *report.table_metrics, "corpus BLEU", "tokens/s",
+              "latency s"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for v in report.variants:
@@ -215,6 +232,7 @@ def to_markdown(report: ComparisonReport) -> str:
             if report.best(metric) == v.name and len(report.variants) > 1:
                 cell = f"**{cell}**"
             cells.append(cell)
+        cells.append("N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}")
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
         cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
         lines.append("| " + " | ".join(cells) + " |")
@@ -308,7 +326,7 @@ def to_html(report: ComparisonReport) -> str:
     out.append(f"<p>{esc(sentence)}</p><h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
                "<th>runs</th><th>failed</th>")
     out += [f"<th>{esc(m)}</th>" for m in report.table_metrics]
-    out.append("<th>tokens/s</th><th>latency s</th></tr>")
+    out.append("<th>corpus BLEU</th><th>tokens/s</th><th>latency s</th></tr>")
     for v in report.variants:
         out.append(f"<tr><td>{esc(v.name)}</td><td>{v.runs}</td><td>{v.failed}</td>")
         for metric in report.table_metrics:
@@ -317,7 +335,8 @@ def to_html(report: ComparisonReport) -> str:
             out.append(f"<td{cls}>{esc(_fmt(v.metrics.get(metric)))}</td>")
         tps = f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else ""
         lat = f"{v.latency_s['mean']:.2f}" if v.latency_s else ""
-        out.append(f"<td>{tps}</td><td>{lat}</td></tr>")
+        cbleu = "N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}"
+        out.append(f"<td>{cbleu}</td><td>{tps}</td><td>{lat}</td></tr>")
     out.append("</table>")
     if report.primary:
         out.append(f"<h2>{esc(report.primary)} by variant</h2>{_svg_chart(report)}")

@@ -122,3 +122,20 @@ def test_failed_runs_are_counted_not_scored() -> None:
     assert good.failed == 1
     assert good.runs == 7
     assert "boom" in export(report, "html")
+
+
+def test_corpus_bleu_pools_ngrams_over_the_variant() -> None:
+    from sacrebleu import corpus_bleu
+
+    data = [
+        ReportRun("v", f"in-{i}", 0, 1, "ok", "p", out, (ref,), {})
+        for i, (out, ref) in enumerate([
+            ("the cat sat on the mat", "the cat sat on the mat"),
+            ("a dog barked loudly", "the dog barked"),
+            ("it rained all day long", "it was sunny"),
+        ])
+    ]
+    report = build_report("bleu", data)
+    expected = corpus_bleu([r.output for r in data], [[r.references[0] for r in data]]).score
+    assert report.variants[0].corpus_bleu == pytest.approx(expected)
+    assert "corpus BLEU" in export(report, "md")
