@@ -1,0 +1,464 @@
+"""A backend that runs the same comparisons against an OpenAI-compatible HTTP server.
+
+Only the standard library speaks HTTP here, so pointing the playground at a llama.cpp, vLLM or
+hosted server adds no dependency. Every failure a network can produce ends the run as a
+``Failed`` event with a message a user can act on, exactly like a crashed local worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from playground.errors import PlaygroundError
+from playground.events import (
+    Event,
+    Failed,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Result,
+    Started,
+    Token,
+    TokenLogprob,
+)
+from playground.sampling import SamplingParams
+
+_DEFAULTS = SamplingParams()
+
+
+class RemoteError(PlaygroundError):
+    """The remote server could not be reached or did not answer as the OpenAI API does."""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a remote model lives.
+
+    ``api_key_env`` names an environment variable rather than holding the key, so keys never
+    end up in saved results, configs or logs.
+    """
+
+    name: str
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+
+
+class _CancelledError(Exception):
+    """The stream was closed on purpose by ``cancel()``."""
+
+
+class RemoteBackend:
+    """One OpenAI-compatible endpoint. One request at a time, like a local model.
+
+    ``timeout_s`` bounds each wait for the server (connecting, the first byte, every next
+    chunk), not the whole generation: a long answer that keeps streaming is never cut off, a
+    silent server is.
+    """
+
+    #: Sampling knobs outside the OpenAI API. llama.cpp and vLLM honour them; other servers may
+    #: silently ignore them, so a run that changed them says so in its warnings.
+    EXTENSION_PARAMS: frozenset[str] = frozenset({"top_k", "min_p", "repeat_penalty"})
+
+    def __init__(self, endpoint: Endpoint, *, timeout_s: float = 60.0) -> None:
+        self.endpoint = endpoint
+        self.timeout_s = timeout_s
+        parts = urlsplit(endpoint.base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise RemoteError(
+                f"{endpoint.name}: base URL {endpoint.base_url!r} must look like http://host:port"
+            )
+        self._https = parts.scheme == "https"
+        self._host = parts.hostname
+        self._port = parts.port or (443 if self._https else 80)
+        prefix = parts.path.rstrip("/")
+        # Both "http://host:8080" and "http://host:8080/v1" are common ways to write it.
+        self._prefix = prefix if prefix.endswith("/v1") else prefix + "/v1"
+        self._origin = f"{parts.scheme}://{parts.netloc}"
+        self._busy = threading.Lock()
+        self._state = threading.Lock()
+        self._active = False
+        self._cancelled = threading.Event()
+        self._sock: socket.socket | None = None
+
+    @property
+    def model_summary(self) -> dict[str, Any]:
+        """The model facts stored with every result."""
+        return {
+            "name": self.endpoint.model,
+            "backend": "remote",
+            "endpoint": self.endpoint.name,
+            "base_url": self.endpoint.base_url,
+        }
+
+    # -- HTTP -------------------------------------------------------------------------------
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
+        env = self.endpoint.api_key_env
+        if env:
+            key = os.environ.get(env)
+            if not key:
+                raise RemoteError(f"{self.endpoint.name}: the API key variable {env} is not set")
+            headers["Authorization"] = f"Bearer {key}"
+        return headers
+
+    def _open(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+        """Send one request and return the response once its status line has arrived."""
+        headers = self._headers()
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host, self._port, timeout=self.timeout_s)
+        try:
+            conn.connect()
+            with self._state:
+                # Kept apart from ``conn``: http.client drops conn.sock on "Connection: close"
+                # responses, but cancel() still needs the socket to end the stream.
+                self._sock = conn.sock
+            if self._cancelled.is_set():
+                raise _CancelledError
+            data = None if body is None else json.dumps(body).encode("utf-8")
+            conn.request(method, self._prefix + path, body=data, headers=headers)
+            response = conn.getresponse()
+        except BaseException:
+            conn.close()
+            raise
+        if response.status >= 400:
+            detail = _error_detail(response)
+            conn.close()
+            raise RemoteError(
+                f"{self.endpoint.name}: the server answered HTTP {response.status} "
+                f"{response.reason} for {method} {self._prefix + path}"
+                + (f": {detail}" if detail else "")
+            )
+        return conn, response
+
+    def _network_error(self, exc: BaseException) -> RemoteError:
+        where = self._origin
+        if isinstance(exc, (TimeoutError, socket.timeout)):
+            return RemoteError(
+                f"{self.endpoint.name}: {where} did not answer within {self.timeout_s:g} s "
+                "(timeout)"
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return RemoteError(f"could not connect to {where} — is the server running?")
+        if isinstance(exc, socket.gaierror):
+            return RemoteError(f"{self.endpoint.name}: cannot resolve host {self._host!r}")
+        if isinstance(exc, (http.client.IncompleteRead, ConnectionError)):
+            return RemoteError(
+                f"{self.endpoint.name}: the server at {where} closed the connection "
+                "in the middle of the answer"
+            )
+        return RemoteError(f"{self.endpoint.name}: talking to {where} failed: {exc}")
+
+    def models(self) -> list[str]:
+        """Model ids the server offers, so a user can pick a valid ``Endpoint.model``."""
+        try:
+            conn, response = self._open("GET", "/models", None)
+            try:
+                payload = json.loads(response.read())
+            finally:
+                conn.close()
+        except RemoteError:
+            raise
+        except json.JSONDecodeError:
+            raise RemoteError(
+                f"{self.endpoint.name}: GET {self._prefix}/models did not return JSON"
+            ) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise self._network_error(exc) from None
+        finally:
+            with self._state:
+                self._sock = None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(data, list):
+            raise RemoteError(
+                f"{self.endpoint.name}: GET {self._prefix}/models did not list models"
+            )
+        return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+
+    # -- requests ---------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the request in flight, if any; safe from any thread.
+
+        Shutting the socket down (rather than closing it) wakes a reader blocked in recv, and
+        tells the server to stop spending compute on an answer nobody reads.
+        """
+        with self._state:
+            if not self._active:
+                return
+            self._cancelled.set()
+            sock = self._sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        """Nothing stays open between requests; only a request in flight needs ending."""
+        self.cancel()
+
+    def __enter__(self) -> RemoteBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def generate(self, request: GenerationRequest) -> Iterator[Event]:
+        """Stream events for one request; always ends with ``Finished`` or ``Failed``."""
+        if not self._busy.acquire(blocking=False):
+            raise RemoteError(f"{self.endpoint.name}: busy with another request; cancel it first")
+        try:
+            with self._state:
+                self._active = True
+                self._cancelled.clear()
+            yield from self._generate(request)
+        finally:
+            with self._state:
+                self._active = False
+                self._sock = None
+            self._busy.release()
+
+    def build_body(self, request: GenerationRequest, params: SamplingParams) -> dict[str, Any]:
+        """The JSON body for ``request``; public so a user can see what is sent."""
+        body: dict[str, Any] = {
+            "model": self.endpoint.model,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "presence_penalty": params.presence_penalty,
+            "frequency_penalty": params.frequency_penalty,
+            "top_k": params.top_k,
+            "min_p": params.min_p,
+            "repeat_penalty": params.repeat_penalty,
+            # vLLM's name for the same knob.
+            "repetition_penalty": params.repeat_penalty,
+        }
+        if params.seed is not None:
+            body["seed"] = params.seed
+        if params.stop:
+            body["stop"] = list(params.stop)
+        if request.messages is not None:
+            body["messages"] = [{"role": m.role, "content": m.content} for m in request.messages]
+            if request.logprobs is not None:
+                body["logprobs"] = True
+                body["top_logprobs"] = request.logprobs
+        else:
+            body["prompt"] = request.prompt
+            if request.logprobs is not None:
+                body["logprobs"] = request.logprobs
+        return body
+
+    def extension_warnings(self, params: SamplingParams) -> tuple[str, ...]:
+        """Changed knobs a plain OpenAI server would ignore, so a comparison is not misread."""
+        changed = sorted(
+            name
+            for name in self.EXTENSION_PARAMS
+            if getattr(params, name) != getattr(_DEFAULTS, name)
+        )
+        if not changed:
+            return ()
+        names = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
+        verb = "is an extension" if len(changed) == 1 else "are extensions"
+        return (f"{names} {verb}; this server may ignore {'it' if len(changed) == 1 else 'them'}",)
+
+    def _generate(self, request: GenerationRequest) -> Iterator[Event]:
+        # A concrete seed makes every remote run reproducible on servers that honour it.
+        params = request.params.with_seed()
+        chat = request.messages is not None
+        if request.messages is not None:
+            rendered = json.dumps(
+                [{"role": m.role, "content": m.content} for m in request.messages],
+                ensure_ascii=False,
+            )
+        else:
+            rendered = request.prompt or ""
+        warnings = self.extension_warnings(params)
+        pieces: list[str] = []
+        logprobs: list[TokenLogprob] = []
+        usage: dict[str, Any] = {}
+        chunks = 0
+        first: float | None = None
+        last: float | None = None
+        finish: str | None = None
+        sent = time.perf_counter()
+
+        def result(reason: FinishReason, error: str | None = None) -> Result:
+            completion = chunks
+            if isinstance(usage.get("completion_tokens"), int):
+                completion = usage["completion_tokens"]
+            prompt_tokens = usage.get("prompt_tokens")
+            tps = None
+            # Same definition as the local backend: tokens after the first over their span.
+            if first is not None and last is not None and last > first and completion > 1:
+                tps = (completion - 1) / (last - first)
+            return Result(
+                text="".join(pieces),
+                finish_reason=reason,
+                prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else 0,
+                completion_tokens=completion,
+                ttft_s=None if first is None else first - sent,
+                tokens_per_second=tps,
+                total_s=time.perf_counter() - sent,
+                rendered_prompt=rendered,
+                params=params,
+                model=self.model_summary,
+                logprobs=tuple(logprobs) if request.logprobs is not None else None,
+                error=error,
+                warnings=warnings,
+            )
+
+        yield Started(rendered, 0, params.max_tokens, False)
+        conn: http.client.HTTPConnection | None = None
+        try:
+            conn, response = self._open(
+                "POST",
+                "/chat/completions" if chat else "/completions",
+                self.build_body(request, params),
+            )
+            done = False
+            while not done:
+                if self._cancelled.is_set():
+                    raise _CancelledError
+                raw = response.readline()
+                if not raw:
+                    if self._cancelled.is_set():
+                        raise _CancelledError
+                    if finish is None:
+                        raise ConnectionResetError
+                    break
+                line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+                if not line.startswith("data:"):
+                    continue  # blank separators, comments, "event:" lines
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                chunk = _parse_chunk(data, self.endpoint.name)
+                if isinstance(chunk.get("usage"), dict):
+                    usage.update(chunk["usage"])
+                choices = chunk.get("choices") or []
+                if not choices or not isinstance(choices[0], dict):
+                    continue
+                choice = choices[0]
+                text = _delta_text(choice, chat)
+                token_lps = _logprobs(choice.get("logprobs"), chat)
+                logprobs.extend(token_lps)
+                if text:
+                    now = time.perf_counter()
+                    first = first if first is not None else now
+                    last = now
+                    chunks += 1
+                    pieces.append(text)
+                    yield Token(text, token_lps[0] if len(token_lps) == 1 else None)
+                if choice.get("finish_reason"):
+                    finish = str(choice["finish_reason"])
+        except _CancelledError:
+            yield Finished(result("cancelled"))
+            return
+        except RemoteError as exc:
+            yield Failed(exc, result("error", str(exc)))
+            return
+        except (OSError, http.client.HTTPException) as exc:
+            if self._cancelled.is_set():
+                yield Finished(result("cancelled"))
+                return
+            error = self._network_error(exc)
+            yield Failed(error, result("error", str(error)))
+            return
+        finally:
+            if conn is not None:
+                conn.close()
+        yield Finished(result("length" if finish == "length" else "stop"))
+
+
+def _parse_chunk(data: str, name: str) -> dict[str, Any]:
+    try:
+        chunk = json.loads(data)
+    except json.JSONDecodeError:
+        raise RemoteError(
+            f"{name}: the server sent a malformed stream event (not JSON): {data[:120]!r}"
+        ) from None
+    if not isinstance(chunk, dict):
+        raise RemoteError(f"{name}: the server sent a stream event that is not an object")
+    if "error" in chunk:
+        raise RemoteError(
+            f"{name}: the server reported an error mid-stream: {_message_of(chunk['error'])}"
+        )
+    return chunk
+
+
+def _message_of(error: object) -> str:
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error)
+
+
+def _error_detail(response: http.client.HTTPResponse) -> str:
+    """The server's own explanation: OpenAI's ``error.message``, FastAPI's ``detail``."""
+    try:
+        raw = response.read(65536)
+    except (OSError, http.client.HTTPException):
+        return ""
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        body = json.loads(text)
+    except json.JSONDecodeError:
+        return text[:300]
+    if isinstance(body, dict):
+        if "error" in body:
+            return _message_of(body["error"])
+        if "detail" in body:
+            return str(body["detail"])[:300]
+    return text[:300]
+
+
+def _delta_text(choice: dict[str, Any], chat: bool) -> str:
+    if chat:
+        delta = choice.get("delta")
+        content = delta.get("content") if isinstance(delta, dict) else None
+    else:
+        content = choice.get("text")
+    return content if isinstance(content, str) else ""
+
+
+def _logprobs(data: object, chat: bool) -> list[TokenLogprob]:
+    """Map both OpenAI logprob shapes (chat ``content`` list, completions parallel lists)."""
+    if not isinstance(data, dict):
+        return []
+    out: list[TokenLogprob] = []
+    if chat:
+        for item in data.get("content") or []:
+            if not isinstance(item, dict) or item.get("logprob") is None:
+                continue
+            top = tuple(
+                (str(t.get("token", "")), float(t["logprob"]))
+                for t in item.get("top_logprobs") or []
+                if isinstance(t, dict) and t.get("logprob") is not None
+            )
+            out.append(TokenLogprob(str(item.get("token", "")), float(item["logprob"]), top))
+        return out
+    tokens = data.get("tokens") or []
+    values = data.get("token_logprobs") or []
+    tops = data.get("top_logprobs") or []
+    for i, (token, value) in enumerate(zip(tokens, values, strict=False)):
+        if value is None:
+            continue
+        alternatives = tops[i] if i < len(tops) and isinstance(tops[i], dict) else {}
+        top = tuple(
+            sorted(((str(k), float(v)) for k, v in alternatives.items()), key=lambda t: -t[1])
+        )
+        out.append(TokenLogprob(str(token), float(value), top))
+    return out

@@ -1,0 +1,326 @@
+"""The remote backend against a real llama-cpp-python OpenAI server and a misbehaving one."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from playground.events import (
+    ChatMessage,
+    Event,
+    Failed,
+    Finished,
+    GenerationRequest,
+    Result,
+    Started,
+    Token,
+)
+from playground.remote import Endpoint, RemoteBackend, RemoteError
+from playground.sampling import SamplingParams
+from tests.integration.misbehaving_server import MisbehavingServer
+
+GREEDY = SamplingParams(temperature=0, seed=42, max_tokens=40)
+STORY = "Once upon a time, in a small village by the sea,"
+SERVER_START_TIMEOUT_S = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server_url(default_model_path: Path) -> Iterator[str]:
+    """A real OpenAI-compatible server on the bundled model, shared by the module."""
+    check = subprocess.run(
+        [sys.executable, "-c", "import llama_cpp.server"], capture_output=True, text=True
+    )
+    if check.returncode != 0:
+        pytest.fail(
+            "llama_cpp.server cannot be imported; install the llama-cpp-python[server] extra "
+            f"to run the remote tests:\n{check.stderr.strip()[-500:]}"
+        )
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(default_model_path),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "2048",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+            while True:
+                if proc.poll() is not None:
+                    log.seek(0)
+                    tail = log.read().decode(errors="replace")[-2000:]
+                    pytest.fail(f"the llama_cpp.server exited with {proc.returncode}:\n{tail}")
+                try:
+                    with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"llama_cpp.server did not answer within {SERVER_START_TIMEOUT_S} s"
+                    )
+                time.sleep(0.2)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+@pytest.fixture(scope="module")
+def remote(server_url: str) -> Iterator[RemoteBackend]:
+    with RemoteBackend(Endpoint("local-server", server_url, "smollm2")) as backend:
+        yield backend
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[MisbehavingServer]:
+    with MisbehavingServer() as server:
+        yield server
+
+
+def run(backend: RemoteBackend, request: GenerationRequest) -> tuple[list[Event], Result]:
+    events = list(backend.generate(request))
+    last = events[-1]
+    assert isinstance(last, (Finished, Failed))
+    assert last.result is not None
+    return events, last.result
+
+
+def streamed(events: list[Event]) -> str:
+    return "".join(e.text for e in events if isinstance(e, Token))
+
+
+def failure(backend: RemoteBackend, request: GenerationRequest) -> str:
+    events, result = run(backend, request)
+    last = events[-1]
+    assert isinstance(last, Failed), last
+    assert isinstance(last.error, RemoteError)
+    assert result.finish_reason == "error"
+    assert result.error == str(last.error)
+    return str(last.error)
+
+
+# -- the real server ----------------------------------------------------------------------------
+
+
+def test_streams_tokens_and_greedy_is_deterministic(remote: RemoteBackend) -> None:
+    events, first = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
+    _, second = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert isinstance(events[0], Started)
+    assert events[0].rendered_prompt == STORY
+    assert isinstance(events[-1], Finished)
+    assert first.text.strip()
+    assert streamed(events) == first.text
+    assert first.text == second.text
+    assert first.finish_reason in ("stop", "length")
+    assert first.completion_tokens > 0
+    assert first.ttft_s is not None and first.ttft_s > 0
+    assert first.tokens_per_second is not None and first.tokens_per_second > 0
+    assert first.params.seed == 42
+    assert first.model == {
+        "name": "smollm2",
+        "backend": "remote",
+        "endpoint": "local-server",
+        "base_url": remote.endpoint.base_url,
+    }
+    assert first.warnings == ()
+
+
+def test_chat_request(remote: RemoteBackend) -> None:
+    messages = (
+        ChatMessage("system", "You are a helpful assistant."),
+        ChatMessage("user", "Name a colour."),
+    )
+    events, result = run(remote, GenerationRequest(messages=messages, params=GREEDY))
+    assert isinstance(events[-1], Finished)
+    assert result.text.strip()
+    assert streamed(events) == result.text
+    assert json.loads(result.rendered_prompt)[1] == {"role": "user", "content": "Name a colour."}
+
+
+def test_stop_sequence_is_respected(remote: RemoteBackend) -> None:
+    _, full = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
+    words = full.text.split()
+    assert len(words) > 4, full.text
+    stop = words[len(words) // 2]
+    expected = full.text[: full.text.index(stop)]
+    params = SamplingParams(temperature=0, seed=42, max_tokens=40, stop=(stop,))
+    _, cut = run(remote, GenerationRequest(prompt=STORY, params=params))
+    assert cut.finish_reason == "stop"
+    assert cut.text == expected
+    assert stop not in cut.text
+
+
+def test_max_tokens_ends_with_length(remote: RemoteBackend) -> None:
+    params = SamplingParams(temperature=0, seed=1, max_tokens=5)
+    _, result = run(remote, GenerationRequest(prompt=STORY, params=params))
+    assert result.finish_reason == "length"
+    assert 0 < result.completion_tokens <= 5
+
+
+def test_cancel_mid_stream_then_next_request_works(remote: RemoteBackend) -> None:
+    params = SamplingParams(temperature=0.8, seed=3, max_tokens=1000)
+    events: list[Event] = []
+    for event in remote.generate(GenerationRequest(prompt=STORY, params=params)):
+        events.append(event)
+        if sum(isinstance(e, Token) for e in events) == 3:
+            threading.Thread(target=remote.cancel).start()
+    last = events[-1]
+    assert isinstance(last, Finished), last
+    assert last.result.finish_reason == "cancelled"
+    assert last.result.completion_tokens < 1000
+    _, after = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert after.finish_reason in ("stop", "length")
+    assert after.text.strip()
+
+
+def test_models_lists_the_loaded_model(remote: RemoteBackend) -> None:
+    models = remote.models()
+    assert models
+    assert all(isinstance(m, str) and m for m in models)
+
+
+def test_extension_params_are_reported(remote: RemoteBackend) -> None:
+    params = SamplingParams(temperature=0, seed=1, max_tokens=3, top_k=5, min_p=0.1)
+    _, result = run(remote, GenerationRequest(prompt=STORY, params=params))
+    assert result.finish_reason in ("stop", "length")
+    assert result.warnings == ("min_p and top_k are extensions; this server may ignore them",)
+
+
+# -- a server that follows the spec fully (usage, logprobs) -------------------------------------
+
+
+def test_usage_and_logprobs_from_the_server(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("ok"), "fake-model"))
+    events, result = run(backend, GenerationRequest(prompt="Hi", logprobs=2))
+    assert streamed(events) == result.text == "Hi there!"
+    assert (result.prompt_tokens, result.completion_tokens) == (7, 3)
+    assert result.logprobs is not None and len(result.logprobs) == 3
+    assert result.logprobs[0].logprob == -0.5
+    assert result.logprobs[0].top == (("Hi", -0.5), ("x", -1.5))
+    body = fake.requests[-1]["body"]
+    assert body["stream"] is True and body["logprobs"] == 2
+    assert body["stream_options"] == {"include_usage": True}
+
+    chat = GenerationRequest(messages=(ChatMessage("user", "hi"),), logprobs=1)
+    events, result = run(backend, chat)
+    assert result.text == "Hi there!" and result.completion_tokens == 3
+    assert result.logprobs is not None and result.logprobs[2].token == "!"
+    tokens = [e for e in events if isinstance(e, Token)]
+    assert tokens[1].logprob is not None and tokens[1].logprob.top[1] == ("x", -2.0)
+    body = fake.requests[-1]["body"]
+    assert body["logprobs"] is True and body["top_logprobs"] == 1
+    assert fake.requests[-1]["path"].endswith("/v1/chat/completions")
+
+
+def test_api_key_is_read_from_the_environment(
+    fake: MisbehavingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("ok"), "m", api_key_env="PG_TEST_KEY"))
+    monkeypatch.delenv("PG_TEST_KEY", raising=False)
+    assert "PG_TEST_KEY is not set" in failure(backend, GenerationRequest(prompt="x"))
+    monkeypatch.setenv("PG_TEST_KEY", "sekrit")
+    _, result = run(backend, GenerationRequest(prompt="x"))
+    assert result.finish_reason == "stop"
+    assert fake.requests[-1]["headers"]["Authorization"] == "Bearer sekrit"
+    assert "sekrit" not in repr(backend.endpoint)
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+def test_http_500_quotes_the_server_message(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("error500"), "m"))
+    message = failure(backend, GenerationRequest(prompt="x"))
+    assert "HTTP 500" in message and "model exploded" in message
+
+
+def test_http_404(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("notfound"), "m"))
+    message = failure(backend, GenerationRequest(prompt="x"))
+    assert "HTTP 404" in message and "/notfound/v1/completions" in message
+    with pytest.raises(RemoteError, match="HTTP 404"):
+        backend.models()
+
+
+def test_malformed_sse(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("malformed"), "m"))
+    events, result = run(backend, GenerationRequest(messages=(ChatMessage("user", "x"),)))
+    last = events[-1]
+    assert isinstance(last, Failed)
+    assert "malformed stream event" in str(last.error)
+    assert "{this is not json" in str(last.error)
+    assert result.text == "Hello"
+
+
+def test_disconnect_mid_stream(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("disconnect"), "m"))
+    message = failure(backend, GenerationRequest(prompt="x"))
+    assert "closed the connection in the middle of the answer" in message
+
+
+def test_timeout(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("hang"), "m"), timeout_s=1.0)
+    started = time.monotonic()
+    message = failure(backend, GenerationRequest(prompt="x"))
+    assert time.monotonic() - started < 5
+    assert "did not answer within 1 s" in message
+
+
+def test_connection_refused() -> None:
+    port = _free_port()
+    backend = RemoteBackend(Endpoint("nowhere", f"http://127.0.0.1:{port}", "m"))
+    message = failure(backend, GenerationRequest(prompt="x"))
+    assert message == f"could not connect to http://127.0.0.1:{port} — is the server running?"
+    with pytest.raises(RemoteError, match="could not connect"):
+        backend.models()
+
+
+def test_bad_base_url_is_rejected() -> None:
+    with pytest.raises(RemoteError, match="must look like"):
+        RemoteBackend(Endpoint("bad", "127.0.0.1:8080", "m"))
+
+
+def test_cancel_before_the_first_byte(fake: MisbehavingServer) -> None:
+    backend = RemoteBackend(Endpoint("fake", fake.url("hang"), "m"), timeout_s=30.0)
+    timer = threading.Timer(0.3, backend.cancel)
+    timer.start()
+    started = time.monotonic()
+    events, result = run(backend, GenerationRequest(prompt="x"))
+    timer.join()
+    assert isinstance(events[-1], Finished)
+    assert result.finish_reason == "cancelled"
+    assert time.monotonic() - started < 5
