@@ -28,7 +28,9 @@ ExportFormat = Literal["csv", "jsonl", "md", "html"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")
 #: Metrics where a lower value is better; everything else is "higher is better".
 LOWER_IS_BETTER = frozenset({"ref_ppl"})
-PREFERRED_PRIMARY = ("rougeL_f", "bleu", "chrf", "rouge1_f", "ref_ppl")
+#: The metric that decides the winner: the task metric where there is one, else overlap.
+PREFERRED_PRIMARY = ("accuracy", "entity_f1", "token_f1", "rougeL_f", "bleu", "chrf", "rouge1_f",
+                     "ref_ppl")
 
 
 @dataclass(frozen=True)

@@ -176,14 +176,36 @@ class RunStore(Protocol):
 Scorer = Callable[[str, Sequence[str]], Sequence[ScoreLike]]
 
 
+TASK_METRIC_NAMES = ("accuracy", "exact_match", "token_f1", "entity_f1")
+
+
 def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
-    """The comparison's metrics against an input's references, with one shared scorer."""
+    """The comparison's metrics against an input's references, with one shared scorer.
+
+    Overlap metrics (ROUGE, BLEU, chrF) go to :mod:`playground.scoring`; task metrics
+    (label accuracy, exact match, token and entity F1) to :mod:`playground.taskmetrics`.
+    """
+    from playground import taskmetrics
     from playground.scoring import Scorer as MetricScorer
 
     scorer = MetricScorer(language=language)
+    overlap = [m for m in metrics if m not in TASK_METRIC_NAMES]
+    task = [m for m in metrics if m in TASK_METRIC_NAMES]
 
     def score(hypothesis: str, references: Sequence[str]) -> Sequence[ScoreLike]:
-        return scorer.score_pair(hypothesis, references, metrics=metrics)
+        scores: list[ScoreLike] = []
+        if overlap:
+            scores.extend(scorer.score_pair(hypothesis, references, metrics=overlap))
+        for metric in task:
+            if metric == "accuracy":
+                scores.append(taskmetrics.label_accuracy(hypothesis, references))
+            elif metric == "exact_match":
+                scores.append(taskmetrics.exact_match(hypothesis, references))
+            elif metric == "token_f1":
+                scores.extend(taskmetrics.token_f1(hypothesis, references))
+            else:
+                scores.extend(taskmetrics.entity_f1(hypothesis, references))
+        return scores
 
     return score
 

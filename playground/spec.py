@@ -82,8 +82,26 @@ def build_spec(
     extra: dict[str, Any] = {}
     if metrics is not None:
         extra["metrics"] = tuple(metrics)
+    else:
+        extra["metrics"] = metrics_for(variants)
     return ComparisonSpec(name, tuple(variants), inputs, samples=samples, base_seed=seed,
                           language=language, **extra)
+
+
+def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
+    """Overlap metrics always, plus the task metric that fits each variant's task
+    (classification → accuracy, QA → token F1 and exact match, NER → entity F1)."""
+    from playground.scoring import DEFAULT_METRICS
+    from playground.taskmetrics import TASK_METRICS
+    from playground.templates import parse_template
+
+    chosen = list(DEFAULT_METRICS)
+    for variant in variants:
+        task = parse_template(variant.template_source, variant.template_id).meta.task
+        for metric in TASK_METRICS.get(task, ()):
+            if metric not in chosen:
+                chosen.append(metric)
+    return tuple(chosen)
 
 
 def spec_from_mapping(

@@ -35,14 +35,14 @@ def test_compare_saves_scores_and_reports(env: dict[str, str], tmp_path: Path) -
     assert proc.returncode == 0, proc.stderr
     assert "saved as comparison 1" in proc.stderr
     assert "| sentiment-few-shot | 8 | 0 |" in proc.stdout
-    assert "Paired comparisons on rougeL_f" in proc.stdout
+    assert "Paired comparisons on accuracy" in proc.stdout  # sentiment: the task metric decides
     history = json.loads(run(env, "history", "--json").stdout)
     assert history[0]["runs"] == history[0]["expected_runs"] == 16
     db = sqlite3.connect(env["PLAYGROUND_DB"])
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.execute("SELECT count(*) FROM runs").fetchone()[0] == 16
     metrics = {m for (m,) in db.execute("SELECT DISTINCT metric FROM scores")}
-    assert {"rougeL_f", "bleu", "chrf", "ref_ppl"} <= metrics
+    assert {"rougeL_f", "bleu", "chrf", "ref_ppl", "accuracy"} <= metrics
     shown = run(env, "show", "1")
     assert "comparison 1:" in shown.stdout
     exported = run(env, "export", "1", "-f", "csv")

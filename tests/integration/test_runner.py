@@ -166,3 +166,23 @@ def test_a_missing_model_fails_its_runs_with_the_reason(library: Library) -> Non
     assert len(done) == 3
     assert all(d.status == "failed" for d in done)
     assert "no model file or known model named 'no-such-model.gguf'" in (done[0].error or "")
+
+
+def test_the_task_decides_the_extra_metric(library: Library, pool: BackendPool) -> None:
+    from playground.spec import metrics_for
+
+    variants = (variant(library, "sentiment-zero-shot"),)
+    metrics = metrics_for(variants)
+    assert "accuracy" in metrics
+    assert "rougeL" in metrics
+    s = ComparisonSpec("task", variants, spec(library, *variants).inputs, samples=1,
+                       metrics=metrics)
+    done = [e for e in run_comparison(s, pool, scorer=make_scorer(s.metrics), perplexity=False)
+            if isinstance(e, RunDone)]
+    for d in done:
+        accuracy = next(score for score in d.scores if score.metric == "accuracy")
+        assert accuracy.value in (0.0, 1.0)
+        assert d.result is not None
+        label = d.result.text.strip().lower()
+        expected = 1.0 if d.planned.input.references[0] in label else accuracy.value
+        assert accuracy.value == expected
