@@ -13,9 +13,16 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from playground import __version__
-from playground.backends import LocalBackend
+from playground.backends import Backend, LocalBackend
 from playground.collection import Collection, install, load_collection, template_values
 from playground.comparison import ComparisonSpec
+from playground.endpoints import (
+    is_remote,
+    load_endpoints,
+    remove_endpoint,
+    resolve_endpoint,
+    save_endpoint,
+)
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest, Started, Token
 from playground.gguf import ModelInfo, read_gguf
@@ -28,6 +35,7 @@ from playground.library import (
     read_library,
 )
 from playground.models import discover_models, resolve_model
+from playground.remote import Endpoint, RemoteBackend
 from playground.report import ReportRun, build_report, export
 from playground.runner import (
     BackendPool,
@@ -194,6 +202,20 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--output", "-o", help="output file (default: stdout)")
     exp.add_argument("--db", help="database file")
 
+    endpoints = sub.add_parser(
+        "endpoints", help="saved OpenAI-compatible servers, used as --model remote:NAME")
+    esub = endpoints.add_subparsers(dest="endpoints_command", metavar="ACTION", required=True)
+    eadd = esub.add_parser("add", help="save (or replace) an endpoint")
+    eadd.add_argument("name", help="a short name, used as remote:NAME")
+    eadd.add_argument("base_url", help="e.g. http://127.0.0.1:8080/v1")
+    eadd.add_argument("--model", required=True, help="the model name the server expects")
+    eadd.add_argument("--api-key-env", help="NAME of the environment variable holding the key")
+    esub.add_parser("list", help="the saved endpoints")
+    erm = esub.add_parser("remove", help="forget an endpoint")
+    erm.add_argument("name")
+    echeck = esub.add_parser("check", help="ask an endpoint which models it serves")
+    echeck.add_argument("name")
+
     demo = sub.add_parser("demo", help="a short streamed generation on the default model")
     _add_load_options(demo)
     return parser
@@ -250,7 +272,7 @@ def _ctrl_c_calls(cancel: Callable[[], None]) -> Iterator[None]:
 
 
 def stream(
-    backend: LocalBackend, request: GenerationRequest, out: TextIO, err: TextIO, as_json: bool
+    backend: Backend, request: GenerationRequest, out: TextIO, err: TextIO, as_json: bool
 ) -> int:
     """Run one request, printing tokens as they come (or one JSON document at the end)."""
     with _ctrl_c_calls(backend.cancel):
@@ -344,11 +366,15 @@ def gpu_offload_supported() -> bool:
 def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     request = _request(args, prompt)
-    backend = LocalBackend(resolve_model(args.model), _load_options(args))
+    backend: Backend
+    if is_remote(args.model):
+        backend = RemoteBackend(resolve_endpoint(args.model))
+    else:
+        backend = LocalBackend(resolve_model(args.model), _load_options(args))
     try:
-        loaded = backend.start()
-        for warning in loaded.warnings:
-            err.write(f"warning: {warning}\n")
+        if isinstance(backend, LocalBackend):
+            for warning in backend.start().warnings:
+                err.write(f"warning: {warning}\n")
         return stream(backend, request, out, err, args.json)
     finally:
         backend.close()
@@ -723,6 +749,28 @@ def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     return 0
 
 
+def cmd_endpoints(args: argparse.Namespace, out: TextIO) -> int:
+    action = args.endpoints_command
+    if action == "add":
+        save_endpoint(Endpoint(args.name, args.base_url, args.model, args.api_key_env))
+        out.write(f"saved; use it as --model remote:{args.name}\n")
+    elif action == "remove":
+        remove_endpoint(args.name)
+        out.write(f"removed {args.name}\n")
+    elif action == "check":
+        with RemoteBackend(resolve_endpoint("remote:" + args.name)) as backend:
+            models = backend.models()
+        out.write("\n".join(models) + ("\n" if models else "the server lists no models\n"))
+    else:
+        saved = load_endpoints()
+        for e in saved.values():
+            key = f"  key from ${e.api_key_env}" if e.api_key_env else ""
+            out.write(f"remote:{e.name}  {e.base_url}  model {e.model}{key}\n")
+        if not saved:
+            out.write("no endpoints saved; add one with `playground endpoints add`\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -742,6 +790,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_library(args, out, err)
         if args.command == "score":
             return cmd_score(args, out)
+        if args.command == "endpoints":
+            return cmd_endpoints(args, out)
         if args.command == "compare":
             return cmd_compare(args, out, err)
         if args.command == "history":

@@ -16,9 +16,11 @@ from typing import Any, Protocol
 
 from playground.backends import Backend, LocalBackend
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
+from playground.endpoints import is_remote, resolve_endpoint
 from playground.errors import PlaygroundError
 from playground.events import Failed, Finished, GenerationRequest, Result
 from playground.models import resolve_model
+from playground.remote import RemoteBackend
 from playground.store import ScoreLike
 from playground.templates import parse_template, render_template, to_request
 from playground.worker import LoadOptions
@@ -117,7 +119,8 @@ class CancelToken:
 
 
 class BackendPool:
-    """One backend per model, started on first use and restarted after a crash."""
+    """One backend per model, started on first use and restarted after a crash; local and
+    remote models can be mixed in one comparison."""
 
     def __init__(
         self,
@@ -129,9 +132,12 @@ class BackendPool:
         self._backends: dict[str, Backend] = {}
 
     def get(self, model: str) -> Backend:
+        """``remote:NAME`` is a saved OpenAI-compatible endpoint; anything else a local model."""
         if model not in self._backends:
             if self._factory is not None:
                 self._backends[model] = self._factory(model)
+            elif is_remote(model):
+                self._backends[model] = RemoteBackend(resolve_endpoint(model))
             else:
                 self._backends[model] = LocalBackend(
                     resolve_model(model or None), self.options, auto_restart=True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -324,3 +325,64 @@ def test_cancel_before_the_first_byte(fake: MisbehavingServer) -> None:
     assert isinstance(events[-1], Finished)
     assert result.finish_reason == "cancelled"
     assert time.monotonic() - started < 5
+
+
+# -- saved endpoints, the CLI, and comparisons mixing local and remote variants ---------------
+
+
+@pytest.fixture
+def saved_endpoint(
+    server_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    path = tmp_path / "endpoints.json"
+    monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(path))
+    env = {**os.environ, "PLAYGROUND_ENDPOINTS": str(path),
+           "PLAYGROUND_DB": str(tmp_path / "db.sqlite")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "playground", "endpoints", "add", "local-server", server_url,
+         "--model", "smollm"], capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return env
+
+
+def test_saved_endpoints_never_hold_keys(saved_endpoint: dict[str, str]) -> None:
+    from playground.endpoints import EndpointError, load_endpoints, save_endpoint
+
+    saved = json.loads(Path(saved_endpoint["PLAYGROUND_ENDPOINTS"]).read_text())
+    assert saved["endpoints"][0]["name"] == "local-server"
+    assert set(saved["endpoints"][0]) == {"name", "base_url", "model", "api_key_env"}
+    with pytest.raises(EndpointError, match="never the key itself"):
+        save_endpoint(Endpoint("x", "http://127.0.0.1:1/v1", "m", "sk-123-not-a-name"))
+    assert "x" not in load_endpoints()
+
+
+def test_generate_and_compare_against_a_saved_endpoint(saved_endpoint: dict[str, str]) -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "playground", *args], capture_output=True,
+                              text=True, env=saved_endpoint, timeout=300, check=False)
+
+    listed = cli("endpoints", "list")
+    assert "remote:local-server" in listed.stdout
+    generated = cli("generate", "--model", "remote:local-server", "-t", "0", "-n", "8",
+                    "--json", "Once upon a time")
+    assert generated.returncode == 0, generated.stderr
+    result = json.loads(generated.stdout)
+    assert result["model"]["backend"] == "remote"
+    assert result["completion_tokens"] > 0
+    spec = Path(saved_endpoint["PLAYGROUND_DB"]).with_name("spec.yaml")
+    spec.write_text(
+        "name: local vs remote\ndataset: sentiment\nrows: 2\nparams: {max_tokens: 4}\n"
+        "variants:\n"
+        "  - {template: sentiment-zero-shot, name: local}\n"
+        "  - {template: sentiment-zero-shot, name: remote, model: 'remote:local-server'}\n",
+        encoding="utf-8",
+    )
+    compared = cli("compare", "--spec", str(spec), "--format", "jsonl")
+    assert compared.returncode == 0, compared.stderr
+    records = [json.loads(line) for line in compared.stdout.splitlines()]
+    assert {r["variant"] for r in records} == {"local", "remote"}
+    assert all(r["status"] == "ok" for r in records)
+    unknown = cli("generate", "--model", "remote:nope", "x")
+    assert unknown.returncode == 2
+    assert "no saved endpoint named 'nope'" in unknown.stderr
