@@ -182,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--resume", type=int, metavar="ID", help="resume a stopped comparison")
     compare.add_argument("--no-perplexity", action="store_true",
                          help="skip the reference perplexity pass")
+    compare.add_argument("--concurrency", type=int, default=1, metavar="N",
+                         help="runs on remote endpoints sent N at a time (default 1)")
     compare.add_argument("--plain-order", action="store_true",
                          help="run in plain round order instead of prefix-aware order")
     compare.add_argument("--format", choices=["md", "html", "csv", "jsonl"], default="md",
@@ -651,6 +653,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 spec, pool, store=store, comparison_id=args.resume,
                 scorer=make_scorer(spec.metrics, spec.language), cancel=token,
                 prefix_order=not args.plain_order, perplexity=not args.no_perplexity,
+                concurrency=args.concurrency,
             )
             for event in events:
                 if isinstance(event, ComparisonStarted):

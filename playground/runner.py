@@ -8,9 +8,12 @@ killed comparison resumes where it stopped.
 
 from __future__ import annotations
 
+import functools
+import queue
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -283,8 +286,16 @@ def run_comparison(
     cancel: CancelToken | None = None,
     prefix_order: bool = True,
     perplexity: bool = True,
+    concurrency: int = 1,
 ) -> Iterator[RunnerEvent]:
-    """Run (or resume, with ``comparison_id``) a comparison, yielding events as runs finish."""
+    """Run (or resume, with ``comparison_id``) a comparison, yielding events as runs finish.
+
+    Local runs go one at a time (one model process does one thing at a time); runs on remote
+    endpoints go out ``concurrency`` at a time, each on its own connection. Saving and scoring
+    stay on the caller's thread, where the store belongs.
+    """
+    if not 1 <= concurrency <= 64:
+        raise PlaygroundError(f"concurrency must be between 1 and 64, got {concurrency}")
     cancel = cancel or CancelToken()
     planned = plan_runs(spec, prefix_order=prefix_order)
     done_keys: set[str] = set()
@@ -312,12 +323,7 @@ def run_comparison(
             if item.input.references and item.request is not None:
                 _reference_perplexity(item, pool, ppl_cache)
     status = "done"
-    for item in todo:
-        if cancel.cancelled:
-            status = "cancelled"
-            break
-        started = time.monotonic()
-        outcome = _execute(item, pool, cancel)
+    for item, outcome, seconds in _outcomes(todo, pool, cancel, concurrency):
         if outcome is None:  # cancelled mid-run: not saved, resume runs it again
             status = "cancelled"
             break
@@ -344,9 +350,11 @@ def run_comparison(
             )
         tally.done += 1
         tally.failed += run_status == "failed"
-        tally.durations.append(time.monotonic() - started)
+        tally.durations.append(seconds)
         yield RunDone(item, run_status, result, error, tuple(scores), run_id)
         yield tally.progress(len(planned), skipped)
+    if cancel.cancelled:
+        status = "cancelled"
     if store is not None and comparison_id is not None:
         store.set_status(comparison_id, status)
     yield ComparisonFinished(
@@ -354,13 +362,17 @@ def run_comparison(
     )
 
 
+Outcome = tuple[RunStatus, Result | None, str | None]
+
+
 def _execute(
-    item: PlannedRun, pool: BackendPool, cancel: CancelToken
-) -> tuple[RunStatus, Result | None, str | None] | None:
+    item: PlannedRun, get_backend: Callable[[], Backend], cancel: CancelToken
+) -> Outcome | None:
+    """One run to its end; None when it was cancelled (it is then not saved)."""
     if item.request is None:
         return "failed", None, item.error
     try:
-        backend = pool.get(item.variant.model)
+        backend = get_backend()
     except PlaygroundError as exc:
         return "failed", None, str(exc)
     remove = cancel.on_cancel(backend.cancel)
@@ -377,6 +389,72 @@ def _execute(
     finally:
         remove()
     return "failed", None, "the generation ended without a result"
+
+
+def _outcomes(
+    todo: Sequence[PlannedRun], pool: BackendPool, cancel: CancelToken, concurrency: int
+) -> Iterator[tuple[PlannedRun, Outcome | None, float]]:
+    """Execute runs: local ones in order, remote ones ``concurrency`` at a time."""
+    remote = [p for p in todo if is_remote(p.variant.model)] if concurrency > 1 else []
+    local = [p for p in todo if p not in remote] if remote else list(todo)
+    for item in local:
+        if cancel.cancelled:
+            return
+        started = time.monotonic()
+        outcome = _execute(item, functools.partial(pool.get, item.variant.model), cancel)
+        yield item, outcome, time.monotonic() - started
+        if outcome is None:
+            return
+    if remote and not cancel.cancelled:
+        yield from _concurrent(remote, pool, cancel, concurrency)
+
+
+def _concurrent(
+    items: Sequence[PlannedRun], pool: BackendPool, cancel: CancelToken, concurrency: int
+) -> Iterator[tuple[PlannedRun, Outcome | None, float]]:
+    spare: dict[str, queue.SimpleQueue[Backend]] = {}
+    lock = threading.Lock()
+
+    def borrow(model: str) -> Backend:
+        with lock:
+            q = spare.setdefault(model, queue.SimpleQueue())
+        try:
+            return q.get_nowait()
+        except queue.Empty:
+            return RemoteBackend(resolve_endpoint(model))
+
+    def run_one(item: PlannedRun) -> tuple[PlannedRun, Outcome | None, float]:
+        started = time.monotonic()
+        if cancel.cancelled:
+            return item, None, 0.0
+        backend: Backend | None = None
+
+        def get() -> Backend:
+            nonlocal backend
+            backend = borrow(item.variant.model)
+            return backend
+
+        outcome = _execute(item, get, cancel)
+        if backend is not None:
+            spare[item.variant.model].put(backend)
+        return item, outcome, time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="remote-run") as ex:
+        futures = [ex.submit(run_one, item) for item in items]
+        try:
+            for future in as_completed(futures):
+                yield future.result()
+        finally:
+            if not all(f.done() for f in futures):
+                cancel.cancel()  # the caller stopped listening: end what is still in flight
+            for f in futures:
+                f.cancel()
+    for q in spare.values():
+        while True:
+            try:
+                q.get_nowait().close()
+            except queue.Empty:
+                break
 
 
 def _reference_perplexity(

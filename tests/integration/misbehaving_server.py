@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("ok", "error500", "notfound", "malformed", "disconnect", "hang")
+MODES = ("ok", "error500", "notfound", "malformed", "disconnect", "hang", "slow")
 #: Longest a "hang" request is held, so a broken test cannot stall the suite.
 HANG_LIMIT_S = 10.0
 
@@ -70,6 +71,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._sse_start()
             self._event(_chunk("Hello", chat="chat" in self.path))
             self._event("{this is not json")
+        elif mode == "slow":
+            with self.server.lock:
+                self.server.in_flight += 1
+                self.server.max_in_flight = max(self.server.max_in_flight, self.server.in_flight)
+            try:
+                time.sleep(0.3)
+                self._ok(chat="chat" in self.path, logprobs=False)
+            finally:
+                with self.server.lock:
+                    self.server.in_flight -= 1
         elif mode == "disconnect":
             self._sse_start()
             self._event(_chunk("Hello", chat="chat" in self.path))
@@ -137,6 +148,9 @@ class MisbehavingServer(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.release = threading.Event()
         self.requests: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
 
     @property

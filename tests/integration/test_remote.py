@@ -386,3 +386,34 @@ def test_generate_and_compare_against_a_saved_endpoint(saved_endpoint: dict[str,
     unknown = cli("generate", "--model", "remote:nope", "x")
     assert unknown.returncode == 2
     assert "no saved endpoint named 'nope'" in unknown.stderr
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_remote_runs_go_out_n_at_a_time_and_land_in_the_store(
+    concurrency: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playground.comparison import ComparisonSpec, Input, Variant
+    from playground.endpoints import save_endpoint
+    from playground.runner import BackendPool, ComparisonStarted, RunDone, run_comparison
+    from playground.store import Store
+
+    monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(tmp_path / "endpoints.json"))
+    with MisbehavingServer() as server:
+        save_endpoint(Endpoint("slow", server.url("slow"), "fake-model"))
+        variant = Variant("remote", "t", "Say hi to {{ name }}.", SamplingParams(max_tokens=4),
+                          "remote:slow")
+        inputs = tuple(Input(f"in-{i}", {"name": f"n{i}"}, ("Hi there!",)) for i in range(6))
+        spec = ComparisonSpec("remote batch", (variant,), inputs)
+        pool = BackendPool()
+        with Store(tmp_path / "db.sqlite") as store:
+            events = list(run_comparison(spec, pool, store=store, concurrency=concurrency))
+            done = [e for e in events if isinstance(e, RunDone)]
+            started = events[0]
+            assert isinstance(started, ComparisonStarted)
+            assert started.comparison_id is not None
+            saved = store.runs(started.comparison_id)
+        pool.close()
+        assert len(done) == 6
+        assert all(d.status == "ok" and d.result and d.result.text == "Hi there!" for d in done)
+        assert len(saved) == 6
+        assert server.max_in_flight == concurrency
