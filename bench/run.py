@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import comparison, generation, history
+from bench import comparison, generation, history, remote
 from playground.models import resolve_model
 
 
@@ -27,6 +27,7 @@ def main() -> int:
     print_table("Comparison: prefix-aware run ordering", comparison.prefix_order())
     print_table("Scoring throughput", comparison.scoring())
     print_table("History search", history.history_search())
+    print_table("Remote vs local generation", remote.remote_vs_local(model))
     return 0
 
 

@@ -1,0 +1,83 @@
+"""Remote vs local decode speed on the default model: llama-cpp-python's OpenAI-compatible
+server on 127.0.0.1 against the app's own worker process, same model, same threads."""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playground.backends import LocalBackend
+from playground.events import Finished, GenerationRequest
+from playground.remote import Endpoint, RemoteBackend
+from playground.sampling import SamplingParams
+from playground.worker import LoadOptions, default_threads
+
+PROMPT = "Write a long story about a lighthouse keeper who finds a message in a bottle.\n\n"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _tps(backend: LocalBackend | RemoteBackend, max_tokens: int) -> float:
+    params = SamplingParams(temperature=0, max_tokens=max_tokens, seed=1)
+    for event in backend.generate(GenerationRequest(prompt=PROMPT, params=params)):
+        if isinstance(event, Finished):
+            if event.result.tokens_per_second is None:
+                raise RuntimeError("no speed measured")
+            return event.result.tokens_per_second
+    raise RuntimeError(f"the run did not finish on {backend}")
+
+
+def remote_vs_local(
+    model_path: Path, max_tokens: int = 200, rounds: int = 5
+) -> list[tuple[str, str]]:
+    threads = default_threads()
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--host",
+         "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", str(threads),
+         "--flash_attn", "true"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(base + "/models", timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the llama-cpp-python server did not start") from None
+                time.sleep(0.2)
+        remote = RemoteBackend(Endpoint("bench", base, "bench"))
+        local = LocalBackend(model_path, LoadOptions(n_ctx=2048, n_threads=threads))
+        local.start()
+        try:
+            _tps(remote, 8)  # warm-up
+            _tps(local, 8)
+            remote_tps, local_tps = [], []
+            for _ in range(rounds):
+                remote_tps.append(_tps(remote, max_tokens))
+                local_tps.append(_tps(local, max_tokens))
+        finally:
+            remote.close()
+            local.close()
+    finally:
+        server.terminate()
+        server.wait(10)
+    r, lo = statistics.median(remote_tps), statistics.median(local_tps)
+    return [
+        ("threads", str(threads)),
+        ("decode tok/s, local worker (median)", f"{lo:.1f}"),
+        ("decode tok/s, remote llama-cpp-python server over HTTP/SSE (median)", f"{r:.1f}"),
+        ("ratio remote / local", f"{r / lo:.3f}"),
+    ]
