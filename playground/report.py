@@ -63,6 +63,9 @@ class VariantSummary:
     latency_s: Mapping[str, float]
     #: Corpus BLEU over all the variant's outputs (n-gram statistics pooled, not averaged).
     corpus_bleu: float | None = None
+    #: Variety across the k samples of each input, averaged over inputs (k ≥ 2 only):
+    #: distinct_1, distinct_2 (0–1, higher = more varied) and self_bleu (0–100, lower = more).
+    diversity: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,7 @@ def build_report(
                 _numbers(summarize(tps)) if tps else {},
                 _numbers(summarize(latency)) if latency else {},
                 _corpus_bleu(ok, language),
+                _diversity(ok),
             )
         )
     primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
@@ -131,6 +135,24 @@ def build_report(
         winner = overall_winner(pairs)
     return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
                             tuple(runs))
+
+
+def _diversity(runs: Sequence[ReportRun]) -> dict[str, float]:
+    from playground.taskmetrics import distinct_n, self_bleu
+
+    by_input: dict[str, list[str]] = defaultdict(list)
+    for run in runs:
+        by_input[run.input_id].append(run.output)
+    groups = [outputs for outputs in by_input.values() if len(outputs) > 1]
+    if not groups:
+        return {}
+    result: dict[str, float] = {}
+    for name, fn in (("distinct_1", lambda s: distinct_n(s, 1)),
+                     ("distinct_2", lambda s: distinct_n(s, 2)), ("self_bleu", self_bleu)):
+        values = [v for v in (fn(g).value for g in groups) if v is not None]
+        if values:
+            result[name] = sum(values) / len(values)
+    return result
 
 
 def _corpus_bleu(runs: Sequence[ReportRun], language: str | None) -> float | None:
@@ -238,6 +260,14 @@ def to_markdown(report: ComparisonReport) -> str:
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
         cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
         lines.append("| " + " | ".join(cells) + " |")
+    if any(v.diversity for v in report.variants):
+        lines += ["", "## Diversity across samples (mean over inputs)", "",
+                  "| variant | distinct-1 | distinct-2 | Self-BLEU |", "|---|---|---|---|"]
+        for v in report.variants:
+            d = v.diversity
+            cells = [f"{d[k]:.3f}" if k in d else "N/A" for k in ("distinct_1", "distinct_2")]
+            cells.append(f"{d['self_bleu']:.1f}" if "self_bleu" in d else "N/A")
+            lines.append(f"| {v.name} | " + " | ".join(cells) + " |")
     if report.pairs:
         lines += ["", f"## Paired comparisons on {report.primary}", "",
                   "| A | B | mean A | mean B | p | Holm p | better |",

@@ -185,7 +185,7 @@ class RunStore(Protocol):
 Scorer = Callable[[str, Sequence[str]], Sequence[ScoreLike]]
 
 
-TASK_METRIC_NAMES = ("accuracy", "exact_match", "token_f1", "entity_f1")
+TASK_METRIC_NAMES = ("accuracy", "exact_match", "token_f1", "entity_f1", "confidence")
 
 
 def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
@@ -212,8 +212,9 @@ def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
                 scores.append(taskmetrics.exact_match(hypothesis, references))
             elif metric == "token_f1":
                 scores.extend(taskmetrics.token_f1(hypothesis, references))
-            else:
+            elif metric == "entity_f1":
                 scores.extend(taskmetrics.entity_f1(hypothesis, references))
+            # "confidence" is computed from the run's log-probabilities, not the references.
         return scores
 
     return score
@@ -248,7 +249,9 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
                                               str(exc)))
                     continue
                 params = variant.params.with_seed(seed)
-                request = to_request(rendered, params, chat=variant.chat)
+                # Confidence needs each chosen token's log-probability (no alternatives).
+                logprobs = 0 if "confidence" in spec.metrics else None
+                request = to_request(rendered, params, chat=variant.chat, logprobs=logprobs)
                 planned.append(PlannedRun(variant, input_, sample, seed, key, request,
                                           rendered.text))
     if prefix_order:
@@ -331,6 +334,10 @@ def run_comparison(
         scores: list[ScoreLike] = []
         if result is not None and run_status == "ok" and item.input.references and scorer:
             scores.extend(scorer(result.text, item.input.references))
+        if "confidence" in spec.metrics and result is not None and result.logprobs:
+            from playground.taskmetrics import confidence
+
+            scores.extend(confidence([lp.logprob for lp in result.logprobs]).scores)
         ppl = ppl_cache.get((item.variant.name, item.input.id))
         if ppl is not None and run_status == "ok":
             scores.append(ppl)

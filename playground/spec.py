@@ -89,13 +89,14 @@ def build_spec(
 
 
 def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
-    """Overlap metrics always, plus the task metric that fits each variant's task
-    (classification → accuracy, QA → token F1 and exact match, NER → entity F1)."""
+    """Overlap metrics and token-probability confidence always, plus the task metric that fits
+    each variant's task (classification → accuracy, QA → token F1 and exact match, NER →
+    entity F1)."""
     from playground.scoring import DEFAULT_METRICS
     from playground.taskmetrics import TASK_METRICS
     from playground.templates import parse_template
 
-    chosen = list(DEFAULT_METRICS)
+    chosen = [*DEFAULT_METRICS, "confidence"]
     for variant in variants:
         task = parse_template(variant.template_source, variant.template_id).meta.task
         for metric in TASK_METRICS.get(task, ()):

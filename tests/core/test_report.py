@@ -139,3 +139,22 @@ def test_corpus_bleu_pools_ngrams_over_the_variant() -> None:
     expected = corpus_bleu([r.output for r in data], [[r.references[0] for r in data]]).score
     assert report.variants[0].corpus_bleu == pytest.approx(expected)
     assert "corpus BLEU" in export(report, "md")
+
+
+def test_diversity_across_samples_is_reported_per_variant() -> None:
+    def run(variant: str, i: int, k: int, out: str) -> ReportRun:
+        return ReportRun(variant, f"in-{i}", k, k, "ok", "p", out, ("ref",), {"rougeL_f": 0.5})
+
+    same = [run("greedy", i, k, "the cat sat on the mat") for i in range(3) for k in range(3)]
+    varied = [run("hot", i, k, f"word{i}{k} other{k} thing{i} x{k}") for i in range(3)
+              for k in range(3)]
+    report = build_report("div", same + varied)
+    greedy = next(v for v in report.variants if v.name == "greedy")
+    hot = next(v for v in report.variants if v.name == "hot")
+    assert greedy.diversity["self_bleu"] == pytest.approx(100)
+    assert greedy.diversity["distinct_1"] == pytest.approx(5 / 18)  # 5 unique words of 18
+    assert hot.diversity["distinct_2"] > greedy.diversity["distinct_2"]
+    assert hot.diversity["self_bleu"] < 50
+    assert "## Diversity across samples" in export(report, "md")
+    single = build_report("one", [run("v", 0, 0, "a b c")])
+    assert single.variants[0].diversity == {}

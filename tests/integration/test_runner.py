@@ -186,3 +186,19 @@ def test_the_task_decides_the_extra_metric(library: Library, pool: BackendPool) 
         label = d.result.text.strip().lower()
         expected = 1.0 if d.planned.input.references[0] in label else accuracy.value
         assert accuracy.value == expected
+
+
+def test_confidence_comes_from_the_worker_log_probabilities(
+    library: Library, pool: BackendPool
+) -> None:
+    v = variant(library, "sentiment-zero-shot")
+    s = ComparisonSpec("conf", (v,), spec(library, v).inputs[:2], samples=1,
+                       metrics=("rougeL", "confidence"))
+    done = [e for e in run_comparison(s, pool, scorer=make_scorer(s.metrics), perplexity=False)
+            if isinstance(e, RunDone)]
+    for d in done:
+        assert d.result is not None and d.result.logprobs is not None
+        values = {score.metric: score.value for score in d.scores}
+        logprobs = [lp.logprob for lp in d.result.logprobs]
+        assert values["mean_logprob"] == pytest.approx(sum(logprobs) / len(logprobs))
+        assert values["min_logprob"] == pytest.approx(min(logprobs))
