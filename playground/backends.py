@@ -399,6 +399,10 @@ class LocalBackend:
         try:
             yield from self._generate(request)
         finally:
+            # A consumer that stops listening (closes the stream early) also stops the worker:
+            # raising the cancel counter to this id is harmless once the request has finished.
+            if self._active_id:
+                self._cancel.value = max(self._cancel.value, self._active_id)
             self._active_id = 0
             self._cancel_at = None
             self._lock.release()

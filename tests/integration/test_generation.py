@@ -275,3 +275,16 @@ def test_reference_perplexity_agrees_with_the_generated_log_probabilities(
 def test_reference_perplexity_of_an_empty_reference_is_refused(backend: LocalBackend) -> None:
     with pytest.raises(GenerationError, match="empty"):
         backend.perplexity(GenerationRequest(prompt="Hi"), "")
+
+
+def test_an_abandoned_stream_does_not_leak_into_the_next_request(
+    backend: LocalBackend,
+) -> None:
+    long_run = backend.generate(GenerationRequest(
+        prompt="1, 2, 3, 4, 5,", params=SamplingParams(temperature=0, max_tokens=1500)))
+    next(long_run)
+    long_run.close()  # the caller stops listening without cancelling
+    _, result = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    _, again = collect(backend, GenerationRequest(prompt=STORY, params=GREEDY))
+    assert result.text == again.text
+    assert "1, 2, 3" not in result.text
