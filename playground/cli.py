@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare prompts, models and sampling settings on local GGUF models.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--self-test", action="store_true",
+                        help="load the default model, generate a few tokens, exit 0 if all works")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     gen = sub.add_parser("generate", help="generate text from a prompt, streamed to stdout")
@@ -774,11 +776,34 @@ def cmd_endpoints(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def self_test(out: TextIO) -> int:
+    """What an installed or packaged app checks about itself: templates found, model found,
+    worker process starts, llama.cpp generates."""
+    templates = [t for _, t in load_collection().templates()]
+    if not templates:
+        raise PlaygroundError("no built-in templates were found")
+    backend = LocalBackend(resolve_model(None), LoadOptions(n_ctx=512))
+    try:
+        loaded = backend.start()
+        request = GenerationRequest(prompt="Hello", params=SamplingParams(temperature=0,
+                                                                          max_tokens=4))
+        final = list(backend.generate(request))[-1]
+    finally:
+        backend.close()
+    if not isinstance(final, Finished) or final.result.completion_tokens < 1:
+        raise PlaygroundError(f"generation did not complete: {final}")
+    out.write(f"self-test ok: {len(templates)} templates, {loaded.info.display_name} loaded in "
+              f"{loaded.load_s:.2f} s, generated {final.result.completion_tokens} tokens\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     out, err = sys.stdout, sys.stderr
     try:
+        if args.self_test:
+            return self_test(out)
         if args.command == "generate":
             return cmd_generate(args, out, err)
         if args.command == "models":

@@ -97,3 +97,10 @@ def test_demo_runs_a_streamed_generation_on_the_default_model() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "ready in" in proc.stderr
     assert len(proc.stdout.split()) > 5
+
+
+def test_self_test_checks_templates_model_and_generation() -> None:
+    proc = run("--self-test")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("self-test ok: 35 templates")
+    assert "generated 4 tokens" in proc.stdout
