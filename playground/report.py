@@ -66,6 +66,8 @@ class VariantSummary:
     #: Variety across the k samples of each input, averaged over inputs (k ≥ 2 only):
     #: distinct_1, distinct_2 (0–1, higher = more varied) and self_bleu (0–100, lower = more).
     diversity: Mapping[str, float] = field(default_factory=dict)
+    #: Outputs whose mean token log-probability is under ``LOW_CONFIDENCE`` (None: not measured).
+    low_confidence: int | None = None
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,7 @@ def build_report(
                 _numbers(summarize(latency)) if latency else {},
                 _corpus_bleu(ok, language),
                 _diversity(ok),
+                _low_confidence(ok),
             )
         )
     primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
@@ -135,6 +138,18 @@ def build_report(
         winner = overall_winner(pairs)
     return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
                             tuple(runs))
+
+
+#: Mean token log-probability under which an output is flagged as low-confidence (about 37% per
+#: token on average): a place to look for made-up content, not a verdict.
+LOW_CONFIDENCE = -1.0
+
+
+def _low_confidence(runs: Sequence[ReportRun]) -> int | None:
+    measured = [r.scores["mean_logprob"] for r in runs if r.scores.get("mean_logprob") is not None]
+    if not measured:
+        return None
+    return sum(1 for value in measured if value is not None and value < LOW_CONFIDENCE)
 
 
 def _diversity(runs: Sequence[ReportRun]) -> dict[str, float]:
@@ -245,8 +260,9 @@ def _winner_sentence(report: ComparisonReport) -> str:
 
 def to_markdown(report: ComparisonReport) -> str:
     lines = [f"# {report.name}", "", _winner_sentence(report), "", "## Scores (mean [95% CI])", ""]
-    header = ["variant", "runs", "failed", *report.table_metrics, "corpus BLEU", "tokens/s",
-              "latency s"]
+    confidence = any(v.low_confidence is not None for v in report.variants)
+    header = ["variant", "runs", "failed", *report.table_metrics, "corpus BLEU",
+              *(["low-confidence"] if confidence else []), "tokens/s", "latency s"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + "---|" * len(header))
     for v in report.variants:
@@ -257,6 +273,8 @@ def to_markdown(report: ComparisonReport) -> str:
                 cell = f"**{cell}**"
             cells.append(cell)
         cells.append("N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}")
+        if confidence:
+            cells.append("N/A" if v.low_confidence is None else f"{v.low_confidence}/{v.runs}")
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
         cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
         lines.append("| " + " | ".join(cells) + " |")

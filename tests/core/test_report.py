@@ -158,3 +158,19 @@ def test_diversity_across_samples_is_reported_per_variant() -> None:
     assert "## Diversity across samples" in export(report, "md")
     single = build_report("one", [run("v", 0, 0, "a b c")])
     assert single.variants[0].diversity == {}
+
+
+def test_low_confidence_outputs_are_counted() -> None:
+    data = [
+        ReportRun("v", f"in-{i}", 0, 1, "ok", "p", "o", ("r",),
+                  {"rougeL_f": 0.5, "mean_logprob": lp})
+        for i, lp in enumerate([-0.2, -1.5, -0.9, -3.0])
+    ]
+    report = build_report("conf", data)
+    assert report.variants[0].low_confidence == 2
+    markdown = export(report, "md")
+    assert "| low-confidence |" in markdown
+    assert "| 2/4 |" in markdown
+    plain = build_report("plain", [ReportRun("v", "a", 0, 1, "ok", "p", "o", ("r",), {"x": 1.0})])
+    assert plain.variants[0].low_confidence is None
+    assert "low-confidence" not in export(plain, "md")
