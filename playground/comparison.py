@@ -68,6 +68,9 @@ class ComparisonSpec:
     base_seed: int = 1234
     metrics: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum", "bleu", "chrf")
     language: str | None = None
+    #: Required-content checks on every output: ``must_contain``, ``must_not_contain`` (lists of
+    #: strings, or regular expressions when ``regex`` is true).
+    checks: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.variants:
@@ -82,6 +85,10 @@ class ComparisonSpec:
         ids = [i.id for i in self.inputs]
         if len(set(ids)) != len(ids):
             raise ComparisonError("input ids must be different from each other")
+        unknown = sorted(set(self.checks) - {"must_contain", "must_not_contain", "regex"})
+        if unknown:
+            raise ComparisonError(f"unknown check(s): {', '.join(unknown)}; use must_contain, "
+                                  "must_not_contain and regex")
 
     def seed(self, sample: int) -> int:
         """Sample k of every variant on every input uses the same seed: paired comparisons then

@@ -300,6 +300,12 @@ def run_comparison(
     if not 1 <= concurrency <= 64:
         raise PlaygroundError(f"concurrency must be between 1 and 64, got {concurrency}")
     cancel = cancel or CancelToken()
+    if spec.checks:
+        from playground.taskmetrics import content_checks
+
+        content_checks("", must_contain=spec.checks.get("must_contain", ()),
+                       must_not_contain=spec.checks.get("must_not_contain", ()),
+                       regex=bool(spec.checks.get("regex", False)))  # a bad pattern fails here
     planned = plan_runs(spec, prefix_order=prefix_order)
     done_keys: set[str] = set()
     variant_ids: Mapping[str, int] = {}
@@ -334,6 +340,15 @@ def run_comparison(
         scores: list[ScoreLike] = []
         if result is not None and run_status == "ok" and item.input.references and scorer:
             scores.extend(scorer(result.text, item.input.references))
+        if spec.checks and result is not None and run_status == "ok":
+            from playground.taskmetrics import content_checks
+
+            scores.extend(content_checks(
+                result.text,
+                must_contain=spec.checks.get("must_contain", ()),
+                must_not_contain=spec.checks.get("must_not_contain", ()),
+                regex=bool(spec.checks.get("regex", False)),
+            ))
         if "confidence" in spec.metrics and result is not None and result.logprobs:
             from playground.taskmetrics import confidence
 

@@ -17,7 +17,7 @@ from playground.errors import PlaygroundError
 from playground.sampling import SamplingParams
 
 _SPEC_KEYS = {"name", "samples", "seed", "dataset", "rows", "variants", "metrics", "language",
-              "model", "params"}
+              "model", "params", "checks"}
 _VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples"}
 
 
@@ -73,6 +73,7 @@ def build_spec(
     seed: int = 1234,
     metrics: Sequence[str] | None = None,
     language: str | None = None,
+    checks: Mapping[str, Any] | None = None,
 ) -> ComparisonSpec:
     inputs: tuple[Input, ...] = dataset.inputs
     if rows is not None:
@@ -85,7 +86,7 @@ def build_spec(
     else:
         extra["metrics"] = metrics_for(variants)
     return ComparisonSpec(name, tuple(variants), inputs, samples=samples, base_seed=seed,
-                          language=language, **extra)
+                          language=language, checks=dict(checks or {}), **extra)
 
 
 def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
@@ -124,6 +125,9 @@ def spec_from_mapping(
         candidate = base_dir / dataset_name
         if candidate.exists():
             dataset_name = str(candidate)
+    checks = data.get("checks")
+    if checks is not None and not isinstance(checks, Mapping):
+        raise ComparisonError("'checks' must be a mapping: must_contain, must_not_contain, regex")
     default_model = str(data.get("model") or "")
     default_params = data.get("params") or {}
     variants = []
@@ -161,4 +165,5 @@ def spec_from_mapping(
         seed=int(data.get("seed", 1234)),
         metrics=data.get("metrics"),
         language=data.get("language"),
+        checks=checks,
     )

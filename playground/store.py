@@ -307,6 +307,7 @@ def spec_to_dict(spec: ComparisonSpec) -> dict[str, Any]:
         "base_seed": spec.base_seed,
         "metrics": list(spec.metrics),
         "language": spec.language,
+        "checks": dict(spec.checks),
     }
 
 
@@ -337,6 +338,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> ComparisonSpec:
             base_seed=int(data["base_seed"]),
             metrics=tuple(data["metrics"]),
             language=data.get("language"),
+            checks=dict(data.get("checks") or {}),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"the stored comparison spec cannot be read back: {exc}") from exc

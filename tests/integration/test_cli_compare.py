@@ -135,3 +135,24 @@ def test_a_spec_file_runs(env: dict[str, str], tmp_path: Path) -> None:
     records = [json.loads(line) for line in proc.stdout.splitlines()]
     assert {r["variant"] for r in records} == {"sentiment-zero-shot", "one shot"}
     assert len(records) == 6
+
+
+def test_required_content_checks_are_scored(env: dict[str, str], tmp_path: Path) -> None:
+    spec = tmp_path / "checks.yaml"
+    spec.write_text(
+        "name: checks\ndataset: sentiment\nrows: 2\nparams: {max_tokens: 6}\n"
+        "variants: [sentiment-zero-shot]\n"
+        "checks: {must_contain: ['(?i)positive|negative|neutral'], must_not_contain: ['http'],"
+        " regex: true}\n", encoding="utf-8")
+    proc = run(env, "compare", "--spec", str(spec), "--no-perplexity", "--format", "jsonl")
+    assert proc.returncode == 0, proc.stderr
+    for record in map(json.loads, proc.stdout.splitlines()):
+        assert record["forbidden_ok"] == 1.0
+        has_label = any(w in record["output"].lower() for w in ("positive", "negative", "neutral"))
+        assert record["required_recall"] == (1.0 if has_label else 0.0)
+        assert record["checks_pass"] == record["required_recall"]
+    spec.write_text("dataset: sentiment\nvariants: [sentiment-zero-shot]\n"
+                    "checks: {must_contain: ['(unclosed'], regex: true}\n", encoding="utf-8")
+    bad = run(env, "compare", "--spec", str(spec))
+    assert bad.returncode == 2
+    assert "invalid regular expression" in bad.stderr
