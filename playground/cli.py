@@ -22,6 +22,7 @@ from playground.endpoints import (
     remove_endpoint,
     resolve_endpoint,
     save_endpoint,
+    store_key_in_keyring,
 )
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest, Started, Token
@@ -213,7 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     eadd.add_argument("name", help="a short name, used as remote:NAME")
     eadd.add_argument("base_url", help="e.g. http://127.0.0.1:8080/v1")
     eadd.add_argument("--model", required=True, help="the model name the server expects")
-    eadd.add_argument("--api-key-env", help="NAME of the environment variable holding the key")
+    key = eadd.add_mutually_exclusive_group()
+    key.add_argument("--api-key-env", help="NAME of the environment variable holding the key")
+    key.add_argument("--keyring", action="store_true",
+                     help="ask for the key now and keep it in the OS keyring")
     esub.add_parser("list", help="the saved endpoints")
     erm = esub.add_parser("remove", help="forget an endpoint")
     erm.add_argument("name")
@@ -757,7 +761,15 @@ def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 def cmd_endpoints(args: argparse.Namespace, out: TextIO) -> int:
     action = args.endpoints_command
     if action == "add":
-        save_endpoint(Endpoint(args.name, args.base_url, args.model, args.api_key_env))
+        endpoint = Endpoint(args.name, args.base_url, args.model, args.api_key_env, args.keyring)
+        if args.keyring:
+            import getpass
+
+            secret = getpass.getpass(f"API key for {args.name}: ")
+            if not secret:
+                raise PlaygroundError("no key given; nothing was saved")
+            store_key_in_keyring(args.name, secret)
+        save_endpoint(endpoint)
         out.write(f"saved; use it as --model remote:{args.name}\n")
     elif action == "remove":
         remove_endpoint(args.name)
@@ -770,6 +782,7 @@ def cmd_endpoints(args: argparse.Namespace, out: TextIO) -> int:
         saved = load_endpoints()
         for e in saved.values():
             key = f"  key from ${e.api_key_env}" if e.api_key_env else ""
+            key = "  key in the OS keyring" if e.api_key_keyring else key
             out.write(f"remote:{e.name}  {e.base_url}  model {e.model}{key}\n")
         if not saved:
             out.write("no endpoints saved; add one with `playground endpoints add`\n")

@@ -16,7 +16,7 @@ import platformdirs
 
 from playground.errors import PlaygroundError
 from playground.models import APP_NAME
-from playground.remote import Endpoint, RemoteBackend
+from playground.remote import KEYRING_SERVICE, Endpoint, RemoteBackend
 
 PREFIX = "remote:"
 _NAME = re.compile(r"[\w.-]{1,64}\Z")
@@ -50,7 +50,7 @@ def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
             raise EndpointError(f"{path}: endpoint {n} is not an object")
         try:
             endpoint = Endpoint(str(raw["name"]), str(raw["base_url"]), str(raw["model"]),
-                                raw.get("api_key_env"))
+                                raw.get("api_key_env"), bool(raw.get("api_key_keyring", False)))
         except KeyError as exc:
             raise EndpointError(f"{path}: endpoint {n} has no {exc.args[0]!r}") from None
         found[endpoint.name] = endpoint
@@ -59,7 +59,8 @@ def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
 
 def _write(endpoints: dict[str, Endpoint], path: Path) -> None:
     data = {"endpoints": [
-        {"name": e.name, "base_url": e.base_url, "model": e.model, "api_key_env": e.api_key_env}
+        {"name": e.name, "base_url": e.base_url, "model": e.model, "api_key_env": e.api_key_env,
+         "api_key_keyring": e.api_key_keyring}
         for e in endpoints.values()
     ]}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +86,20 @@ def save_endpoint(endpoint: Endpoint, path: Path | None = None) -> None:
     endpoints = load_endpoints(path)
     endpoints[endpoint.name] = endpoint
     _write(endpoints, path)
+
+
+def store_key_in_keyring(name: str, key: str) -> None:
+    """Keep an endpoint's key in the OS keyring (never in the endpoints file)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, key)
+    except KeyringError as exc:
+        raise EndpointError(
+            f"the OS keyring is not available ({exc}); keep the key in an environment variable "
+            "and use --api-key-env"
+        ) from exc
 
 
 def remove_endpoint(name: str, path: Path | None = None) -> None:

@@ -52,10 +52,33 @@ class Endpoint:
     base_url: str
     model: str
     api_key_env: str | None = None
+    #: Read the key from the OS keyring (service ``prompt-playground``, user = the endpoint name).
+    api_key_keyring: bool = False
 
 
 class _CancelledError(Exception):
     """The stream was closed on purpose by ``cancel()``."""
+
+
+KEYRING_SERVICE = "prompt-playground"
+
+
+def keyring_key(name: str) -> str:
+    """The API key the OS keyring holds for endpoint ``name``."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+    except ImportError:  # pragma: no cover - keyring is a dependency
+        raise RemoteError("reading keys from the OS keyring needs the keyring package") from None
+    try:
+        key = keyring.get_password(KEYRING_SERVICE, name)
+    except KeyringError as exc:
+        raise RemoteError(
+            f"{name}: the OS keyring is not available ({exc}); use --api-key-env instead"
+        ) from exc
+    if not key:
+        raise RemoteError(f"{name}: the OS keyring holds no API key for this endpoint")
+    return str(key)
 
 
 class RemoteBackend:
@@ -111,6 +134,8 @@ class RemoteBackend:
             if not key:
                 raise RemoteError(f"{self.endpoint.name}: the API key variable {env} is not set")
             headers["Authorization"] = f"Bearer {key}"
+        elif self.endpoint.api_key_keyring:
+            headers["Authorization"] = f"Bearer {keyring_key(self.endpoint.name)}"
         return headers
 
     def _open(

@@ -14,6 +14,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import keyring
+import keyring.backend
 import pytest
 
 from playground.events import (
@@ -417,3 +419,66 @@ def test_remote_runs_go_out_n_at_a_time_and_land_in_the_store(
         assert all(d.status == "ok" and d.result and d.result.text == "Hi there!" for d in done)
         assert len(saved) == 6
         assert server.max_in_flight == concurrency
+
+
+class _MemoryKeyring(keyring.backend.KeyringBackend):
+    """A keyring backend in memory: the keyring library's own extension point, as an OS
+    keyring would plug in (none runs on a headless test machine)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+def test_api_key_from_the_os_keyring(
+    fake: MisbehavingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playground.endpoints import load_endpoints, save_endpoint, store_key_in_keyring
+
+    monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(tmp_path / "endpoints.json"))
+    endpoint = Endpoint("vault", fake.url("ok"), "m", api_key_keyring=True)
+    previous = keyring.get_keyring()
+    memory = _MemoryKeyring()
+    keyring.set_keyring(memory)
+    try:
+        store_key_in_keyring("vault", "from-keyring")
+        save_endpoint(endpoint)
+        assert "from-keyring" not in (tmp_path / "endpoints.json").read_text()
+        assert load_endpoints()["vault"].api_key_keyring
+        _, result = run(RemoteBackend(endpoint), GenerationRequest(prompt="x"))
+        assert result.finish_reason == "stop"
+        assert fake.requests[-1]["headers"]["Authorization"] == "Bearer from-keyring"
+        memory.secrets.clear()
+        assert "holds no API key" in failure(RemoteBackend(endpoint), GenerationRequest(prompt="x"))
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_without_an_os_keyring_the_message_says_what_to_do(
+    fake: MisbehavingServer,
+) -> None:
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from playground.endpoints import EndpointError, store_key_in_keyring
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())
+    try:
+        with pytest.raises(EndpointError, match="use --api-key-env"):
+            store_key_in_keyring("vault", "x")
+        endpoint = Endpoint("vault", fake.url("ok"), "m", api_key_keyring=True)
+        message = failure(RemoteBackend(endpoint), GenerationRequest(prompt="x"))
+        assert "use --api-key-env" in message
+    finally:
+        keyring.set_keyring(previous)
