@@ -353,7 +353,8 @@ def test_saved_endpoints_never_hold_keys(saved_endpoint: dict[str, str]) -> None
 
     saved = json.loads(Path(saved_endpoint["PLAYGROUND_ENDPOINTS"]).read_text())
     assert saved["endpoints"][0]["name"] == "local-server"
-    assert set(saved["endpoints"][0]) == {"name", "base_url", "model", "api_key_env"}
+    assert set(saved["endpoints"][0]) == {"name", "base_url", "model", "api_key_env",
+                                          "api_key_keyring"}
     with pytest.raises(EndpointError, match="never the key itself"):
         save_endpoint(Endpoint("x", "http://127.0.0.1:1/v1", "m", "sk-123-not-a-name"))
     assert "x" not in load_endpoints()
