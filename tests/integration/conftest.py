@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.backends import LocalBackend
+from playground.backends import Backend, LocalBackend
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Token
 from playground.worker import LoadOptions
 
@@ -19,7 +19,7 @@ def backend(default_model_path: Path) -> Iterator[LocalBackend]:
         yield b
 
 
-def collect(backend: LocalBackend, request: GenerationRequest) -> tuple[list[Event], Result]:
+def collect(backend: Backend, request: GenerationRequest) -> tuple[list[Event], Result]:
     """Run a request to the end; return every event and the final result."""
     events = list(backend.generate(request))
     last = events[-1]

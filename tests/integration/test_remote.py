@@ -24,12 +24,12 @@ from playground.events import (
     Failed,
     Finished,
     GenerationRequest,
-    Result,
     Started,
     Token,
 )
 from playground.remote import Endpoint, RemoteBackend, RemoteError
 from playground.sampling import SamplingParams
+from tests.integration.conftest import collect, streamed_text
 from tests.integration.misbehaving_server import MisbehavingServer
 
 GREEDY = SamplingParams(temperature=0, seed=42, max_tokens=40)
@@ -114,16 +114,8 @@ def fake() -> Iterator[MisbehavingServer]:
         yield server
 
 
-def run(backend: RemoteBackend, request: GenerationRequest) -> tuple[list[Event], Result]:
-    events = list(backend.generate(request))
-    last = events[-1]
-    assert isinstance(last, (Finished, Failed))
-    assert last.result is not None
-    return events, last.result
-
-
-def streamed(events: list[Event]) -> str:
-    return "".join(e.text for e in events if isinstance(e, Token))
+run = collect
+streamed = streamed_text
 
 
 def failure(backend: RemoteBackend, request: GenerationRequest) -> str:
