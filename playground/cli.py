@@ -690,7 +690,8 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         pool.close()
         if store is not None:
             store.close()
-    report = build_report(spec.name, runs, language=spec.language)
+    report = build_report(spec.name, runs, language=spec.language, sweep=spec.sweep_values(),
+                          sweep_param=spec.sweep_param)
     text = export(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -743,7 +744,9 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with Store(args.db) as store:
         row = store.comparison(args.id)
-        report = build_report(row.name, report_runs(store, args.id), language=row.language)
+        spec = row.to_spec()
+        report = build_report(row.name, report_runs(store, args.id), language=row.language,
+                              sweep=spec.sweep_values(), sweep_param=spec.sweep_param)
     if args.command == "show":
         out.write(f"comparison {row.id}: {row.name}  ({row.status}, {row.run_count} of "
                   f"{row.expected_runs} runs, {row.created_at[:19]})\n\n")

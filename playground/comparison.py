@@ -71,6 +71,8 @@ class ComparisonSpec:
     #: Required-content checks on every output: ``must_contain``, ``must_not_contain`` (lists of
     #: strings, or regular expressions when ``regex`` is true).
     checks: Mapping[str, Any] = field(default_factory=dict)
+    #: For a sweep (one template, one sampling setting varied): the name of that setting.
+    sweep_param: str | None = None
 
     def __post_init__(self) -> None:
         if not self.variants:
@@ -89,6 +91,12 @@ class ComparisonSpec:
         if unknown:
             raise ComparisonError(f"unknown check(s): {', '.join(unknown)}; use must_contain, "
                                   "must_not_contain and regex")
+
+    def sweep_values(self) -> dict[str, float]:
+        """Variant name → the swept setting's value, for charts against the setting."""
+        if self.sweep_param is None:
+            return {}
+        return {v.name: float(v.params.to_dict()[self.sweep_param]) for v in self.variants}
 
     def seed(self, sample: int) -> int:
         """Sample k of every variant on every input uses the same seed: paired comparisons then

@@ -79,6 +79,24 @@ class ComparisonReport:
     pairs: tuple[tuple[str, str, PairedResult], ...]
     winner: str | None
     runs: tuple[ReportRun, ...] = field(default_factory=tuple)
+    #: For a sweep: (setting value, variant) in increasing order of the value.
+    sweep: tuple[tuple[float, str], ...] = ()
+    sweep_param: str | None = None
+
+    def sweep_series(self, metric: str) -> list[tuple[float, float | None]]:
+        """The metric's mean at each value of the swept setting (for charts)."""
+        by_name = {v.name: v for v in self.variants}
+        out: list[tuple[float, float | None]] = []
+        for value, name in self.sweep:
+            summary = by_name.get(name)
+            if summary is None:
+                continue
+            if metric in ("distinct_1", "distinct_2", "self_bleu"):
+                out.append((value, summary.diversity.get(metric)))
+            else:
+                estimate = summary.metrics.get(metric)
+                out.append((value, None if estimate is None else estimate.mean))
+        return out
 
     @property
     def table_metrics(self) -> tuple[str, ...]:
@@ -97,7 +115,13 @@ class ComparisonReport:
 
 
 def build_report(
-    name: str, runs: Sequence[ReportRun], *, seed: int = 0, language: str | None = None
+    name: str,
+    runs: Sequence[ReportRun],
+    *,
+    seed: int = 0,
+    language: str | None = None,
+    sweep: Mapping[str, float] | None = None,
+    sweep_param: str | None = None,
 ) -> ComparisonReport:
     """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test."""
     variant_names = list(dict.fromkeys(r.variant for r in runs))
@@ -136,8 +160,9 @@ def build_report(
         }
         pairs = pairwise(data, seed=seed)
         winner = overall_winner(pairs)
+    ordered = tuple(sorted((value, vname) for vname, value in (sweep or {}).items()))
     return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
-                            tuple(runs))
+                            tuple(runs), ordered, sweep_param)
 
 
 #: Mean token log-probability under which an output is flagged as low-confidence (about 37% per
@@ -278,6 +303,16 @@ def to_markdown(report: ComparisonReport) -> str:
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
         cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
         lines.append("| " + " | ".join(cells) + " |")
+    if report.sweep and report.primary:
+        columns = [report.primary, "distinct_1", "distinct_2", "self_bleu"]
+        series = {m: dict(report.sweep_series(m)) for m in columns}
+        lines += ["", f"## Sweep over {report.sweep_param}", "",
+                  f"| {report.sweep_param} | " + " | ".join(columns) + " |",
+                  "|---" * (len(columns) + 1) + "|"]
+        for value, _ in report.sweep:
+            points = [series[m].get(value) for m in columns]
+            lines.append(f"| {value:g} | " + " | ".join(
+                "N/A" if p is None else f"{p:.3f}" for p in points) + " |")
     if any(v.diversity for v in report.variants):
         lines += ["", "## Diversity across samples (mean over inputs)", "",
                   "| variant | distinct-1 | distinct-2 | Self-BLEU |", "|---|---|---|---|"]
@@ -360,6 +395,50 @@ def _svg_chart(report: ComparisonReport) -> str:
     return "".join(parts)
 
 
+def _svg_sweep(report: ComparisonReport) -> str:
+    """Quality (primary metric, scaled to its own maximum) and variety (distinct-2, 0–1) as two
+    lines over the swept setting, as inline SVG."""
+    assert report.primary is not None
+    quality = [(x, y) for x, y in report.sweep_series(report.primary) if y is not None]
+    # Distinct-2 where outputs are long enough to have word pairs, else distinct-1.
+    variety_metric = "distinct_2"
+    variety = [(x, y) for x, y in report.sweep_series("distinct_2") if y is not None]
+    if not variety:
+        variety_metric = "distinct_1"
+        variety = [(x, y) for x, y in report.sweep_series("distinct_1") if y is not None]
+    xs = [x for x, _ in report.sweep]
+    if len(xs) < 2:
+        return ""
+    width, height, pad = 640, 260, 40
+    lo, hi = min(xs), max(xs)
+    q_top = max((y for _, y in quality), default=1.0) or 1.0
+
+    def px(x: float) -> float:
+        return pad + (x - lo) / ((hi - lo) or 1.0) * (width - 2 * pad)
+
+    def py(y: float, top: float) -> float:
+        return height - pad - y / top * (height - 2 * pad)
+
+    parts = [f'<svg role="img" aria-label="sweep" width="{width}" height="{height}" '
+             'xmlns="http://www.w3.org/2000/svg" font-size="12">',
+             f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+             'stroke="#888"/>']
+    for series, top, colour, label in ((quality, q_top, "#4c78a8", report.primary),
+                                       (variety, 1.0, "#e45756", variety_metric)):
+        if series:
+            points = " ".join(f"{px(x):.1f},{py(y, top):.1f}" for x, y in series)
+            parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" '
+                         'stroke-width="2"/>')
+            x, y = series[-1]
+            parts.append(f'<text x="{px(x) - 4:.1f}" y="{py(y, top) - 6:.1f}" '
+                         f'text-anchor="end" fill="{colour}">{html.escape(label)}</text>')
+    for x in xs:
+        parts.append(f'<text x="{px(x):.1f}" y="{height - pad + 16}" text-anchor="middle">'
+                     f"{x:g}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
 vertical-align:top;text-align:left}th{background:#f3f3f3}.best{font-weight:bold;
@@ -390,6 +469,9 @@ def to_html(report: ComparisonReport) -> str:
     out.append("</table>")
     if report.primary:
         out.append(f"<h2>{esc(report.primary)} by variant</h2>{_svg_chart(report)}")
+    if report.sweep and report.primary:
+        out.append(f"<h2>{esc(report.primary)} and variety against "
+                   f"{esc(report.sweep_param or '')}</h2>{_svg_sweep(report)}")
     if report.pairs:
         out.append(f"<h2>Paired comparisons on {esc(report.primary or '')}</h2><table><tr><th>A"
                    "</th><th>B</th><th>p</th><th>Holm p</th><th>better</th></tr>")

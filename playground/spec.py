@@ -17,7 +17,7 @@ from playground.errors import PlaygroundError
 from playground.sampling import SamplingParams
 
 _SPEC_KEYS = {"name", "samples", "seed", "dataset", "rows", "variants", "metrics", "language",
-              "model", "params", "checks"}
+              "model", "params", "checks", "sweep"}
 _VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples"}
 
 
@@ -74,6 +74,7 @@ def build_spec(
     metrics: Sequence[str] | None = None,
     language: str | None = None,
     checks: Mapping[str, Any] | None = None,
+    sweep_param: str | None = None,
 ) -> ComparisonSpec:
     inputs: tuple[Input, ...] = dataset.inputs
     if rows is not None:
@@ -86,7 +87,8 @@ def build_spec(
     else:
         extra["metrics"] = metrics_for(variants)
     return ComparisonSpec(name, tuple(variants), inputs, samples=samples, base_seed=seed,
-                          language=language, checks=dict(checks or {}), **extra)
+                          language=language, checks=dict(checks or {}),
+                          sweep_param=sweep_param, **extra)
 
 
 def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
@@ -106,6 +108,35 @@ def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+_SWEEPABLE = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty",
+              "frequency_penalty")
+
+
+def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
+    """``sweep: {template, param, values}`` as one variant per value, named ``param=value``."""
+    if variants is not None:
+        raise ComparisonError("a spec has either 'sweep' or 'variants', not both")
+    if not isinstance(sweep, Mapping):
+        raise ComparisonError("'sweep' must be a mapping: template, param, values")
+    bad = sorted(set(sweep) - {"template", "param", "values", "model", "params", "values_of"})
+    if bad:
+        raise ComparisonError(f"sweep: unknown field(s): {', '.join(bad)}")
+    param = sweep.get("param")
+    if param not in _SWEEPABLE:
+        raise ComparisonError(f"sweep: 'param' must be one of {', '.join(_SWEEPABLE)}")
+    values = sweep.get("values")
+    if not isinstance(values, list) or len(values) < 2:
+        raise ComparisonError("sweep: 'values' must list at least two settings")
+    if not isinstance(sweep.get("template"), str):
+        raise ComparisonError("sweep: needs 'template', a template id")
+    return [
+        {"template": sweep["template"], "name": f"{param}={value}", "model": sweep.get("model"),
+         "params": {**(sweep.get("params") or {}), param: value},
+         "values": sweep.get("values_of") or {}}
+        for value in values
+    ], str(param)
+
+
 def spec_from_mapping(
     data: Mapping[str, Any], collection: Collection, *, base_dir: Path | None = None
 ) -> ComparisonSpec:
@@ -115,7 +146,13 @@ def spec_from_mapping(
     unknown = sorted(set(data) - _SPEC_KEYS)
     if unknown:
         raise ComparisonError(f"unknown field(s) in the spec: {', '.join(unknown)}")
-    raw_variants = data.get("variants")
+    sweep = data.get("sweep")
+    sweep_param = None
+    raw_variants: Any
+    if sweep is not None:
+        raw_variants, sweep_param = _sweep_variants(sweep, data.get("variants"))
+    else:
+        raw_variants = data.get("variants")
     if not isinstance(raw_variants, list) or not raw_variants:
         raise ComparisonError("the spec needs 'variants': a list with at least one variant")
     dataset_name = data.get("dataset")
@@ -166,4 +203,5 @@ def spec_from_mapping(
         metrics=data.get("metrics"),
         language=data.get("language"),
         checks=checks,
+        sweep_param=sweep_param,
     )

@@ -308,6 +308,7 @@ def spec_to_dict(spec: ComparisonSpec) -> dict[str, Any]:
         "metrics": list(spec.metrics),
         "language": spec.language,
         "checks": dict(spec.checks),
+        "sweep_param": spec.sweep_param,
     }
 
 
@@ -339,6 +340,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> ComparisonSpec:
             metrics=tuple(data["metrics"]),
             language=data.get("language"),
             checks=dict(data.get("checks") or {}),
+            sweep_param=data.get("sweep_param"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"the stored comparison spec cannot be read back: {exc}") from exc

@@ -156,3 +156,31 @@ def test_required_content_checks_are_scored(env: dict[str, str], tmp_path: Path)
     bad = run(env, "compare", "--spec", str(spec))
     assert bad.returncode == 2
     assert "invalid regular expression" in bad.stderr
+
+
+def test_a_temperature_sweep_stores_every_cell_and_charts_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    spec = tmp_path / "sweep.yaml"
+    spec.write_text(
+        "name: temperature sweep\ndataset: sentiment\nrows: 2\nsamples: 2\n"
+        "sweep: {template: sentiment-zero-shot, param: temperature, values: [0, 0.7, 1.4],"
+        " params: {max_tokens: 6}}\n", encoding="utf-8")
+    proc = run(env, "compare", "--spec", str(spec), "--no-perplexity")
+    assert proc.returncode == 0, proc.stderr
+    assert "## Sweep over temperature" in proc.stdout
+    for value in ("| 0 |", "| 0.7 |", "| 1.4 |"):
+        assert value in proc.stdout
+    history = json.loads(run(env, "history", "--json").stdout)[0]
+    assert history["runs"] == history["expected_runs"] == 3 * 2 * 2
+    page = run(env, "export", "1", "-f", "html").stdout
+    assert 'aria-label="sweep"' in page
+    assert page.count("<polyline") == 2
+    greedy = run(env, "export", "1", "-f", "jsonl").stdout.splitlines()
+    at_zero = [json.loads(r) for r in greedy if json.loads(r)["variant"] == "temperature=0"]
+    assert len(at_zero) == 4
+    # Greedy samples of one input are identical: no variety at temperature 0.
+    by_input: dict[str, set[str]] = {}
+    for r in at_zero:
+        by_input.setdefault(r["input_id"], set()).add(r["output"])
+    assert all(len(outputs) == 1 for outputs in by_input.values())
