@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from playground.backends import Backend, LocalBackend
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
@@ -24,7 +24,7 @@ from playground.errors import PlaygroundError
 from playground.events import Failed, Finished, GenerationRequest, Result
 from playground.models import resolve_model
 from playground.remote import RemoteBackend
-from playground.store import ScoreLike
+from playground.store import ScoreLike, Store
 from playground.templates import parse_template, render_template, to_request
 from playground.worker import LoadOptions
 
@@ -153,35 +153,6 @@ class BackendPool:
         self._backends.clear()
 
 
-class RunStore(Protocol):
-    """The part of the store the runner writes to (see :mod:`playground.store`)."""
-
-    def save_comparison(self, spec: ComparisonSpec) -> int: ...
-
-    def completed_run_keys(self, comparison_id: int) -> set[str]: ...
-
-    def save_run(
-        self,
-        *,
-        comparison_id: int | None,
-        variant_id: int | None,
-        input_id: int | None,
-        sample: int,
-        seed: int,
-        run_key: str,
-        result: Result | None,
-        status: RunStatus,
-        error: str | None,
-        scores: Sequence[ScoreLike] = (),
-    ) -> int: ...
-
-    def set_status(self, comparison_id: int, status: str) -> None: ...
-
-    def variant_ids(self, comparison_id: int) -> dict[str, int]: ...
-
-    def input_ids(self, comparison_id: int) -> dict[str, int]: ...
-
-
 Scorer = Callable[[str, Sequence[str]], Sequence[ScoreLike]]
 
 
@@ -283,7 +254,7 @@ def run_comparison(
     spec: ComparisonSpec,
     pool: BackendPool,
     *,
-    store: RunStore | None = None,
+    store: Store | None = None,
     comparison_id: int | None = None,
     scorer: Scorer | None = None,
     cancel: CancelToken | None = None,
