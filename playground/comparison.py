@@ -73,6 +73,9 @@ class ComparisonSpec:
     checks: Mapping[str, Any] = field(default_factory=dict)
     #: For a sweep (one template, one sampling setting varied): the name of that setting.
     sweep_param: str | None = None
+    #: Top-n alternatives to record for every generated token (the GUI's token view); ``None``
+    #: records only what the metrics need.
+    logprobs: int | None = None
 
     def __post_init__(self) -> None:
         if not self.variants:

@@ -21,7 +21,7 @@ from playground.backends import Backend, LocalBackend
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
 from playground.endpoints import is_remote, resolve_endpoint
 from playground.errors import PlaygroundError
-from playground.events import Failed, Finished, GenerationRequest, Result
+from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.models import resolve_model
 from playground.remote import RemoteBackend
 from playground.store import ScoreLike, Store
@@ -88,6 +88,7 @@ class ComparisonFinished:
 
 
 RunnerEvent = ComparisonStarted | RunDone | Progress | ComparisonFinished
+TokenCallback = Callable[[PlannedRun, Token], None]
 
 
 class CancelToken:
@@ -146,6 +147,12 @@ class BackendPool:
                     resolve_model(model or None), self.options, auto_restart=True
                 )
         return self._backends[model]
+
+    def discard(self, model: str) -> None:
+        """Close one model's backend; the next ``get`` starts it afresh with new settings."""
+        backend = self._backends.pop(model, None)
+        if backend is not None:
+            backend.close()
 
     def close(self) -> None:
         for backend in self._backends.values():
@@ -221,7 +228,9 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
                     continue
                 params = variant.params.with_seed(seed)
                 # Confidence needs each chosen token's log-probability (no alternatives).
-                logprobs = 0 if "confidence" in spec.metrics else None
+                logprobs = spec.logprobs
+                if logprobs is None and "confidence" in spec.metrics:
+                    logprobs = 0
                 request = to_request(rendered, params, chat=variant.chat, logprobs=logprobs)
                 planned.append(PlannedRun(variant, input_, sample, seed, key, request,
                                           rendered.text))
@@ -261,8 +270,12 @@ def run_comparison(
     prefix_order: bool = True,
     perplexity: bool = True,
     concurrency: int = 1,
+    on_token: TokenCallback | None = None,
 ) -> Iterator[RunnerEvent]:
     """Run (or resume, with ``comparison_id``) a comparison, yielding events as runs finish.
+
+    ``on_token`` sees every streamed token with its run as it arrives, from the thread that
+    generates it (the GUI turns it into a queued signal); the events stay one per finished run.
 
     Local runs go one at a time (one model process does one thing at a time); runs on remote
     endpoints go out ``concurrency`` at a time, each on its own connection. Saving and scoring
@@ -303,7 +316,7 @@ def run_comparison(
             if item.input.references and item.request is not None:
                 _reference_perplexity(item, pool, ppl_cache)
     status = "done"
-    for item, outcome, seconds in _outcomes(todo, pool, cancel, concurrency):
+    for item, outcome, seconds in _outcomes(todo, pool, cancel, concurrency, on_token):
         if outcome is None:  # cancelled mid-run: not saved, resume runs it again
             status = "cancelled"
             break
@@ -359,7 +372,10 @@ Outcome = tuple[RunStatus, Result | None, str | None]
 
 
 def _execute(
-    item: PlannedRun, get_backend: Callable[[], Backend], cancel: CancelToken
+    item: PlannedRun,
+    get_backend: Callable[[], Backend],
+    cancel: CancelToken,
+    on_token: TokenCallback | None = None,
 ) -> Outcome | None:
     """One run to its end; None when it was cancelled (it is then not saved)."""
     if item.request is None:
@@ -371,6 +387,10 @@ def _execute(
     remove = cancel.on_cancel(backend.cancel)
     try:
         for event in backend.generate(item.request):
+            if isinstance(event, Token):
+                if on_token is not None:
+                    on_token(item, event)
+                continue
             if isinstance(event, Finished):
                 if event.result.finish_reason == "cancelled":
                     return None
@@ -385,7 +405,11 @@ def _execute(
 
 
 def _outcomes(
-    todo: Sequence[PlannedRun], pool: BackendPool, cancel: CancelToken, concurrency: int
+    todo: Sequence[PlannedRun],
+    pool: BackendPool,
+    cancel: CancelToken,
+    concurrency: int,
+    on_token: TokenCallback | None = None,
 ) -> Iterator[tuple[PlannedRun, Outcome | None, float]]:
     """Execute runs: local ones in order, remote ones ``concurrency`` at a time."""
     remote = [p for p in todo if is_remote(p.variant.model)] if concurrency > 1 else []
@@ -394,16 +418,20 @@ def _outcomes(
         if cancel.cancelled:
             return
         started = time.monotonic()
-        outcome = _execute(item, functools.partial(pool.get, item.variant.model), cancel)
+        outcome = _execute(item, functools.partial(pool.get, item.variant.model), cancel, on_token)
         yield item, outcome, time.monotonic() - started
         if outcome is None:
             return
     if remote and not cancel.cancelled:
-        yield from _concurrent(remote, pool, cancel, concurrency)
+        yield from _concurrent(remote, pool, cancel, concurrency, on_token)
 
 
 def _concurrent(
-    items: Sequence[PlannedRun], pool: BackendPool, cancel: CancelToken, concurrency: int
+    items: Sequence[PlannedRun],
+    pool: BackendPool,
+    cancel: CancelToken,
+    concurrency: int,
+    on_token: TokenCallback | None = None,
 ) -> Iterator[tuple[PlannedRun, Outcome | None, float]]:
     spare: dict[str, queue.SimpleQueue[Backend]] = {}
     lock = threading.Lock()
@@ -427,7 +455,7 @@ def _concurrent(
             backend = borrow(item.variant.model)
             return backend
 
-        outcome = _execute(item, get, cancel)
+        outcome = _execute(item, get, cancel, on_token)
         if backend is not None:
             spare[item.variant.model].put(backend)
         return item, outcome, time.monotonic() - started

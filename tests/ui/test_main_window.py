@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
+
+from ui.context import AppContext
+from ui.main_window import MainWindow
+
+
+def test_window_has_a_tab_per_area(window: MainWindow) -> None:
+    titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
+    assert titles == ["Playground", "Compare", "History", "Models", "Library", "Evaluate"]
+
+
+def test_layout_and_tab_survive_a_restart(qtbot: QtBot, settings: QSettings) -> None:
+    first = MainWindow(AppContext(settings))
+    qtbot.addWidget(first)
+    first.resize(760, 540)
+    first.tabs.setCurrentIndex(3)
+    first.close()
+
+    second = MainWindow(AppContext(settings))
+    qtbot.addWidget(second)
+    assert second.tabs.currentIndex() == 3
+    assert (second.width(), second.height()) == (760, 540)
+    second.close()
+
+
+def test_core_errors_appear_as_messages(window: MainWindow) -> None:
+    window.context.error.emit("Could not load", "bad.gguf: not a GGUF file")
+    assert window.last_error == ("Could not load", "bad.gguf: not a GGUF file")
+    assert "not a GGUF file" in window.statusBar().currentMessage()

@@ -1,0 +1,60 @@
+"""Starting the desktop app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from types import TracebackType
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from playground import __version__
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.tasks import describe_error
+
+ORGANIZATION = "Prompt Playground"
+APPLICATION = "playground"
+
+
+def application(argv: Sequence[str] = ()) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([sys.argv[0] if sys.argv else "playground", *argv])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Prompt Playground")
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("playground")
+    return app
+
+
+def build_window(settings: QSettings | None = None) -> MainWindow:
+    """The window over a fresh context (settings from the user's profile unless given)."""
+    context = AppContext(settings or QSettings())
+    window = MainWindow(context)
+    _route_stray_errors(context)
+    return window
+
+
+def _route_stray_errors(context: AppContext) -> None:
+    """An exception that escapes a slot becomes a message in the window, not a traceback on a
+    terminal the user may not have (the details still go to the log)."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        context.error.emit("Unexpected problem", describe_error(exc))
+
+    sys.excepthook = hook
+
+
+def main(argv: Sequence[str] = ()) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    app = application(argv)
+    window = build_window()
+    window.show()
+    return app.exec()

@@ -1,0 +1,62 @@
+"""What every view shares: the models, the task runner, the settings, the database path, the
+prompt libraries, and the signals one view uses to hand work to another."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from playground.collection import Collection, load_collection
+from playground.store import Store, default_db_path
+from ui.hub import ModelHub
+from ui.tasks import TaskRunner
+
+
+class AppContext(QObject):
+    #: a library was imported, edited or removed: pickers reload
+    library_changed = Signal()
+    #: runs or comparisons were saved or deleted: History reloads
+    history_changed = Signal()
+    #: a run id to open in the Playground
+    open_run = Signal(int)
+    #: a comparison id to open in Compare
+    open_comparison = Signal(int)
+    #: a short message for the status bar
+    status = Signal(str)
+    #: a readable error for the window to show (title, message)
+    error = Signal(str, str)
+
+    def __init__(
+        self,
+        settings: QSettings,
+        *,
+        db_path: Path | None = None,
+        libraries_dir: Path | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.db_path = db_path or default_db_path()
+        self.libraries_dir = libraries_dir
+        self.tasks = TaskRunner(self)
+        self.hub = ModelHub(self.tasks, self)
+        self._collection: Collection | None = None
+        self.library_changed.connect(self._forget_collection)
+
+    def _forget_collection(self) -> None:
+        self._collection = None
+
+    def collection(self) -> Collection:
+        """The built-in and installed libraries (read once, again after a change)."""
+        if self._collection is None:
+            self._collection = load_collection(self.libraries_dir)
+        return self._collection
+
+    def open_store(self) -> Store:
+        """A store for the calling thread; the caller closes it. Tasks open their own."""
+        return Store(self.db_path)
+
+    def close(self) -> None:
+        self.tasks.stop_all()
+        self.hub.close()

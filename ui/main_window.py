@@ -1,0 +1,167 @@
+"""The main window: one tab per area, menus and shortcuts, settings that outlive a restart."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+
+from playground import __version__
+from ui.compare_view import CompareView
+from ui.context import AppContext
+from ui.evaluate_view import EvaluateView
+from ui.history_view import HistoryView
+from ui.library_view import LibraryView
+from ui.models_view import ModelsView
+from ui.playground_view import PlaygroundView
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+        self.setWindowTitle("Prompt Playground")
+        self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
+        self.last_error: tuple[str, str] | None = None
+        self._error_box: QMessageBox | None = None
+
+        self.playground = PlaygroundView(context)
+        self.compare = CompareView(context)
+        self.history = HistoryView(context)
+        self.models = ModelsView(context)
+        self.library = LibraryView(context)
+        self.evaluate = EvaluateView(context)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for view, title in (
+            (self.playground, "&Playground"),
+            (self.compare, "&Compare"),
+            (self.history, "&History"),
+            (self.models, "&Models"),
+            (self.library, "&Library"),
+            (self.evaluate, "&Evaluate"),
+        ):
+            self.tabs.addTab(view, title)
+        self.setCentralWidget(self.tabs)
+
+        context.status.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        context.error.connect(self.show_error)
+        context.open_run.connect(lambda _: self.tabs.setCurrentWidget(self.playground))
+        context.open_comparison.connect(lambda _: self.tabs.setCurrentWidget(self.compare))
+        self._build_menus()
+        self._restore()
+
+    # -- menus ------------------------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        for action in getattr(self.library, "file_actions", lambda: [])():
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        run_menu = bar.addMenu("&Run")
+        for action in getattr(self.playground, "run_actions", lambda: [])():
+            run_menu.addAction(action)
+        for action in getattr(self.compare, "run_actions", lambda: [])():
+            run_menu.addAction(action)
+
+        view_menu = bar.addMenu("&View")
+        for index in range(self.tabs.count()):
+            action = QAction(self.tabs.tabText(index).replace("&", ""), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            view_menu.addAction(action)
+
+        help_menu = bar.addMenu("&Help")
+        about = QAction("&About Prompt Playground", self)
+        about.setMenuRole(QAction.MenuRole.AboutRole)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Prompt Playground",
+            f"<b>Prompt Playground</b> {__version__}<br>Compare prompts, models and sampling "
+            "settings on local GGUF models, offline.",
+        )
+
+    # -- errors -----------------------------------------------------------------------------
+
+    def show_error(self, title: str, message: str) -> None:
+        """A readable message that does not block the window (tasks keep running)."""
+        self.last_error = (title, message)
+        self.statusBar().showMessage(f"{title}: {message}", 15000)
+        if self._error_box is not None:
+            self._error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        self._error_box = box
+        box.destroyed.connect(self._forget_box)
+
+    def _forget_box(self) -> None:
+        self._error_box = None
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def _restore(self) -> None:
+        settings = self.context.settings
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 820)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        tab = settings.value("window/tab", 0, type=int)
+        if isinstance(tab, int) and 0 <= tab < self.tabs.count():
+            self.tabs.setCurrentIndex(tab)
+
+    def save_settings(self) -> None:
+        settings = self.context.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/tab", self.tabs.currentIndex())
+        for index in range(self.tabs.count()):
+            view = self.tabs.widget(index)
+            save = getattr(view, "save_settings", None)
+            if save is not None:
+                save(settings)
+        settings.sync()
+
+    # -- dropping model files anywhere on the window ------------------------------------------
+
+    def _dropped_models(self, event: QDragEnterEvent | QDropEvent) -> list[str]:
+        mime = event.mimeData()
+        if not mime.hasUrls():
+            return []
+        return [u.toLocalFile() for u in mime.urls() if u.isLocalFile()
+                and u.toLocalFile().lower().endswith(".gguf")]
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_models(event):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = self._dropped_models(event)
+        add = getattr(self.models, "add_model_files", None)
+        if paths and add is not None:
+            event.acceptProposedAction()
+            self.tabs.setCurrentWidget(self.models)
+            add(paths)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.context.close()
+        super().closeEvent(event)
