@@ -41,6 +41,8 @@ class ModelHub(QObject):
         self.tasks = tasks
         self._options: dict[str, LoadOptions] = {}
         self._states: dict[str, str] = {}
+        #: models with a load task under way: their state is "loading" whatever the backend says
+        self._loading: set[str] = set()
         self._backends: dict[str, Backend] = {}
         self._backends_lock = threading.Lock()
         self.pool = BackendPool(factory=self._make_backend)
@@ -106,7 +108,7 @@ class ModelHub(QObject):
         with self._backends_lock:
             keys = list(self._backends)
         for key in set(keys) | set(self._states):
-            state = self.state(key)
+            state = "loading" if key in self._loading else self.state(key)
             if self._states.get(key) != state:
                 self._states[key] = state
                 self.state_changed.emit(key, state)
@@ -123,7 +125,6 @@ class ModelHub(QObject):
     # -- load / unload / restart, off the GUI thread ----------------------------------------
 
     def _load_task(self, model: str, restart: bool) -> Iterator[object]:
-        yield ("loading", model)
         with self.engine_lock:
             yield from self._load_locked(model, restart)
 
@@ -152,21 +153,29 @@ class ModelHub(QObject):
 
         def event(item: object) -> None:
             assert isinstance(item, tuple)
-            if item[0] == "loading":
-                self._states[model] = "loading"
-                self.state_changed.emit(model, "loading")
-            elif item[0] == "loaded":
+            if item[0] == "loaded":
+                self._loading.discard(model)
                 self._refresh_states()
                 self.loaded.emit(model, item[2])
 
         def error(message: str) -> None:
+            self._loading.discard(model)
             self._refresh_states()
-            if self._states.get(model) == "loading":
-                self._states[model] = "unloaded"
-                self.state_changed.emit(model, "unloaded")
             self.failed.emit(model, message)
 
-        self.tasks.start(self._load_task, model, restart, on_event=event, on_error=error)
+        self._loading.add(model)
+        self._states[model] = "loading"
+        self.state_changed.emit(model, "loading")
+        self.tasks.start(
+            self._load_task, model, restart, on_event=event, on_error=error,
+            on_done=lambda: self._finish_load(model),
+        )
+
+    def _finish_load(self, model: str) -> None:
+        """A load task that ended without a result (stopped early) no longer counts."""
+        if model in self._loading:
+            self._loading.discard(model)
+            self._refresh_states()
 
     def unload(self, model: str) -> None:
         backend = self.backend(model)

@@ -1,0 +1,395 @@
+"""The History tab on a real database: runs made by the real model, plus hand-made rows for
+paging and filters."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool
+from pytestqt.qtbot import QtBot
+
+from playground.comparison import ComparisonSpec, Input, Variant
+from playground.events import Result
+from playground.library import load_builtin_library
+from playground.runner import BackendPool, ComparisonFinished, make_scorer, run_comparison
+from playground.sampling import SamplingParams
+from playground.store import StorageError, Store
+from playground.worker import LoadOptions
+from ui.context import AppContext
+from ui.history_view import HistoryView
+
+HAND_COUNT = 55
+
+
+@dataclass(frozen=True)
+class Seed:
+    path: Path
+    single_id: int
+    single_run_id: int
+    multi_id: int
+    multi_run_ids: tuple[int, ...]
+    failed_ids: tuple[int, ...]
+
+
+def _hand_result(n: int) -> Result:
+    return Result(
+        text=f"hand output {n}", finish_reason="stop", prompt_tokens=5, completion_tokens=3,
+        ttft_s=0.01, tokens_per_second=100.0, total_s=0.05, rendered_prompt=f"hand prompt {n}",
+        params=SamplingParams(), model={"name": "Hand", "path": "/models/hand.gguf"},
+    )
+
+
+def _hand_made(store: Store) -> list[int]:
+    """Single runs without generation, older than the real ones: enough for a second page."""
+    failed = []
+    for n in range(HAND_COUNT):
+        variant = Variant("hand-template", "hand-template", "Say {{ word }}", SamplingParams(),
+                          "/models/hand.gguf")
+        spec = ComparisonSpec(f"Playground: hand-template {n}", (variant,),
+                              (Input("input", {"word": str(n)}),), metrics=())
+        cid = store.save_comparison(spec)
+        store.save_run(comparison_id=cid, variant_id=store.variant_ids(cid)[variant.name],
+                       input_id=store.input_ids(cid)["input"], sample=0, seed=1,
+                       run_key=f"key-{n}", result=_hand_result(n), status="ok", error=None)
+        status = "failed" if n in (3, 4) else "done"
+        store.set_status(cid, status)
+        if status == "failed":
+            failed.append(cid)
+    return failed
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory, default_model_path: Path) -> Seed:
+    """One database made once per module: a Playground run and a 2 × 2 comparison generated
+    by the real model (8 tokens each), after 55 hand-made runs."""
+    path = tmp_path_factory.mktemp("history") / "seed.db"
+    library = load_builtin_library()
+    template = library.template("sentiment-zero-shot")
+    assert template is not None
+    model = str(default_model_path)
+    greedy = SamplingParams.from_dict({**template.meta.params, "max_tokens": 8, "stop": []})
+    warm = SamplingParams(temperature=0.9, max_tokens=8, seed=7)
+    single = ComparisonSpec(
+        "Playground: sentiment-zero-shot",
+        (Variant("sentiment-zero-shot", "sentiment-zero-shot", template.source, greedy, model),),
+        (Input("input", {"review": "The zanzibar blender is superb and quiet."}, ("positive",)),),
+    )
+    multi = ComparisonSpec(
+        "Sentiment check",
+        (Variant("greedy", "sentiment-zero-shot", template.source, greedy, model),
+         Variant("warm", "sentiment-zero-shot", template.source, warm, model)),
+        (Input("r1", {"review": "The quokka café served cold soup."}, ("negative",)),
+         Input("r2", {"review": "Quokka mugs arrived fast and look lovely."}, ("positive",))),
+    )
+    pool = BackendPool(LoadOptions(n_ctx=1024))
+    ids: list[int] = []
+    with Store(path) as store:
+        failed = _hand_made(store)
+        try:
+            for spec in (single, multi):
+                for event in run_comparison(spec, pool, store=store, perplexity=False,
+                                            scorer=make_scorer(spec.metrics, spec.language)):
+                    if isinstance(event, ComparisonFinished):
+                        assert event.status == "done" and event.comparison_id is not None
+                        ids.append(event.comparison_id)
+        finally:
+            pool.close()
+        single_runs = store.runs(ids[0])
+        multi_runs = store.runs(ids[1])
+    assert len(single_runs) == 1 and len(multi_runs) == 4
+    return Seed(path, ids[0], single_runs[0].id, ids[1], tuple(r.id for r in multi_runs),
+                tuple(failed))
+
+
+@pytest.fixture
+def history_db(seed: Seed, isolated_profile: Path) -> Path:
+    target = isolated_profile / "history.db"
+    shutil.copy(seed.path, target)
+    return target
+
+
+@pytest.fixture
+def view(qtbot: QtBot, history_db: Path, context: AppContext) -> HistoryView:
+    assert context.db_path == history_db
+    widget = HistoryView(context)
+    qtbot.addWidget(widget)
+    widget.resize(1100, 800)
+    widget.show()
+    qtbot.waitUntil(lambda: not widget.loading, timeout=10000)
+    return widget
+
+
+def _row_of(view: HistoryView, comparison_id: int) -> int:
+    row = view.model.row_of_comparison(comparison_id)
+    assert row is not None, f"comparison {comparison_id} is not in the table"
+    return row
+
+
+def _select(qtbot: QtBot, view: HistoryView, comparison_id: int) -> None:
+    row = _row_of(view, comparison_id)
+    with qtbot.waitSignal(view.details_loaded, timeout=10000) as blocker:
+        rect = view.table.visualRect(view.model.index(row, 1))
+        qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert blocker.args == [comparison_id]
+
+
+def _text(view: HistoryView, row: int, column: int) -> str:
+    return str(view.model.data(view.model.index(row, column)))
+
+
+def test_history_lists_newest_first_and_loads_more(
+    qtbot: QtBot, view: HistoryView, seed: Seed, qtmodeltester: object
+) -> None:
+    model = view.model
+    assert model.rowCount() == 50
+    assert view.more_button.isVisible() and view.more_available
+    assert model.item(0).comparison.id == seed.multi_id
+    assert _text(view, 0, model.KIND) == "comparison"
+    assert _text(view, 0, model.SIZE) == "2 × 2 × 1"
+    assert _text(view, 0, model.MODEL) == "SmolLM2-135M-Instruct.Q4_1"
+    assert _text(view, 0, model.STATUS) == "done"
+    assert model.item(1).comparison.id == seed.single_id
+    assert _text(view, 1, model.KIND) == "run"
+    assert _text(view, 1, model.NAME) == "Playground: sentiment-zero-shot"
+    assert _text(view, 2, model.OUTPUT) == "hand output 54"
+    assert "50 items (more available)" in view.count_label.text()
+
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.more_button.click()
+    assert model.rowCount() == HAND_COUNT + 2
+    assert not view.more_button.isVisible()
+    assert _text(view, model.rowCount() - 1, model.OUTPUT) == "hand output 0"
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_search_text_finds_runs_by_prompt_and_output(
+    qtbot: QtBot, view: HistoryView, seed: Seed, qtmodeltester: object
+) -> None:
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        qtbot.keyClicks(view.search_edit, "zanzibar")
+    assert view.model.rowCount() == 1
+    item = view.model.item(0)
+    assert item.kind == "run" and item.run is not None and item.run.id == seed.single_run_id
+    assert "matching runs" in view.count_label.text()
+
+    view.search_edit.clear()
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        qtbot.keyClicks(view.search_edit, "hand output 17")
+    assert [i.comparison.name for i in view.model.items] == ["Playground: hand-template 17"]
+
+    view.search_edit.clear()
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        qtbot.keyClicks(view.search_edit, "QUOKKA")
+    assert sorted(i.run.id for i in view.model.items if i.run) == sorted(seed.multi_run_ids)
+    assert {_text(view, r, view.model.KIND) for r in range(4)} == {"run in comparison"}
+    assert {_text(view, r, view.model.NAME) for r in range(4)} == {
+        "Sentiment check · greedy", "Sentiment check · warm"}
+    qtmodeltester.check(view.model)  # type: ignore[attr-defined]
+
+    # The kind filter applies to the search too.
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.kind_combo.setCurrentIndex(view.kind_combo.findData("run"))
+    assert view.model.rowCount() == 0
+
+
+def test_a_newer_search_wins_over_an_older_one(
+    qtbot: QtBot, view: HistoryView, seed: Seed
+) -> None:
+    view.search_edit.setText("quokka")
+    view.reload()
+    view.search_edit.setText("zanzibar")
+    view.reload()
+    assert QThreadPool.globalInstance().waitForDone(10000)
+    qtbot.waitUntil(lambda: not view.loading, timeout=10000)
+    qtbot.wait(50)  # let every queued result arrive; the older one must be ignored
+    assert [i.run.id for i in view.model.items if i.run] == [seed.single_run_id]
+
+
+def test_filters_for_kind_status_and_model(qtbot: QtBot, view: HistoryView, seed: Seed) -> None:
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.kind_combo.setCurrentIndex(view.kind_combo.findData("comparison"))
+    assert [i.comparison.id for i in view.model.items] == [seed.multi_id]
+
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.kind_combo.setCurrentIndex(view.kind_combo.findData("all"))
+        view.status_combo.setCurrentIndex(view.status_combo.findData("failed"))
+    assert sorted(i.comparison.id for i in view.model.items) == sorted(seed.failed_ids)
+    assert _text(view, 0, view.model.STATUS).startswith("failed")
+
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.status_combo.setCurrentIndex(0)
+        qtbot.keyClicks(view.contains_edit, "smollm2")
+    assert [i.comparison.id for i in view.model.items] == [seed.multi_id, seed.single_id]
+
+    view.contains_edit.clear()
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        qtbot.keyClicks(view.contains_edit, "hand-template")
+    assert view.model.rowCount() == 50 and view.more_available
+
+
+def test_selecting_a_comparison_shows_its_runs_and_the_full_output(
+    qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext, qtmodeltester: object
+) -> None:
+    _select(qtbot, view, seed.multi_id)
+    runs = view.runs_model
+    assert runs.rowCount() == 4
+    assert sorted({d.variant for d in runs.rows}) == ["greedy", "warm"]
+    assert sorted({d.input for d in runs.rows}) == ["r1", "r2"]
+    assert all("rouge" in str(runs.data(runs.index(r, runs.SCORES))) for r in range(4))
+    qtmodeltester.check(runs)  # type: ignore[attr-defined]
+
+    rect = view.runs_table.visualRect(runs.index(2, 0))
+    qtbot.mouseClick(view.runs_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    chosen = runs.detail(2).run
+    with Store(context.db_path) as store:
+        stored = store.run(chosen.id)
+    assert view.output_text.toPlainText() == (stored.output or "")
+    assert view.prompt_text.toPlainText() == stored.rendered_prompt
+    assert "quokka" in view.prompt_text.toPlainText().lower()
+    assert f"run {chosen.id}" in view.run_label.text()
+
+
+def test_open_emits_open_run_for_a_single_run_and_open_comparison_for_a_comparison(
+    qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext
+) -> None:
+    _select(qtbot, view, seed.single_id)
+    with qtbot.waitSignal(context.open_run, timeout=2000) as opened:
+        view.open_button.click()
+    assert opened.args == [seed.single_run_id]
+
+    row = _row_of(view, seed.multi_id)
+    rect = view.table.visualRect(view.model.index(row, 1))
+    with qtbot.waitSignal(context.open_comparison, timeout=2000) as compared:
+        # A real double-click starts with a press; the item view reacts only to the pair.
+        qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert compared.args == [seed.multi_id]
+    assert QThreadPool.globalInstance().waitForDone(10000)
+
+
+def test_rating_with_thumbs_stars_and_note_is_stored_and_shown(
+    qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext
+) -> None:
+    _select(qtbot, view, seed.single_id)
+    run_id = seed.single_run_id
+    with qtbot.waitSignal(view.rating_saved, timeout=5000):
+        view.thumbs_up.click()
+    with qtbot.waitSignal(view.rating_saved, timeout=5000):
+        view.star_buttons[3].click()
+    view.note_edit.clear()
+    qtbot.keyClicks(view.note_edit, "clear and short")
+    with qtbot.waitSignal(view.rating_saved, timeout=5000):
+        view.note_button.click()
+    with Store(context.db_path) as store:
+        rating = store.rating(run_id)
+    assert rating is not None
+    assert (rating.thumbs, rating.stars, rating.note) == (1, 4, "clear and short")
+
+    row = _row_of(view, seed.single_id)
+    shown = _text(view, row, view.model.RATING)
+    assert "▲ good" in shown and "★★★★☆" in shown and "clear and short" in shown
+    assert "★★★★☆" in str(view.runs_model.data(view.runs_model.index(0, view.runs_model.RATING)))
+    assert view.thumbs_up.isChecked() and not view.thumbs_down.isChecked()
+    assert [b.text() for b in view.star_buttons] == ["★", "★", "★", "★", "☆"]
+
+    with qtbot.waitSignal(view.rating_saved, timeout=5000):
+        view.thumbs_down.click()
+    with Store(context.db_path) as store:
+        rating = store.rating(run_id)
+    assert rating is not None and (rating.thumbs, rating.stars) == (-1, 4)
+
+    with qtbot.waitSignal(view.rating_saved, timeout=5000):
+        view.clear_rating_button.click()
+    with Store(context.db_path) as store:
+        assert store.rating(run_id) is None
+    assert _text(view, row, view.model.RATING) == ""
+
+
+def test_delete_asks_first_and_keeps_the_item_when_declined(
+    qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext
+) -> None:
+    asked: list[str] = []
+
+    def decline(text: str) -> bool:
+        asked.append(text)
+        return False
+
+    def accept(text: str) -> bool:
+        asked.append(text)
+        return True
+
+    view.confirm = decline
+    _select(qtbot, view, seed.single_id)
+    view.delete_button.click()
+    assert asked and "Playground: sentiment-zero-shot" in asked[0]
+    assert QThreadPool.globalInstance().waitForDone(10000)
+    with Store(context.db_path) as store:
+        assert store.comparison(seed.single_id).id == seed.single_id
+
+    view.confirm = accept
+    with qtbot.waitSignal(view.deleted, timeout=5000) as deleted, \
+            qtbot.waitSignal(view.history_loaded, timeout=10000):
+        view.delete_button.click()
+    assert deleted.args == [[seed.single_id]]
+    with Store(context.db_path) as store, pytest.raises(StorageError):
+        store.comparison(seed.single_id)
+    assert view.model.row_of_comparison(seed.single_id) is None
+    assert view.model.row_of_comparison(seed.multi_id) is not None
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "md", "html"])
+def test_export_writes_a_report_per_format(
+    qtbot: QtBot, view: HistoryView, seed: Seed, tmp_path: Path, fmt: str
+) -> None:
+    _select(qtbot, view, seed.multi_id)
+    target = tmp_path / f"report.{fmt}"
+    with qtbot.waitSignal(view.exported, timeout=20000) as exported:
+        view.export_selected(str(target), fmt)
+    assert exported.args == [[str(target)]]
+    text = target.read_text(encoding="utf-8")
+    if fmt == "csv":
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0][:2] == ["run_id", "variant"]
+        assert sorted(int(r[0]) for r in rows[1:]) == sorted(seed.multi_run_ids)
+    elif fmt == "jsonl":
+        records = [json.loads(line) for line in text.splitlines()]
+        assert sorted(r["run_id"] for r in records) == sorted(seed.multi_run_ids)
+    elif fmt == "md":
+        assert "Sentiment check" in text and "greedy" in text and "warm" in text
+    else:
+        assert text.lstrip().lower().startswith("<!doctype html") and "Sentiment check" in text
+
+
+def test_export_of_several_items_writes_one_file_each(
+    qtbot: QtBot, view: HistoryView, seed: Seed, tmp_path: Path
+) -> None:
+    selection = view.table.selectionModel()
+    flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+    for cid in (seed.multi_id, seed.single_id):
+        selection.select(view.model.index(_row_of(view, cid), 0), flags)
+    with qtbot.waitSignal(view.exported, timeout=20000) as exported:
+        view.export_selected(str(tmp_path / "both"), "md")
+    assert exported.args == [[str(tmp_path / f"both-{seed.multi_id}.md"),
+                              str(tmp_path / f"both-{seed.single_id}.md")]]
+    assert "Sentiment check" in (tmp_path / f"both-{seed.multi_id}.md").read_text()
+    assert QThreadPool.globalInstance().waitForDone(10000)
+
+
+def test_history_reloads_when_something_is_saved(
+    qtbot: QtBot, view: HistoryView, context: AppContext
+) -> None:
+    variant = Variant("new", "new", "Hello", SamplingParams(), "/models/other.gguf")
+    with Store(context.db_path) as store:
+        cid = store.save_comparison(ComparisonSpec("Brand new comparison", (variant,),
+                                                   (Input("a", {}), Input("b", {}))))
+    with qtbot.waitSignal(view.history_loaded, timeout=10000):
+        context.history_changed.emit()
+    assert view.model.item(0).comparison.id == cid
+    assert _text(view, 0, view.model.STATUS) == "running (0/2)"
+    assert _text(view, 0, view.model.MODEL) == "other"
