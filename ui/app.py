@@ -60,4 +60,9 @@ def main(argv: Sequence[str] = ()) -> int:
     app = application(argv)
     window = build_window()
     window.show()
+    # Start on the model the user last chose (the bundled default at first): it loads in the
+    # background while the window is already usable.
+    hub = window.context.hub
+    if hub.current and not hub.current.startswith("remote:"):
+        hub.load(hub.current)
     return app.exec()

@@ -42,10 +42,18 @@ class AppContext(QObject):
         self.tasks = TaskRunner(self)
         self.hub = ModelHub(self.tasks, self)
         self._collection: Collection | None = None
-        self.library_changed.connect(self._forget_collection)
+        self._fresh: Collection | None = None
+        self.library_changed.connect(self._take_fresh_collection)
 
-    def _forget_collection(self) -> None:
-        self._collection = None
+    def _take_fresh_collection(self) -> None:
+        # Reading the libraries takes longer than a frame; a view that has just read them in a
+        # task hands them over here, so no other view reads them again on the GUI thread.
+        self._collection, self._fresh = self._fresh, None
+
+    def update_collection(self, collection: Collection) -> None:
+        """Announce changed libraries, already read off the GUI thread."""
+        self._fresh = collection
+        self.library_changed.emit()
 
     def collection(self) -> Collection:
         """The built-in and installed libraries (read once, again after a change)."""
