@@ -36,6 +36,7 @@ from playground.library import (
     read_library,
 )
 from playground.models import discover_models, resolve_model
+from playground.preferences import export_preferences
 from playground.remote import Endpoint, RemoteBackend
 from playground.report import ReportRun, build_report, export
 from playground.runner import (
@@ -49,7 +50,7 @@ from playground.runner import (
     run_comparison,
 )
 from playground.sampling import SamplingParams
-from playground.store import Store, report_runs
+from playground.store import Store, comparison_judgements, report_runs, stored_report
 from playground.templates import (
     PromptTemplate,
     render_template,
@@ -206,6 +207,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", "-f", choices=["csv", "jsonl", "md", "html"], default="html")
     exp.add_argument("--output", "-o", help="output file (default: stdout)")
     exp.add_argument("--db", help="database file")
+
+    judgements = sub.add_parser("judgements", help="blind pairwise judgements of a comparison")
+    jsub = judgements.add_subparsers(dest="judgements_command", metavar="ACTION", required=True)
+    jexp = jsub.add_parser("export", help="write them as a preference dataset (JSONL of prompt, "
+                           "chosen, rejected) for reward-model or DPO training")
+    jexp.add_argument("id", type=int, help="comparison id")
+    jexp.add_argument("path", help="output .jsonl file, or - for stdout")
+    jexp.add_argument("--db", help="database file")
 
     endpoints = sub.add_parser(
         "endpoints", help="saved OpenAI-compatible servers, used as --model remote:NAME")
@@ -744,9 +753,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
 def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     with Store(args.db) as store:
         row = store.comparison(args.id)
-        spec = row.to_spec()
-        report = build_report(row.name, report_runs(store, args.id), language=row.language,
-                              sweep=spec.sweep_values(), sweep_param=spec.sweep_param)
+        report = stored_report(store, args.id)
     if args.command == "show":
         out.write(f"comparison {row.id}: {row.name}  ({row.status}, {row.run_count} of "
                   f"{row.expected_runs} runs, {row.created_at[:19]})\n\n")
@@ -758,6 +765,31 @@ def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         err.write(f"exported comparison {row.id} to {args.output}\n")
     else:
         out.write(text)
+    return 0
+
+
+def cmd_judgements_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Ties are left out (a chosen/rejected pair cannot say "neither") and counted, so a file
+    shorter than the number of judgements is explained."""
+    with Store(args.db) as store:
+        store.comparison(args.id)
+        judged = comparison_judgements(store, args.id)
+    if not judged:
+        raise PlaygroundError(f"comparison {args.id} has no judgements yet; judge its outputs "
+                              "in the Evaluate tab first")
+    text = export_preferences(judged)
+    ties = sum(1 for j in judged if j.choice == "tie")
+    pairs = len(judged) - ties
+    if args.path == "-":
+        out.write(text)
+    else:
+        try:
+            Path(args.path).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise PlaygroundError(f"cannot write {args.path}: {exc.strerror or exc}") from exc
+    where = "standard output" if args.path == "-" else args.path
+    err.write(f"wrote {pairs} preference pair{'s' * (pairs != 1)} to {where}"
+              + (f" ({ties} tie{'s' * (ties != 1)} left out)" if ties else "") + "\n")
     return 0
 
 
@@ -842,6 +874,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_history(args, out)
         if args.command in ("show", "export"):
             return cmd_show_or_export(args, out, err)
+        if args.command == "judgements":
+            return cmd_judgements_export(args, out, err)
         if args.command in ("demo", None):
             if args.command is None:
                 args = parser.parse_args(["demo"])

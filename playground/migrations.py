@@ -152,6 +152,46 @@ def m002_history_indexes(db: Database) -> None:
     )
 
 
+_HUMAN_EVALUATION_SCHEMA = """
+-- The rating criteria a comparison's Likert ratings use; NULL means the defaults.
+ALTER TABLE comparisons ADD COLUMN criteria_json TEXT;
+
+CREATE TABLE criterion_ratings (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    criterion TEXT NOT NULL,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    note TEXT,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (run_id, criterion)
+);
+
+-- One blind verdict on two outputs of the same input: run_a was shown on the left, run_b on
+-- the right, and choice says which side won.
+CREATE TABLE judgements (
+    id INTEGER PRIMARY KEY,
+    comparison_id INTEGER NOT NULL REFERENCES comparisons(id) ON DELETE CASCADE,
+    input_id INTEGER NOT NULL REFERENCES inputs(id) ON DELETE CASCADE,
+    run_a INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    run_b INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    choice TEXT NOT NULL CHECK (choice IN ('a', 'b', 'tie')),
+    created_at TEXT NOT NULL,
+    CHECK (run_a != run_b)
+);
+
+-- A comparison's judgements are read in order; deleting a run or an input cascades here.
+CREATE INDEX judgements_by_comparison ON judgements (comparison_id, id);
+CREATE INDEX judgements_by_input ON judgements (input_id);
+CREATE INDEX judgements_by_run_a ON judgements (run_a);
+CREATE INDEX judgements_by_run_b ON judgements (run_b);
+"""
+
+
+@migrations()
+def m003_human_evaluation(db: Database) -> None:
+    """Likert ratings on named criteria and blind pairwise judgements, per comparison."""
+    db.executescript(_HUMAN_EVALUATION_SCHEMA)
+
+
 @functools.cache
 def known_migrations() -> tuple[str, ...]:
     """Names of the migrations this version ships, in order.

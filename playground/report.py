@@ -1,5 +1,9 @@
 """A comparison's results as numbers and as files: per-variant scores with confidence intervals,
 paired significance and a winner, exported as CSV, JSONL, Markdown or a self-contained HTML page.
+
+When people have rated or judged the outputs, the report also carries their verdict beside the
+metrics (:class:`HumanEvaluation`): Likert means per criterion, the Bradley–Terry ranking from
+blind pairwise judgements, and how far each automatic metric agrees with that ranking.
 """
 
 from __future__ import annotations
@@ -9,12 +13,14 @@ import difflib
 import html
 import io
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from playground.preferences import Judgement, Rating, agreement, bradley_terry
 from playground.stats import (
     Estimate,
     PairedResult,
@@ -51,6 +57,31 @@ class ReportRun:
     ttft_s: float | None = None
     error: str | None = None
     run_id: int | None = None
+    #: Likert ratings of this run: criterion → 1–5.
+    criteria: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HumanEvaluation:
+    """What people said about a comparison's outputs, next to what the metrics said."""
+
+    #: The Likert criteria, in the comparison's order.
+    criteria: tuple[str, ...]
+    #: variant → criterion → mean rating with its interval (inputs are the unit), None unrated.
+    likert: Mapping[str, Mapping[str, Estimate | None]]
+    #: variant → how many of its runs carry at least one rating.
+    rated_runs: Mapping[str, int]
+    #: Bradley–Terry ratings from the pairwise judgements, best first.
+    ranking: tuple[Rating, ...]
+    judgements: int
+    ties: int
+    #: metric → Kendall's tau-b between the metric's variant means and the ranking (NaN when
+    #: there is no untied pair to compare).
+    agreement: Mapping[str, float]
+
+    @property
+    def rated(self) -> bool:
+        return any(self.rated_runs.values())
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,8 @@ class ComparisonReport:
     #: For a sweep: (setting value, variant) in increasing order of the value.
     sweep: tuple[tuple[float, str], ...] = ()
     sweep_param: str | None = None
+    #: Likert ratings and pairwise judgements, when there are any.
+    human: HumanEvaluation | None = None
 
     def sweep_series(self, metric: str) -> list[tuple[float, float | None]]:
         """The metric's mean at each value of the swept setting (for charts)."""
@@ -122,8 +155,15 @@ def build_report(
     language: str | None = None,
     sweep: Mapping[str, float] | None = None,
     sweep_param: str | None = None,
+    criteria: Sequence[str] = (),
+    judgements: Sequence[Judgement] = (),
 ) -> ComparisonReport:
-    """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test."""
+    """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test.
+
+    ``criteria`` orders the Likert columns (ratings on other criteria are left out; without it,
+    every rated criterion in name order) and ``judgements`` are the blind pairwise verdicts;
+    the report has a human evaluation when either carries anything.
+    """
     variant_names = list(dict.fromkeys(r.variant for r in runs))
     metrics = sorted({m for r in runs for m, v in r.scores.items() if v is not None})
     by_variant: dict[str, list[ReportRun]] = defaultdict(list)
@@ -161,8 +201,62 @@ def build_report(
         pairs = pairwise(data, seed=seed)
         winner = overall_winner(pairs)
     ordered = tuple(sorted((value, vname) for vname, value in (sweep or {}).items()))
+    human = human_evaluation(runs, summaries, criteria, judgements, seed=seed)
     return ComparisonReport(name, tuple(summaries), tuple(metrics), primary, tuple(pairs), winner,
-                            tuple(runs), ordered, sweep_param)
+                            tuple(runs), ordered, sweep_param, human)
+
+
+def human_evaluation(
+    runs: Sequence[ReportRun],
+    summaries: Sequence[VariantSummary],
+    criteria: Sequence[str] = (),
+    judgements: Sequence[Judgement] = (),
+    *,
+    seed: int = 0,
+) -> HumanEvaluation | None:
+    """Likert means per variant and criterion, the Bradley–Terry ranking and its agreement with
+    each metric; None when nobody has rated or judged anything.
+
+    Likert intervals resample inputs, like the metrics' intervals, since the samples of one
+    input share how hard it is. A metric's agreement compares its variant means (negated where
+    lower is better) with the ranking, over the variants both cover.
+    """
+    rated = [r for r in runs if r.criteria]
+    if not rated and not judgements:
+        return None
+    names = tuple(criteria) or tuple(sorted({c for r in rated for c in r.criteria}))
+    variant_names = list(dict.fromkeys(
+        [s.name for s in summaries] + [r.variant for r in rated]))
+    likert: dict[str, dict[str, Estimate | None]] = {}
+    rated_runs: dict[str, int] = {}
+    for vname in variant_names:
+        vruns = [r for r in rated if r.variant == vname]
+        rated_runs[vname] = sum(1 for r in vruns if any(c in r.criteria for c in names))
+        per_criterion: dict[str, Estimate | None] = {}
+        for criterion in names:
+            grouped: dict[str, list[float]] = defaultdict(list)
+            for run in vruns:
+                if criterion in run.criteria:
+                    grouped[run.input_id].append(float(run.criteria[criterion]))
+            per_criterion[criterion] = bootstrap_ci_clustered(grouped, seed=seed)
+        likert[vname] = per_criterion
+    ranking = tuple(bradley_terry(judgements, seed=seed)) if judgements else ()
+    agreements: dict[str, float] = {}
+    if len(ranking) > 1:
+        for metric in sorted({m for s in summaries for m, e in s.metrics.items() if e}):
+            sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+            means = {s.name: sign * e.mean for s in summaries
+                     if (e := s.metrics.get(metric)) is not None and e.n}
+            agreements[metric] = agreement(ranking, means)
+    return HumanEvaluation(
+        criteria=names,
+        likert=likert,
+        rated_runs=rated_runs,
+        ranking=ranking,
+        judgements=len(judgements),
+        ties=sum(1 for j in judgements if j.choice == "tie"),
+        agreement=agreements,
+    )
 
 
 #: Mean token log-probability under which an output is flagged as low-confidence (about 37% per
@@ -249,21 +343,35 @@ def _run_record(run: ReportRun, metrics: Sequence[str]) -> dict[str, Any]:
     return record
 
 
+def _likert_criteria(report: ComparisonReport) -> tuple[str, ...]:
+    return report.human.criteria if report.human is not None and report.human.rated else ()
+
+
 def to_csv(report: ComparisonReport) -> str:
-    """One row per run; references joined by a line of three dashes, N/A scores left empty."""
+    """One row per run; references joined by a line of three dashes, N/A scores left empty.
+    Likert ratings, when there are any, follow as ``likert_<criterion>`` columns."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*_RUN_FIELDS, *report.metrics])
+    criteria = _likert_criteria(report)
+    writer.writerow([*_RUN_FIELDS, *report.metrics, *(f"likert_{c}" for c in criteria)])
     for run in report.runs:
         record = _run_record(run, report.metrics)
         record["references"] = "\n---\n".join(run.references)
         writer.writerow(["" if record[k] is None else record[k]
-                         for k in (*_RUN_FIELDS, *report.metrics)])
+                         for k in (*_RUN_FIELDS, *report.metrics)]
+                        + [run.criteria.get(c, "") for c in criteria])
     return out.getvalue()
 
 
 def to_jsonl(report: ComparisonReport) -> str:
-    lines = [json.dumps(_run_record(r, report.metrics), ensure_ascii=False) for r in report.runs]
+    """One object per run; with Likert ratings, each carries ``likert``: criterion → 1–5."""
+    criteria = _likert_criteria(report)
+    lines = []
+    for run in report.runs:
+        record = _run_record(run, report.metrics)
+        if criteria:
+            record["likert"] = {c: run.criteria[c] for c in criteria if c in run.criteria}
+        lines.append(json.dumps(record, ensure_ascii=False))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -334,6 +442,8 @@ def to_markdown(report: ComparisonReport) -> str:
                 f"{'' if res.p_adjusted is None else format(res.p_adjusted, '.4f')} | "
                 f"{better} |"
             )
+    if report.human is not None:
+        lines += ["", *_human_markdown(report.human)]
     lines += ["", "## Outputs", ""]
     for run in report.runs:
         lines.append(f"### {run.variant} · {run.input_id} · sample {run.sample} ({run.status})")
@@ -345,6 +455,80 @@ def to_markdown(report: ComparisonReport) -> str:
             lines += ["", "Reference:", ""] + ["    " + ln for ln in ref.splitlines() or [""]]
         lines.append("")
     return "\n".join(lines)
+
+
+def _tau(value: float) -> str:
+    return "N/A" if math.isnan(value) else f"{value:+.2f}"
+
+
+def _strength(rating: Rating) -> str:
+    return f"{rating.strength:.2f} [{rating.low:.2f}, {rating.high:.2f}]"
+
+
+_AGREEMENT_NOTE = ("Kendall's τ-b between each metric's variant means and the people's ranking: "
+                   "+1 orders the variants as the judges did, −1 the reverse, N/A no evidence.")
+_STRENGTH_NOTE = ("Strength is scaled to a geometric mean of 1; A beats B with probability "
+                  "A / (A + B). Intervals: bootstrap over judgements.")
+
+
+def _counted(human: HumanEvaluation) -> str:
+    judged = f"{human.judgements} judgement" + ("s" if human.judgements != 1 else "")
+    return judged + f", {human.ties} tie" + ("s" if human.ties != 1 else "")
+
+
+def _human_markdown(human: HumanEvaluation) -> list[str]:
+    lines = ["## Human evaluation", ""]
+    if human.rated:
+        lines += ["### Likert ratings, 1–5 (mean [95% CI])", "",
+                  "| variant | rated runs | " + " | ".join(human.criteria) + " |",
+                  "|---|---|" + "---|" * len(human.criteria)]
+        for vname, per_criterion in human.likert.items():
+            cells = [_fmt(per_criterion.get(c)) for c in human.criteria]
+            lines.append(f"| {vname} | {human.rated_runs.get(vname, 0)} | "
+                         + " | ".join(cells) + " |")
+        lines.append("")
+    if human.ranking:
+        lines += [f"### Blind pairwise preference ({_counted(human)})", "", _STRENGTH_NOTE, "",
+                  "| rank | variant | Bradley–Terry strength [95% CI] | wins | losses | ties |",
+                  "|---|---|---|---|---|---|"]
+        for rank, r in enumerate(human.ranking, start=1):
+            lines.append(f"| {rank} | {r.variant} | {_strength(r)} | {r.wins} | {r.losses} | "
+                         f"{r.ties} |")
+        if human.agreement:
+            lines += ["", _AGREEMENT_NOTE, "", "| metric | agreement (τ-b) |", "|---|---|"]
+            lines += [f"| {m} | {_tau(t)} |" for m, t in human.agreement.items()]
+        lines.append("")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _human_html(human: HumanEvaluation) -> str:
+    esc = html.escape
+    out = ["<h2>Human evaluation</h2>"]
+    if human.rated:
+        out.append("<h3>Likert ratings, 1–5 (mean [95% CI])</h3><table><tr><th>variant</th>"
+                   "<th>rated runs</th>" + "".join(f"<th>{esc(c)}</th>" for c in human.criteria)
+                   + "</tr>")
+        for vname, per_criterion in human.likert.items():
+            out.append(f"<tr><td>{esc(vname)}</td><td>{human.rated_runs.get(vname, 0)}</td>"
+                       + "".join(f"<td>{esc(_fmt(per_criterion.get(c)))}</td>"
+                                 for c in human.criteria) + "</tr>")
+        out.append("</table>")
+    if human.ranking:
+        out.append(f"<h3>Blind pairwise preference ({_counted(human)})</h3>"
+                   f"<p>{esc(_STRENGTH_NOTE)}</p><table><tr><th>rank</th>"
+                   "<th>variant</th><th>Bradley–Terry strength [95% CI]</th><th>wins</th>"
+                   "<th>losses</th><th>ties</th></tr>")
+        for rank, r in enumerate(human.ranking, start=1):
+            out.append(f"<tr><td>{rank}</td><td>{esc(r.variant)}</td><td>{_strength(r)}</td>"
+                       f"<td>{r.wins}</td><td>{r.losses}</td><td>{r.ties}</td></tr>")
+        out.append("</table>")
+        if human.agreement:
+            out.append(f"<p>{esc(_AGREEMENT_NOTE)}</p><table><tr><th>metric</th>"
+                       "<th>agreement (τ-b)</th></tr>")
+            out += [f"<tr><td>{esc(m)}</td><td>{_tau(t)}</td></tr>"
+                    for m, t in human.agreement.items()]
+            out.append("</table>")
+    return "".join(out)
 
 
 def word_diff_html(a: str, b: str) -> str:
@@ -481,6 +665,8 @@ def to_html(report: ComparisonReport) -> str:
             out.append(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{res.p_value:.4f}</td>"
                        f"<td>{adj}</td><td>{esc(better)}</td></tr>")
         out.append("</table>")
+    if report.human is not None:
+        out.append(_human_html(report.human))
     out.append("<h2>Outputs</h2><p>Each output beside its reference; the diff marks words the "
                "output adds (green) or leaves out (red) against the first reference.</p>")
     by_input: dict[str, list[ReportRun]] = defaultdict(list)

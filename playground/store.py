@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 import platformdirs
 from sqlite_utils import Database
@@ -39,7 +39,15 @@ from playground.errors import PlaygroundError
 from playground.events import Result
 from playground.migrations import known_migrations, migrations
 from playground.models import APP_NAME
-from playground.report import ReportRun
+from playground.preferences import (
+    DEFAULT_CRITERIA,
+    Choice,
+    Judgement,
+    PreferenceError,
+    check_criteria,
+    input_prompt,
+)
+from playground.report import ComparisonReport, ReportRun, build_report
 from playground.sampling import SamplingParams
 
 DB_ENV = "PLAYGROUND_DB"
@@ -109,6 +117,31 @@ class RatingRow:
     stars: int | None
     note: str | None
     updated_at: str
+
+
+@dataclass(frozen=True)
+class CriterionRatingRow:
+    """A 1–5 rating of one run on one named criterion."""
+
+    run_id: int
+    criterion: str
+    score: int
+    note: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class JudgementRow:
+    """A blind verdict: ``run_a`` was shown on the left, ``run_b`` on the right; ``input_id``
+    is the inputs row both answered."""
+
+    id: int
+    comparison_id: int
+    input_id: int
+    run_a: int
+    run_b: int
+    choice: str
+    created_at: str
 
 
 @dataclass(frozen=True)
@@ -1151,11 +1184,216 @@ class Store:
         )
 
 
+    # -- human evaluation -------------------------------------------------------------------------
+
+    def criteria(self, comparison_id: int) -> tuple[str, ...]:
+        """The Likert criteria of a comparison: its own list, or the defaults."""
+
+        def read(db: Database) -> tuple[str, ...]:
+            return self._criteria(db, comparison_id)
+
+        return self._read("the rating criteria", read)
+
+    def _criteria(self, db: Database, comparison_id: int) -> tuple[str, ...]:
+        row = db.execute(
+            "SELECT criteria_json FROM comparisons WHERE id = ?", [comparison_id]
+        ).fetchone()
+        if row is None:
+            raise StorageError(f"there is no comparison with id {comparison_id}")
+        return DEFAULT_CRITERIA if row[0] is None else tuple(json.loads(row[0]))
+
+    def set_criteria(
+        self,
+        comparison_id: int,
+        names: Sequence[str],
+        *,
+        renamed: Mapping[str, str] | None = None,
+    ) -> tuple[str, ...]:
+        """Replace a comparison's criteria; returns them as stored.
+
+        ``renamed`` (old name → new name) carries the ratings of a renamed criterion over to its
+        new name. Ratings on a criterion that is removed are kept but left out of every list
+        and report, so adding it back brings them back instead of losing a person's work.
+        """
+        try:
+            cleaned = check_criteria(names)
+        except PreferenceError as exc:
+            raise StorageError(str(exc)) from exc
+        moves = dict(renamed or {})
+        for old, new in moves.items():
+            if new.strip() not in cleaned:
+                raise StorageError(f"the criterion {old!r} is renamed to {new!r}, which is not "
+                                   "among the new criteria")
+
+        def write(db: Database) -> tuple[str, ...]:
+            self._criteria(db, comparison_id)  # the comparison must exist
+            for old, new in moves.items():
+                if old == new.strip():
+                    continue
+                # A rename onto a name that once had ratings replaces those hidden ratings.
+                db.execute(
+                    "UPDATE OR REPLACE criterion_ratings SET criterion = ? WHERE criterion = ? "
+                    "AND run_id IN (SELECT id FROM runs WHERE comparison_id = ?)",
+                    [new.strip(), old, comparison_id],
+                )
+            stored = None if cleaned == DEFAULT_CRITERIA else _json(list(cleaned))
+            db.execute(
+                "UPDATE comparisons SET criteria_json = ? WHERE id = ?", [stored, comparison_id]
+            )
+            return cleaned
+
+        return self._write("the rating criteria", write)
+
+    def rate_criterion(
+        self, run_id: int, criterion: str, score: int, note: str | None = None
+    ) -> CriterionRatingRow:
+        """Rate a run 1–5 on one of its comparison's criteria. ``note=None`` keeps the note
+        already there, ``""`` clears it."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise StorageError(f"a rating must be a whole number from 1 to 5, got {score!r}")
+        changes: dict[str, Any] = {"score": score, "updated_at": _utc_now()}
+        if note is not None:
+            changes["note"] = note or None
+
+        def write(db: Database) -> CriterionRatingRow:
+            row = db.execute("SELECT comparison_id FROM runs WHERE id = ?", [run_id]).fetchone()
+            if row is None:
+                raise StorageError(f"there is no run with id {run_id}")
+            if row[0] is None:
+                raise StorageError(f"run {run_id} is not part of a comparison, which is what "
+                                   "names the criteria to rate it on")
+            names = self._criteria(db, int(row[0]))
+            if criterion not in names:
+                raise StorageError(f"{criterion!r} is not a criterion of comparison {row[0]}; "
+                                   f"its criteria are {', '.join(names)}")
+            db.table("criterion_ratings").upsert(
+                {"run_id": run_id, "criterion": criterion, **changes}, pk=("run_id", "criterion")
+            )
+            found = db.execute(
+                "SELECT run_id, criterion, score, note, updated_at FROM criterion_ratings "
+                "WHERE run_id = ? AND criterion = ?",
+                [run_id, criterion],
+            ).fetchone()
+            return CriterionRatingRow(*found)
+
+        return self._write("the rating", write)
+
+    def criterion_ratings(self, comparison_id: int) -> list[CriterionRatingRow]:
+        """Every rating of the comparison's runs on its current criteria, by run then in the
+        order of the criteria."""
+
+        def read(db: Database) -> list[CriterionRatingRow]:
+            names = self._criteria(db, comparison_id)
+            order = {name: n for n, name in enumerate(names)}
+            rows = [
+                CriterionRatingRow(*r)
+                for r in db.execute(
+                    "SELECT cr.run_id, cr.criterion, cr.score, cr.note, cr.updated_at "
+                    "FROM criterion_ratings cr JOIN runs r ON r.id = cr.run_id "
+                    "WHERE r.comparison_id = ?",
+                    [comparison_id],
+                )
+                if r[1] in order
+            ]
+            rows.sort(key=lambda r: (r.run_id, order[r.criterion]))
+            return rows
+
+        return self._read("the ratings", read)
+
+    def save_judgement(
+        self, comparison_id: int, run_a: int, run_b: int, choice: Choice
+    ) -> JudgementRow:
+        """Save a verdict on two outputs of the same input from two different variants:
+        ``choice`` is ``"a"`` (run_a, shown left, is better), ``"b"`` or ``"tie"``."""
+        if choice not in ("a", "b", "tie"):
+            raise StorageError(f"a judgement is 'a', 'b' or 'tie', got {choice!r}")
+        if run_a == run_b:
+            raise StorageError(f"a judgement compares two different runs, got run {run_a} twice")
+
+        def write(db: Database) -> JudgementRow:
+            found = {
+                r[0]: r
+                for r in db.execute(
+                    "SELECT r.id, r.comparison_id, r.input_id, r.variant_id, r.status, "
+                    "i.input_key, v.name FROM runs r "
+                    "LEFT JOIN inputs i ON i.id = r.input_id "
+                    "LEFT JOIN variants v ON v.id = r.variant_id WHERE r.id IN (?, ?)",
+                    [run_a, run_b],
+                )
+            }
+            for run_id in (run_a, run_b):
+                row = found.get(run_id)
+                if row is None:
+                    raise StorageError(f"there is no run with id {run_id}")
+                if row[1] != comparison_id:
+                    raise StorageError(f"run {run_id} is not part of comparison {comparison_id}")
+                if row[4] != "ok":
+                    raise StorageError(f"run {run_id} has no output to judge (it {row[4]})")
+            a, b = found[run_a], found[run_b]
+            if a[2] is None or a[2] != b[2]:
+                raise StorageError(
+                    f"runs {run_a} and {run_b} answer different inputs ({a[5]} and {b[5]}); a "
+                    "judgement compares two outputs of the same input"
+                )
+            if a[3] is None or a[3] == b[3]:
+                raise StorageError(
+                    f"runs {run_a} and {run_b} come from the same variant ({a[6]}); a judgement "
+                    "compares two different variants"
+                )
+            record = {
+                "comparison_id": comparison_id,
+                "input_id": a[2],
+                "run_a": run_a,
+                "run_b": run_b,
+                "choice": choice,
+                "created_at": _utc_now(),
+            }
+            judgement_id = _inserted_id(db.table("judgements").insert(record))
+            return JudgementRow(id=judgement_id, **record)
+
+        return self._write("the judgement", write)
+
+    def judgements(self, comparison_id: int) -> list[JudgementRow]:
+        """In the order they were given."""
+
+        def read(db: Database) -> list[JudgementRow]:
+            return [
+                JudgementRow(*r)
+                for r in db.execute(
+                    "SELECT id, comparison_id, input_id, run_a, run_b, choice, created_at "
+                    "FROM judgements WHERE comparison_id = ? ORDER BY id",
+                    [comparison_id],
+                )
+            ]
+
+        return self._read("the judgements", read)
+
+    def undo_last_judgement(self, comparison_id: int) -> JudgementRow | None:
+        """Remove and return the newest judgement of the comparison (None when there is none),
+        for a judge who pressed the wrong key."""
+
+        def write(db: Database) -> JudgementRow | None:
+            row = db.execute(
+                "SELECT id, comparison_id, input_id, run_a, run_b, choice, created_at "
+                "FROM judgements WHERE comparison_id = ? ORDER BY id DESC LIMIT 1",
+                [comparison_id],
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute("DELETE FROM judgements WHERE id = ?", [row[0]])
+            return JudgementRow(*row)
+
+        return self._write("the judgement", write)
+
+
 def report_runs(store: Store, comparison_id: int) -> list[ReportRun]:
     """A saved comparison in the shape the report builds from, so a report made from the
     database (after a resume, or later) matches one made while the comparison ran."""
     variants = {v.id: v.name for v in store.variants(comparison_id)}
     inputs = {i.id: i for i in store.inputs(comparison_id)}
+    ratings: dict[int, dict[str, int]] = {}
+    for rating in store.criterion_ratings(comparison_id):
+        ratings.setdefault(rating.run_id, {})[rating.criterion] = rating.score
     runs = []
     for run in store.runs(comparison_id):
         input_row = inputs.get(run.input_id) if run.input_id is not None else None
@@ -1175,9 +1413,47 @@ def report_runs(store: Store, comparison_id: int) -> list[ReportRun]:
                 ttft_s=run.ttft_s,
                 error=run.error,
                 run_id=run.id,
+                criteria=ratings.get(run.id, {}),
             )
         )
     return runs
+
+
+def comparison_judgements(store: Store, comparison_id: int) -> list[Judgement]:
+    """A comparison's saved judgements with the texts, variants and models they were about:
+    what the ranking is fitted on and the preference dataset is written from."""
+    variants = {v.id: v for v in store.variants(comparison_id)}
+    inputs = {i.id: i for i in store.inputs(comparison_id)}
+    runs = {r.id: r for r in store.runs(comparison_id)}
+    out: list[Judgement] = []
+    for row in store.judgements(comparison_id):
+        run_a, run_b = runs[row.run_a], runs[row.run_b]
+        variant_a = variants[run_a.variant_id] if run_a.variant_id is not None else None
+        variant_b = variants[run_b.variant_id] if run_b.variant_id is not None else None
+        if variant_a is None or variant_b is None:
+            continue  # not possible for a saved judgement; skipped rather than guessed
+        input_row = inputs[row.input_id]
+        out.append(
+            Judgement(
+                input_id=input_row.input_key,
+                prompt=input_prompt(input_row.values),
+                variant_a=variant_a.name,
+                output_a=run_a.output or "",
+                variant_b=variant_b.name,
+                output_b=run_b.output or "",
+                choice=cast(Choice, row.choice),
+                model_a=run_model_name(run_a, variant_a),
+                model_b=run_model_name(run_b, variant_b),
+            )
+        )
+    return out
+
+
+def run_model_name(run: RunRow, variant: VariantRow) -> str:
+    """The model a run was generated by: its name as the run recorded it, else the model the
+    variant asked for (a path or ``remote:NAME``)."""
+    name = (run.model or {}).get("name")
+    return str(name) if name else variant.model
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -1260,3 +1536,19 @@ def _model_record(model: Mapping[str, Any]) -> dict[str, Any] | None:
         "file_size": number("file_size"),
         "info_json": _json(dict(model)),
     }
+
+
+def stored_report(store: Store, comparison_id: int) -> ComparisonReport:
+    """The full report of a saved comparison (metrics, sweep, Likert ratings, pairwise
+    ranking): the one every face of the app shows and exports for a stored comparison."""
+    row = store.comparison(comparison_id)
+    spec = row.to_spec()
+    return build_report(
+        row.name,
+        report_runs(store, comparison_id),
+        language=row.language,
+        sweep=spec.sweep_values(),
+        sweep_param=spec.sweep_param,
+        criteria=store.criteria(comparison_id),
+        judgements=comparison_judgements(store, comparison_id),
+    )

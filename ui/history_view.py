@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.report import EXPORT_FORMATS, ExportFormat, build_report, export
+from playground.report import EXPORT_FORMATS, ExportFormat, export
 from playground.store import (
     COMPARISON_STATUSES,
     ComparisonRow,
@@ -50,7 +50,7 @@ from playground.store import (
     RunRow,
     StorageError,
     Store,
-    report_runs,
+    stored_report,
 )
 from ui.context import AppContext
 from ui.item_models import (
@@ -234,11 +234,7 @@ def export_comparisons(
     written: list[str] = []
     with Store(db_path) as store:
         for cid, target in targets.items():
-            row = store.comparison(cid)
-            spec = row.to_spec()
-            report = build_report(row.name, report_runs(store, cid), language=row.language,
-                                  sweep=spec.sweep_values(), sweep_param=spec.sweep_param)
-            text = export(report, fmt)
+            text = export(stored_report(store, cid), fmt)
             target.write_text(text, encoding="utf-8")
             written.append(str(target))
     yield written

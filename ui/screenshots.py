@@ -22,7 +22,9 @@ DIALOGUE = (
     "Maya: Take the 10:40 then, we can still make lunch with Grandma.\n"
     "Leo: Booked. Two seats, coach C."
 )
-REFERENCE = "Leo booked two seats on the 10:40 train on Saturday so they can have lunch with Grandma."
+REFERENCE = (
+    "Leo booked two seats on the 10:40 train on Saturday so they can have lunch with Grandma."
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,7 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _wait(signal: object, start: Callable[[], None], timeout_s: float = 240.0) -> tuple[object, ...]:
+def _wait(
+    signal: object, start: Callable[[], None], timeout_s: float = 240.0
+) -> tuple[object, ...]:
     from PySide6.QtCore import QEventLoop, QTimer
 
     loop = QEventLoop()

@@ -25,14 +25,14 @@ def main() -> int:
         os.environ["PLAYGROUND_DB"] = str(Path(home) / "history.db")
         try:
             message = _run(Path(home))
-        except _Failed as exc:
+        except _SelfTestError as exc:
             sys.stderr.write(f"self-test failed: {exc}\n")
             return 1
     sys.stdout.write(f"self-test ok: {message}\n")
     return 0
 
 
-class _Failed(Exception):
+class _SelfTestError(Exception):
     pass
 
 
@@ -53,11 +53,11 @@ def _run(home: Path) -> str:
     try:
         app.processEvents()
         if not window.isVisible():
-            raise _Failed("the window did not open")
+            raise _SelfTestError("the window did not open")
         templates = len(context.collection().templates())
         hub = context.hub
         if not hub.current:
-            raise _Failed("the default model was not found")
+            raise _SelfTestError("the default model was not found")
         hub.set_options(hub.current, LoadOptions(n_ctx=512))
 
         loop = QEventLoop()
@@ -74,7 +74,7 @@ def _run(home: Path) -> str:
         hub.load(hub.current)
         loop.exec()
         if "loaded" not in outcome:
-            raise _Failed(str(outcome.get("error", "loading the model timed out")))
+            raise _SelfTestError(str(outcome.get("error", "loading the model timed out")))
         load_s = time.monotonic() - started
 
         view = window.playground
@@ -89,7 +89,7 @@ def _run(home: Path) -> str:
         result = getattr(event, "result", None)
         if result is None or getattr(event, "status", None) != "ok":
             reason = getattr(event, "error", None) or outcome.get("error") or "no result"
-            raise _Failed(f"the Playground run did not complete: {reason}")
+            raise _SelfTestError(f"the Playground run did not complete: {reason}")
         return (
             f"window opened, {templates} templates, {Path(hub.current).name} loaded in "
             f"{load_s:.2f} s, generated {result.completion_tokens} tokens"
