@@ -25,7 +25,7 @@ from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.models import resolve_model
 from playground.remote import RemoteBackend
 from playground.store import ScoreLike, Store
-from playground.templates import parse_template, render_template, to_request
+from playground.templates import PromptTemplate, parse_template, render_template, to_request
 from playground.worker import LoadOptions
 
 
@@ -210,7 +210,13 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
     system prompt, the samples of one cell) are adjacent and llama.cpp evaluates only the part
     that differs.
     """
-    templates = {v.name: parse_template(v.template_source, v.template_id) for v in spec.variants}
+    # A variant whose template does not parse fails its own runs; the other variants still run.
+    templates: dict[str, PromptTemplate | PlaygroundError] = {}
+    for v in spec.variants:
+        try:
+            templates[v.name] = parse_template(v.template_source, v.template_id)
+        except PlaygroundError as exc:
+            templates[v.name] = exc
     planned: list[PlannedRun] = []
     for sample in range(spec.samples):
         seed = spec.seed(sample)
@@ -219,9 +225,10 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
                 key = run_key(variant, input_, sample, seed)
                 values = {**input_.values, **variant.values}
                 try:
-                    rendered = render_template(
-                        templates[variant.name], values, library=variant.library_sources
-                    )
+                    template = templates[variant.name]
+                    if isinstance(template, PlaygroundError):
+                        raise template
+                    rendered = render_template(template, values, library=variant.library_sources)
                 except PlaygroundError as exc:
                     planned.append(PlannedRun(variant, input_, sample, seed, key, None, "",
                                               str(exc)))
