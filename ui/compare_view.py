@@ -665,9 +665,16 @@ class CompareView(QWidget):
         self.run_action.triggered.connect(self.run_all)
         self.stop_action = QAction("Stop comparison", self)
         self.stop_action.triggered.connect(self.stop)
+        self.export_action = QAction("Export Comparison Report…", self)
+        self.export_action.triggered.connect(self._choose_export)
+        self.export_action.setEnabled(False)
 
     def run_actions(self) -> list[QAction]:
         return [self.run_action, self.stop_action]
+
+    def file_actions(self) -> list[QAction]:
+        """The File menu's way to the report export (enabled with the Export button)."""
+        return [self.export_action]
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -1015,6 +1022,7 @@ class CompareView(QWidget):
         self.add_button.setEnabled(not running and len(self.columns) < MAX_COLUMNS)
         self.diff_button.setEnabled(not running and len(self.columns) >= 2)
         self.export_button.setEnabled(not running and self._report is not None)
+        self.export_action.setEnabled(self.export_button.isEnabled())
         for column in self.columns:
             column.set_editing_enabled(not running)
             column.remove_button.setEnabled(not running and len(self.columns) > MIN_COLUMNS)

@@ -791,6 +791,12 @@ class HistoryView(QWidget):
 
     # -- export -----------------------------------------------------------------------------
 
+    def file_actions(self) -> list[QAction]:
+        """The File menu's way to exporting the selected history items."""
+        action = QAction("Export Selected History…", self)
+        action.triggered.connect(self.export_dialog)
+        return [action]
+
     def export_dialog(self) -> None:
         ids = self.selected_comparison_ids()
         if not ids:

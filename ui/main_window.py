@@ -57,9 +57,10 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        for action in getattr(self.library, "file_actions", lambda: [])():
-            file_menu.addAction(action)
-        file_menu.addSeparator()
+        for view in (self.library, self.compare, self.history):
+            for action in getattr(view, "file_actions", lambda: [])():
+                file_menu.addAction(action)
+            file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
