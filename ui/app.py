@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QMessageLogContext, QSettings, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -21,7 +23,17 @@ ORGANIZATION = "Prompt Playground"
 APPLICATION = "playground"
 
 
+#: Qt messages that say nothing to a user (the offscreen platform's note on every window).
+_QUIET = ("This plugin does not support propagateSizeHints()",)
+
+
+def _qt_message(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    if message not in _QUIET:
+        sys.stderr.write(f"{message}\n")
+
+
 def application(argv: Sequence[str] = ()) -> QApplication:
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0] if sys.argv else "playground", *argv])
@@ -55,11 +67,31 @@ def _route_stray_errors(context: AppContext) -> None:
     sys.excepthook = hook
 
 
+def missing_display() -> str | None:
+    """Why the window cannot open here, before Qt aborts the process for lack of a display."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no graphical display was found (DISPLAY and WAYLAND_DISPLAY are not set), so the "
+        "window cannot open. Run it from a desktop session, or use the command-line interface "
+        "(`playground --help`); QT_QPA_PLATFORM=offscreen runs the window without a screen."
+    )
+
+
 def main(argv: Sequence[str] = ()) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    problem = missing_display()
+    if problem is not None:
+        sys.stderr.write(f"playground: {problem}\n")
+        return 2
     app = application(argv)
     window = build_window()
     window.show()
+    # The window's objects live as long as the app: keeping them out of the collector's full
+    # passes avoids ~70 ms pauses while tokens stream.
+    gc.freeze()
     # Start on the model the user last chose (the bundled default at first): it loads in the
     # background while the window is already usable.
     hub = window.context.hub

@@ -31,7 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0] if args else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     with tempfile.TemporaryDirectory(prefix="playground-shots-") as home:
         os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
         os.environ["PLAYGROUND_DB"] = str(Path(home) / "history.db")

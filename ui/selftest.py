@@ -20,7 +20,8 @@ TIMEOUT_S = 180.0
 
 
 def main() -> int:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     with tempfile.TemporaryDirectory(prefix="playground-self-test-") as home:
         os.environ["PLAYGROUND_DB"] = str(Path(home) / "history.db")
         try:
