@@ -88,6 +88,7 @@ from playground.library import (
 from playground.library import export_promptfoo as promptfoo_config
 from playground.templates import PromptTemplate, is_partial, parse_template
 from ui.context import AppContext
+from ui.highlighter import JinjaHighlighter
 from ui.import_report import ImportReportDialog, whole_file_row
 
 #: (library name, kind, entry name): kind is "library", "group" (name = the entry kind) or an
@@ -341,6 +342,7 @@ class LibraryView(QWidget):
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self._highlighter = JinjaHighlighter(self.editor.document())
         self.editor.modificationChanged.connect(lambda _: self._update_actions())
         self.read_only_note = QLabel(
             "The built-in library is read-only: Duplicate copies this template into your own "

@@ -63,6 +63,10 @@ def _wait(
     return got[0]
 
 
+def _overlap(text: str) -> int:
+    return len(set(text.lower().split()) & set(REFERENCE.lower().split()))
+
+
 def _settle(ms: int = 400) -> None:
     from PySide6.QtCore import QEventLoop, QTimer
 
@@ -113,12 +117,14 @@ def _shoot(home: Path, out: Path) -> list[str]:
         compare = window.compare
         while len(compare.columns) < 3:
             compare.add_column()
-        for column, template in zip(
+        for column, (name, template) in zip(
             compare.columns,
-            ("summarization-zero-shot", "summarization-few-shot", "summarization-persona"),
+            (("zero-shot", "summarization-zero-shot"), ("few-shot", "summarization-few-shot"),
+             ("system + user", "summarization-system-user")),
             strict=False,
         ):
             column.set_template(template)
+            column.name_edit.setText(name)
         compare.shared_input.setPlainText(DIALOGUE)
         compare.references.setPlainText(REFERENCE)
         compare.samples_spin.setValue(2)
@@ -127,19 +133,36 @@ def _shoot(home: Path, out: Path) -> list[str]:
 
         window.tabs.setCurrentWidget(window.history)
         _settle(800)
+        history = window.history
+        _wait(history.details_loaded, lambda: history.table.selectRow(0))
         shot("history.png")
 
         window.tabs.setCurrentWidget(window.models)
         shot("models.png")
 
         window.tabs.setCurrentWidget(window.library)
+        item = window.library.item_for(("Built-in", "template", "summarization-few-shot"))
+        if item is not None:
+            window.library.tree.setCurrentItem(item)
         shot("library.png")
 
         window.tabs.setCurrentWidget(window.evaluate)
+        evaluate = window.evaluate
         if isinstance(comparison_id, int):
-            window.evaluate.set_comparison(comparison_id)
-        _settle(800)
+            _wait(evaluate.loaded, lambda: evaluate.set_comparison(comparison_id))
+        evaluate.modes.setCurrentWidget(evaluate.pairwise_widget)
+        # Judge all but the last pair the way an analyst checking against the reference might.
+        while evaluate.pairs_judged < evaluate.pairs_total - 1:
+            pair = evaluate.current_pair
+            if pair is None:
+                break
+            left, right = _overlap(pair.left), _overlap(pair.right)
+            evaluate.choose("1" if left > right else "2" if right > left else "3")
+            _settle(150)
         shot("evaluate.png")
+        evaluate.modes.setCurrentIndex(evaluate.modes.count() - 1)
+        _settle(800)
+        shot("evaluate-results.png")
     finally:
         window.close()
     return written
