@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="run prompt variants over a dataset and score them")
     compare.add_argument("--spec", help="a YAML or JSON comparison spec")
+    compare.add_argument("--no-prefix-reuse", action="store_true",
+                         help="evaluate every prompt from scratch: seeded runs repeat bit for bit "
+                              "in any order, at the cost of the shared-prefix speed-up")
     compare.add_argument("--template", "-T", action="append", default=[], metavar="ID",
                          help="a template to compare (repeatable; one variant each)")
     compare.add_argument("--dataset", "-d",
@@ -658,7 +661,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         spec = store.comparison(args.resume).to_spec()
     else:
         spec = _compare_spec(args, _collection(err))
-    pool = BackendPool()
+    pool = BackendPool(LoadOptions(reuse_prefix=not args.no_prefix_reuse))
     token = CancelToken()
     runs: list[ReportRun] = []
     status = "done"

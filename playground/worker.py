@@ -297,6 +297,7 @@ class _Engine:
         self.llm.set_seed(params.seed)
         if not self.options.reuse_prefix:
             self.llm.reset()  # type: ignore[no-untyped-call]
+        self._evaluate_all_but_last(tokens)
         scanner = StopScanner(params.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         generated = 0
@@ -307,6 +308,7 @@ class _Engine:
         outbox = _Outbox(conn, req_id)
         first_at = last_at = 0.0
 
+        # generate() finds the prompt cached up to its last token and evaluates that one alone.
         for token in self.llm.generate(
             tokens,
             top_k=params.top_k,
@@ -350,6 +352,28 @@ class _Engine:
         # Decode speed is timed here, at the source: tokens reach the parent in batches.
         decode_s = last_at - first_at if generated > 1 else None
         conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s))
+
+    def _evaluate_all_but_last(self, tokens: list[int]) -> None:
+        """Evaluate the prompt up to its last token, reusing whatever prefix is cached.
+
+        llama-cpp-python re-evaluates the last prompt token on its own when the rest is
+        cached, but evaluates a fresh prompt in one batch. The two paths give logits that
+        differ in the last bits (flash attention takes another kernel for a single token),
+        enough to change what a seeded sampler draws at a high temperature: the first run
+        after a load would differ from every repeat. Evaluating the last token alone every
+        time makes a fixed seed repeat exactly. (After another prompt that shares only part of
+        this one, the reused part was computed in other batches, which can move the last bits
+        again; ``reuse_prefix=False`` repeats exactly in every case, at the cost of the reuse.)
+        """
+        cached = self.llm._input_ids[: self.llm.n_tokens].tolist()
+        prefix = 0
+        for have, want in zip(cached, tokens[:-1], strict=False):
+            if have != want:
+                break
+            prefix += 1
+        if prefix < len(tokens) - 1:
+            self.llm.n_tokens = prefix
+            self.llm.eval(tokens[prefix:-1])
 
     def perplexity(self, prompt: str, continuation: str) -> tuple[float, int]:
         """Perplexity of ``continuation`` as the model's next words after ``prompt``.

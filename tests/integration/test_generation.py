@@ -62,6 +62,41 @@ def test_seeded_sampling_repeats_across_a_worker_restart(default_model_path: Pat
     assert before.params.seed == 7
 
 
+SUMMARY_PROMPT = (
+    "Summarize the following dialogue in one or two sentences.\n\nDialogue:\n"
+    "Maya: Did you book the train for Saturday?\nLeo: Not yet, the 9:10 was sold out.\n"
+    "Maya: Take the 10:40 then.\nLeo: Booked. Two seats.\n\nSummary:"
+)
+
+
+def test_a_fixed_seed_repeats_from_the_first_run_after_a_load(default_model_path: Path) -> None:
+    """The first run after a load (nothing cached) and its repeats (all cached) draw the same
+    tokens: a hot temperature shows the smallest difference in the logits."""
+    params = SamplingParams(temperature=1.5, max_tokens=16, seed=4242)
+    request = GenerationRequest(prompt=SUMMARY_PROMPT, params=params)
+    with LocalBackend(default_model_path, LoadOptions(n_ctx=1024, flash_attn=True)) as b:
+        _, first = collect(b, request)
+        _, repeat = collect(b, request)
+        _, again = collect(b, request)
+    assert first.text.strip()
+    assert first.text == repeat.text == again.text
+
+
+def test_without_prefix_reuse_a_fixed_seed_repeats_after_any_other_prompt(
+    default_model_path: Path,
+) -> None:
+    params = SamplingParams(temperature=1.5, max_tokens=16, seed=4242)
+    request = GenerationRequest(prompt=SUMMARY_PROMPT, params=params)
+    detour = GenerationRequest(prompt=SUMMARY_PROMPT[:80] + " Leo: Hi.", params=params)
+    options = LoadOptions(n_ctx=1024, flash_attn=True, reuse_prefix=False)
+    with LocalBackend(default_model_path, options) as b:
+        _, first = collect(b, request)
+        collect(b, detour)
+        _, after_detour = collect(b, request)
+    assert first.text.strip()
+    assert first.text == after_detour.text
+
+
 def test_unseeded_runs_report_the_seed_that_reproduces_them(backend: LocalBackend) -> None:
     params = SamplingParams(temperature=1.2, max_tokens=20)
     _, result = collect(backend, GenerationRequest(prompt=STORY, params=params))
