@@ -36,10 +36,11 @@ from superqt import QSearchableComboBox
 from playground.collection import Collection, template_values
 from playground.comparison import Variant
 from playground.errors import PlaygroundError, TemplateError
-from playground.report import LOWER_IS_BETTER, ReportRun
+from playground.report import LOW_CONFIDENCE, LOWER_IS_BETTER, ReportRun
 from playground.sampling import SamplingParams
 from playground.stats import Estimate
 from playground.templates import PromptTemplate, Variable, parse_template
+from ui.references import confidence_flag
 
 #: Sampling settings each column edits: (key, short label, minimum, maximum, step, decimals);
 #: decimals 0 means a whole number. The comparison's seed is shared by every column (the
@@ -133,6 +134,7 @@ class CompareColumn(QFrame):
         # Templates only a stored comparison has (changed or removed from the libraries since)
         self._stored: dict[str, _StoredTemplate] = {}
         self._runs: dict[tuple[str, int], ReportRun] = {}
+        self.confidence_threshold = LOW_CONFIDENCE
         self._streaming: tuple[str, int] | None = None
         self._best: set[str] = set()
         self._provided: set[str] = set()
@@ -555,6 +557,10 @@ class CompareColumn(QFrame):
         elif self.sample_combo.currentIndex() == index:
             self._show_selected()
 
+    def set_confidence_threshold(self, threshold: float) -> None:
+        self.confidence_threshold = threshold
+        self._show_selected()
+
     def outputs(self) -> list[tuple[str, str]]:
         """(label, output) of every finished run, in selector order."""
         out = []
@@ -577,7 +583,9 @@ class CompareColumn(QFrame):
         if run.status == "ok":
             self.error_label.setVisible(False)
             speed = f" · {run.tokens_per_second:.0f} tok/s" if run.tokens_per_second else ""
-            self.status_label.setText(f"{self.sample_combo.currentText()}{speed}")
+            flag = confidence_flag(run.scores.get("mean_logprob"), self.confidence_threshold)
+            self.status_label.setText(f"{self.sample_combo.currentText()}{speed}"
+                                      + (f" · {flag}" if flag else ""))
         else:
             self.show_error(run.error or run.status)
             self.status_label.setText(f"{self.sample_combo.currentText()}: {run.status}")

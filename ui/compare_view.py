@@ -29,6 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QAction, QFont, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -84,6 +85,13 @@ from ui.compare_column import (
 from ui.context import AppContext
 from ui.diff_dialog import DiffDialog
 from ui.jobs import TokenRelay, comparison_job
+from ui.references import (
+    CONFIDENCE_KEY,
+    REFERENCE_HINT,
+    confidence_threshold,
+    join_references,
+    split_references,
+)
 from ui.tasks import Worker
 
 Index = QModelIndex | QPersistentModelIndex
@@ -98,14 +106,6 @@ SWEEPABLE = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presen
              "frequency_penalty")
 EXPORT_SUFFIXES: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".md": "md",
                                             ".markdown": "md", ".html": "html", ".htm": "html"}
-#: References in the box are separated by a blank line: one reference may span several lines.
-REFERENCE_SEPARATOR = re.compile(r"\n[ \t]*\n")
-
-
-def split_references(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in REFERENCE_SEPARATOR.split(text) if part.strip())
-
-
 def detect_sweep(variants: Sequence[Variant]) -> str | None:
     """The one sampling setting the variants differ in, when everything else is equal: the
     comparison is then a sweep and gets a chart against that setting."""
@@ -588,6 +588,17 @@ class CompareView(QWidget):
                                   "seed, so the columns differ only by their setup")
         row.addWidget(QLabel("seed"))
         row.addWidget(self.seed_spin)
+        self.confidence_spin = QDoubleSpinBox()
+        self.confidence_spin.setRange(-20.0, 0.0)
+        self.confidence_spin.setSingleStep(0.1)
+        self.confidence_spin.setDecimals(2)
+        self.confidence_spin.setValue(confidence_threshold(self.context.settings))
+        self.confidence_spin.setToolTip(
+            "Flag an output as low-confidence when the mean log-probability of its tokens is "
+            "below this (a hint of guessing or hallucination)")
+        self.confidence_spin.valueChanged.connect(self._confidence_changed)
+        row.addWidget(QLabel("flag below"))
+        row.addWidget(self.confidence_spin)
         layout.addLayout(row)
         texts = QHBoxLayout()
         self.shared_input = QPlainTextEdit()
@@ -596,7 +607,7 @@ class CompareView(QWidget):
             "context, concept)")
         self.references = QPlainTextEdit()
         self.references.setPlaceholderText(
-            "Reference outputs to score against; separate several with a blank line")
+            f"Reference outputs to score against. {REFERENCE_HINT}")
         for edit in (self.shared_input, self.references):
             edit.setMinimumHeight(60)
             edit.setMaximumHeight(160)
@@ -693,6 +704,7 @@ class CompareView(QWidget):
             return None
         column = CompareColumn(self.context.collection(), self._model_choices(),
                                self.context.hub.current)
+        column.confidence_threshold = confidence_threshold(self.context.settings)
         if setup is None and self.columns:
             last = self.columns[-1].setup()
             setup = replace(last, name=self._free_name(last.template.rpartition("/")[2]))
@@ -1220,7 +1232,7 @@ class CompareView(QWidget):
                 text = next((v for v in item.values.values() if isinstance(v, str)), "")
             self.dataset_combo.setCurrentIndex(0)
             self.shared_input.setPlainText(text)
-            self.references.setPlainText("\n\n".join(item.references))
+            self.references.setPlainText(join_references(item.references))
             return
         data = ("stored", str(comparison_id))
         self._stored_inputs[str(comparison_id)] = spec.inputs
@@ -1231,6 +1243,11 @@ class CompareView(QWidget):
             index = self.dataset_combo.count() - 1
         self.dataset_combo.setCurrentIndex(index)
         self.rows_spin.setValue(0)
+
+    def _confidence_changed(self, value: float) -> None:
+        self.context.settings.setValue(CONFIDENCE_KEY, value)
+        for column in self.columns:
+            column.set_confidence_threshold(value)
 
     # -- settings -----------------------------------------------------------------------------
 

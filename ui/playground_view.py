@@ -57,6 +57,13 @@ from ui.context import AppContext
 from ui.highlighter import JinjaHighlighter
 from ui.jobs import TokenRelay, comparison_job
 from ui.params_panel import ParamsPanel
+from ui.references import (
+    REFERENCE_HINT,
+    confidence_flag,
+    confidence_threshold,
+    join_references,
+    split_references,
+)
 from ui.tasks import Worker
 from ui.template_picker import TemplatePicker
 from ui.token_view import TokenView
@@ -65,7 +72,6 @@ from ui.variables_form import VariablesForm
 PREVIEW_DEBOUNCE_MS = 250
 LIVE_DEBOUNCE_MS = 400
 TOKEN_VIEW_ALTERNATIVES = 5
-REFERENCE_SEPARATOR = "---"
 _LINE = re.compile(r"\bline (\d+)\b")
 _FINISH = {
     "stop": "end of text or a stop sequence",
@@ -249,17 +255,6 @@ def describe_result(result: Result, seed: int | None) -> str:
     return " · ".join(parts)
 
 
-def split_references(text: str) -> tuple[str, ...]:
-    """Several references are separated by a line holding only ``---``."""
-    chunks: list[list[str]] = [[]]
-    for line in text.splitlines():
-        if line.strip() == REFERENCE_SEPARATOR:
-            chunks.append([])
-        else:
-            chunks[-1].append(line)
-    return tuple(r for r in ("\n".join(c).strip() for c in chunks) if r)
-
-
 def error_line(message: str, source: str) -> int | None:
     """The line of the template a TemplateError message points at (1-based), if any. Header
     errors count lines from the start of the YAML, so they are moved down to the file's."""
@@ -392,7 +387,7 @@ class PlaygroundView(QWidget):
         self.reference = QPlainTextEdit()
         self.reference.setPlaceholderText(
             "Optional reference output: the run is scored against it (ROUGE, BLEU, chrF). "
-            f"Separate several references with a line holding only {REFERENCE_SEPARATOR}."
+            + REFERENCE_HINT
         )
 
     @staticmethod
@@ -770,7 +765,7 @@ class PlaygroundView(QWidget):
             inputs=(Input("input", {}, references),),
             samples=1,
             base_seed=seed,
-            metrics=DEFAULT_METRICS,
+            metrics=(*DEFAULT_METRICS, "confidence"),
             logprobs=TOKEN_VIEW_ALTERNATIVES if self.token_check.isChecked() else None,
         )
         return spec, random_seed
@@ -859,7 +854,11 @@ class PlaygroundView(QWidget):
             self._fail_status(f"Failed: {message}")
         elif result is not None:
             saved = f" · saved as run {done.run_id}" if done.run_id is not None else ""
-            self._set_status(describe_result(result, done.planned.seed) + saved, error=False)
+            mean = next((s.value for s in done.scores if s.metric == "mean_logprob"), None)
+            flag = confidence_flag(mean, confidence_threshold(self.context.settings))
+            confident = "" if mean is None else f" · mean log-prob {mean:.2f}"
+            self._set_status(describe_result(result, done.planned.seed) + confident
+                             + (f" · {flag}" if flag else "") + saved, error=False)
         if done.scores:
             summary, details = describe_scores(done.scores)
             self.scores_label.setText(f"Scores: {summary}")
@@ -895,7 +894,7 @@ class PlaygroundView(QWidget):
                     "Run again to see the tokens: they are recorded while the token view is on.")
 
     def _references_offered(self, references: tuple[str, ...]) -> None:
-        self.reference.setPlainText(f"\n{REFERENCE_SEPARATOR}\n".join(references))
+        self.reference.setPlainText(join_references(references))
 
     # -- models --------------------------------------------------------------------------------
 
@@ -1013,7 +1012,7 @@ class PlaygroundView(QWidget):
             self.params.set_params(stored.params)
             self.output.setPlainText(stored.output)
             self.token_view.clear()
-            self.reference.setPlainText(f"\n{REFERENCE_SEPARATOR}\n".join(stored.references))
+            self.reference.setPlainText(join_references(stored.references))
             summary, details = describe_scores(stored.scores)
             self.scores_label.setText(f"Scores: {summary}" if summary else "")
             self.scores_label.setToolTip(details)

@@ -130,7 +130,7 @@ def test_two_variants_run_score_diff_export_and_reopen(
     view.columns[0].name_edit.setText("zero")
     view.columns[1].name_edit.setText("few")
     view.shared_input.setPlainText(DIALOGUE)
-    view.references.setPlainText(f"{REFERENCE}\n\n{SECOND_REFERENCE}")
+    view.references.setPlainText(f"{REFERENCE}\n---\n{SECOND_REFERENCE}")
     streamed: list[str] = []
     view.columns[0].output.textChanged.connect(
         lambda: streamed.append(view.columns[0].output.toPlainText()))
@@ -150,7 +150,13 @@ def test_two_variants_run_score_diff_export_and_reopen(
         assert "±" not in column.score_labels["rouge1"].text()  # one sample: no interval
         assert not column.error_label.isVisible()
     assert_best_marked(view.columns)
-    # The scores are the stored ones, and the references were split at the blank line.
+    # An output is flagged when its mean token log-probability is under the chosen threshold
+    # (log-probabilities are below 0, so 0 flags every output and -20 none).
+    view.confidence_spin.setValue(0.0)
+    assert all("low confidence (mean log-prob -" in c.status_label.text() for c in view.columns)
+    view.confidence_spin.setValue(-20.0)
+    assert not any("low confidence" in c.status_label.text() for c in view.columns)
+    # The scores are the stored ones, and the references were split at the --- line.
     with Store(context.db_path) as store:
         (stored_input,) = store.inputs(comparison_id)
         runs = {r.output: r for r in store.runs(comparison_id)}
@@ -200,7 +206,7 @@ def test_two_variants_run_score_diff_export_and_reopen(
         assert label_values(new) == label_values(old)
         assert all(new.is_best(m) == old.is_best(m) for m in old.score_labels)
     assert fresh.shared_input.toPlainText() == DIALOGUE
-    assert fresh.references.toPlainText() == f"{REFERENCE}\n\n{SECOND_REFERENCE}"
+    assert fresh.references.toPlainText() == f"{REFERENCE}\n---\n{SECOND_REFERENCE}"
     assert f"#{comparison_id}" in fresh.title_label.text()
     assert not fresh.resume_button.isEnabled()  # it finished: nothing to resume
 

@@ -261,6 +261,12 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert "tokens/s" in status and "first token after" in status
     assert f"prompt {result.prompt_tokens} tokens" in status
     assert "finished:" in status
+    # Confidence: the mean token log-probability, flagged only under the chosen threshold.
+    mean = next(s.value for s in done.scores if s.metric == "mean_logprob")
+    assert mean is not None and mean < 0
+    assert f"mean log-prob {mean:.2f}" in status
+    threshold = float(view.context.settings.value("scoring/low_confidence_below", -1.0))
+    assert ("low confidence" in status) == (mean < threshold)
     scores = view.scores_label.text()
     assert "rouge1" in scores and "bleu" in scores and "chrf" in scores
     assert {s.metric for s in done.scores} >= {"rouge1_f", "bleu", "chrf"}
