@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QGuiApplication,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
 
 # Block states carried from one line to the next: what the line ends inside of.
 NORMAL = 0
@@ -31,6 +38,10 @@ HEADER_OPEN = "{#---"
 HEADER_CLOSE = "---#}"
 
 
+def _dark_palette() -> bool:
+    return QGuiApplication.palette().base().color().lightness() < 128
+
+
 def _format(color: str, *, bold: bool = False, italic: bool = False) -> QTextCharFormat:
     fmt = QTextCharFormat()
     fmt.setForeground(QColor(color))
@@ -46,13 +57,26 @@ class JinjaHighlighter(QSyntaxHighlighter):
 
     def __init__(self, document: QTextDocument) -> None:
         super().__init__(document)
-        self.expression = _format("#1565c0")
-        self.statement = _format("#6a1b9a")
-        self.keyword = _format("#6a1b9a", bold=True)
-        self.comment = _format("#757575", italic=True)
-        self.string = _format("#2e7d32")
-        self.header = _format("#8d6e63")
-        self.header_key = _format("#5d4037", bold=True)
+        self.use_palette(dark=_dark_palette())
+        # The system may switch between light and dark while the app runs.
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+
+    def _scheme_changed(self, *_: object) -> None:
+        self.use_palette(dark=_dark_palette())
+
+    def use_palette(self, *, dark: bool) -> None:
+        """Colours that read on the system's light or dark background."""
+        light_tones = ("#1565c0", "#6a1b9a", "#757575", "#2e7d32", "#8d6e63", "#5d4037")
+        dark_tones = ("#82b1ff", "#ce93d8", "#9e9e9e", "#a5d6a7", "#d7b8a8", "#ffcc80")
+        expression, statement, comment, string, header, key = dark_tones if dark else light_tones
+        self.expression = _format(expression)
+        self.statement = _format(statement)
+        self.keyword = _format(statement, bold=True)
+        self.comment = _format(comment, italic=True)
+        self.string = _format(string)
+        self.header = _format(header)
+        self.header_key = _format(key, bold=True)
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         state = self.previousBlockState()

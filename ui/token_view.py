@@ -103,6 +103,7 @@ class TokenView(QWidget):
     def _insert(self, cursor: QTextCursor, token: TokenLogprob) -> None:
         fmt = QTextCharFormat()
         fmt.setBackground(colour_for(probability(token.logprob)))
+        fmt.setForeground(QColor("black"))  # the pale backgrounds need dark text, in dark mode too
         self._starts.append(cursor.position())
         cursor.insertText(shown_text(token.token), fmt)
         self._end = cursor.position()
