@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from playground import __version__
 from ui.compare_view import CompareView
@@ -67,6 +67,27 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        edit_menu = bar.addMenu("&Edit")
+        for title, key, method in (
+            ("&Undo", QKeySequence.StandardKey.Undo, "undo"),
+            ("&Redo", QKeySequence.StandardKey.Redo, "redo"),
+            (None, None, None),
+            ("Cu&t", QKeySequence.StandardKey.Cut, "cut"),
+            ("&Copy", QKeySequence.StandardKey.Copy, "copy"),
+            ("&Paste", QKeySequence.StandardKey.Paste, "paste"),
+            (None, None, None),
+            ("Select &All", QKeySequence.StandardKey.SelectAll, "selectAll"),
+        ):
+            if title is None or key is None or method is None:
+                edit_menu.addSeparator()
+                continue
+            action = QAction(title, self)
+            # The text fields handle these keys themselves; the menu entries are for the mouse.
+            action.setShortcut(key)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _=False, m=method: self._edit(m))
+            edit_menu.addAction(action)
+
         run_menu = bar.addMenu("&Run")
         for action in getattr(self.playground, "run_actions", lambda: [])():
             run_menu.addAction(action)
@@ -85,6 +106,13 @@ class MainWindow(QMainWindow):
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+    def _edit(self, method: str) -> None:
+        """An Edit menu entry acts on the focused text field, as in any desktop app."""
+        widget = QApplication.focusWidget()
+        action = getattr(widget, method, None)
+        if callable(action):
+            action()
 
     def _about(self) -> None:
         QMessageBox.about(

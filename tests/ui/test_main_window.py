@@ -30,3 +30,21 @@ def test_core_errors_appear_as_messages(window: MainWindow) -> None:
     window.context.error.emit("Could not load", "bad.gguf: not a GGUF file")
     assert window.last_error == ("Could not load", "bad.gguf: not a GGUF file")
     assert "not a GGUF file" in window.statusBar().currentMessage()
+
+
+def test_the_edit_menu_acts_on_the_focused_text_field(qtbot: QtBot, window: MainWindow) -> None:
+    edit_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Edit")
+    actions = {a.text().replace("&", ""): a for a in edit_menu.actions() if a.text()}
+    assert {"Undo", "Redo", "Cut", "Copy", "Paste", "Select All"} <= set(actions)
+    field = window.history.search_edit
+    window.tabs.setCurrentWidget(window.history)
+    window.activateWindow()
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    field.setText("zeppelin")
+    actions["Select All"].trigger()
+    assert field.selectedText() == "zeppelin"
+    actions["Cut"].trigger()
+    assert field.text() == ""
+    actions["Undo"].trigger()
+    assert field.text() == "zeppelin"
