@@ -175,7 +175,33 @@ def spec_templates(row: ComparisonRow) -> tuple[str, ...]:
     )
 
 
-class HistoryTableModel(QAbstractTableModel):
+class _HeaderedTable(QAbstractTableModel):
+    """A flat table under fixed column headers, the shape of every table here."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def _count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._count()
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+
+class HistoryTableModel(_HeaderedTable):
     """The comparisons (or search matches) of the history, newest first."""
 
     HEADERS = ("Kind", "Name", "Created", "Status", "Size", "Model", "Score", "Rating", "Output")
@@ -215,22 +241,8 @@ class HistoryTableModel(QAbstractTableModel):
 
     # -- Qt -------------------------------------------------------------------------------
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+    def _count(self) -> int:
+        return len(self._items)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._items):
@@ -293,7 +305,7 @@ class RunDetail:
     input: str
 
 
-class RunTableModel(QAbstractTableModel):
+class RunTableModel(_HeaderedTable):
     """The runs of the selected comparison."""
 
     HEADERS = ("Variant", "Input", "Sample", "Status", "Output", "Scores", "Rating")
@@ -329,22 +341,8 @@ class RunTableModel(QAbstractTableModel):
         cell = self.index(row, self.RATING)
         self.dataChanged.emit(cell, cell)
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+    def _count(self) -> int:
+        return len(self._rows)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._rows):
@@ -418,7 +416,7 @@ class ModelEntry:
         return " · ".join(parts)
 
 
-class ModelTableModel(QAbstractTableModel):
+class ModelTableModel(_HeaderedTable):
     """Every model on offer, with its state in the window and a mark on the current one."""
 
     HEADERS = ("In use", "Name", "State", "Source", "Details")
@@ -485,22 +483,8 @@ class ModelTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._entries) - 1,
                                                                 len(self.HEADERS) - 1))
 
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
+    def _count(self) -> int:
+        return len(self._entries)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not 0 <= index.row() < len(self._entries):
