@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import comparison, generation, history, remote
+from bench import comparison, generation, history, remote, window
 from playground.models import resolve_model
 
 
@@ -28,6 +28,7 @@ def main() -> int:
     print_table("Scoring throughput", comparison.scoring())
     print_table("History search", history.history_search())
     print_table("Remote vs local generation", remote.remote_vs_local(model))
+    print_table("The window while the model works", window.responsiveness())
     return 0
 
 
