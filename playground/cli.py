@@ -38,7 +38,7 @@ from playground.library import (
 from playground.models import discover_models, resolve_model
 from playground.preferences import export_preferences
 from playground.remote import Endpoint, RemoteBackend
-from playground.report import ReportRun, build_report, export
+from playground.report import LOW_CONFIDENCE, ReportRun, build_report, export
 from playground.runner import (
     BackendPool,
     CancelToken,
@@ -171,6 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="run prompt variants over a dataset and score them")
     compare.add_argument("--spec", help="a YAML or JSON comparison spec")
+    compare.add_argument("--flag-below", type=float, default=LOW_CONFIDENCE, metavar="LOGPROB",
+                         help="count outputs whose mean token log-probability is under this as "
+                              "low-confidence (default %(default)s)")
     compare.add_argument("--no-prefix-reuse", action="store_true",
                          help="evaluate every prompt from scratch: seeded runs repeat bit for bit "
                               "in any order, at the cost of the shared-prefix speed-up")
@@ -703,7 +706,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if store is not None:
             store.close()
     report = build_report(spec.name, runs, language=spec.language, sweep=spec.sweep_values(),
-                          sweep_param=spec.sweep_param)
+                          sweep_param=spec.sweep_param, low_confidence_below=args.flag_below)
     text = export(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")

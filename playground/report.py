@@ -147,6 +147,10 @@ class ComparisonReport:
         return pick(values)[1]
 
 
+#: Default mean token log-probability under which an output counts as low-confidence.
+LOW_CONFIDENCE = -1.0
+
+
 def build_report(
     name: str,
     runs: Sequence[ReportRun],
@@ -157,8 +161,12 @@ def build_report(
     sweep_param: str | None = None,
     criteria: Sequence[str] = (),
     judgements: Sequence[Judgement] = (),
+    low_confidence_below: float = LOW_CONFIDENCE,
 ) -> ComparisonReport:
     """Aggregate runs per variant; inputs (not samples) are the unit of every interval and test.
+
+    Outputs whose mean token log-probability is under ``low_confidence_below`` are counted as
+    low-confidence.
 
     ``criteria`` orders the Likert columns (ratings on other criteria are left out; without it,
     every rated criterion in name order) and ``judgements`` are the blind pairwise verdicts;
@@ -185,7 +193,7 @@ def build_report(
                 _numbers(summarize(latency)) if latency else {},
                 _corpus_bleu(ok, language),
                 _diversity(ok),
-                _low_confidence(ok),
+                _low_confidence(ok, low_confidence_below),
             )
         )
     primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
@@ -261,14 +269,13 @@ def human_evaluation(
 
 #: Mean token log-probability under which an output is flagged as low-confidence (about 37% per
 #: token on average): a place to look for made-up content, not a verdict.
-LOW_CONFIDENCE = -1.0
 
 
-def _low_confidence(runs: Sequence[ReportRun]) -> int | None:
+def _low_confidence(runs: Sequence[ReportRun], below: float = LOW_CONFIDENCE) -> int | None:
     measured = [r.scores["mean_logprob"] for r in runs if r.scores.get("mean_logprob") is not None]
     if not measured:
         return None
-    return sum(1 for value in measured if value is not None and value < LOW_CONFIDENCE)
+    return sum(1 for value in measured if value is not None and value < below)
 
 
 def _diversity(runs: Sequence[ReportRun]) -> dict[str, float]:

@@ -55,6 +55,7 @@ from playground.errors import PlaygroundError
 from playground.events import Token
 from playground.models import discover_models
 from playground.report import (
+    LOW_CONFIDENCE,
     LOWER_IS_BETTER,
     ComparisonReport,
     ExportFormat,
@@ -269,13 +270,17 @@ def shown_estimates(
     return out
 
 
-def _report(spec: ComparisonSpec, runs: Sequence[ReportRun]) -> ComparisonReport:
+def _report(
+    spec: ComparisonSpec, runs: Sequence[ReportRun], below: float = LOW_CONFIDENCE
+) -> ComparisonReport:
     return build_report(spec.name, _sorted_runs(spec, runs), language=spec.language,
-                        sweep=spec.sweep_values(), sweep_param=spec.sweep_param)
+                        sweep=spec.sweep_values(), sweep_param=spec.sweep_param,
+                        low_confidence_below=below)
 
 
 def run_task(context: AppContext, collection: Collection, request: RunRequest,
-             cancel: CancelToken, relay: TokenRelay) -> Iterator[object]:
+             cancel: CancelToken, relay: TokenRelay,
+             below: float = LOW_CONFIDENCE) -> Iterator[object]:
     spec = request.spec if request.spec is not None else dataset_spec(collection, request)
     yield SpecReady(spec)
     finished: ComparisonFinished | None = None
@@ -294,17 +299,19 @@ def run_task(context: AppContext, collection: Collection, request: RunRequest,
         # what reopening it later shows.
         with Store(context.db_path) as store:
             runs = report_runs(store, finished.comparison_id)
-    report = _report(spec, runs)
+    report = _report(spec, runs, below)
     yield ReportReady(finished.comparison_id, finished.status, spec, report,
                       shown_estimates(spec, report))
 
 
-def open_task(db_path: Path, comparison_id: int) -> Iterator[object]:
+def open_task(
+    db_path: Path, comparison_id: int, below: float = LOW_CONFIDENCE
+) -> Iterator[object]:
     with Store(db_path) as store:
         row = store.comparison(comparison_id)
         runs = report_runs(store, comparison_id)
     spec = row.to_spec()
-    report = _report(spec, runs)
+    report = _report(spec, runs, below)
     yield Opened(row, ReportReady(comparison_id, row.status, spec, report,
                                   shown_estimates(spec, report)))
 
@@ -937,8 +944,8 @@ class CompareView(QWidget):
         self.title_label.setText("Starting…")
         self._worker = self.context.tasks.start(
             run_task, self.context, self.context.collection(), request, self._cancel,
-            self._relay, on_event=self._on_event, on_error=self._on_error,
-            on_done=self._on_done)
+            self._relay, self.confidence_spin.value(), on_event=self._on_event,
+            on_error=self._on_error, on_done=self._on_done)
         self._update_buttons()
 
     def stop(self) -> None:
@@ -1189,6 +1196,7 @@ class CompareView(QWidget):
             self._show_message(f"Could not open comparison #{comparison_id}: {message}")
 
         self.context.tasks.start(open_task, self.context.db_path, comparison_id,
+                                 self.confidence_spin.value(),
                                  on_event=self._opened, on_error=failed)
 
     def _opened(self, event: object) -> None:

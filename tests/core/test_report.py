@@ -168,6 +168,8 @@ def test_low_confidence_outputs_are_counted() -> None:
     ]
     report = build_report("conf", data)
     assert report.variants[0].low_confidence == 2
+    assert build_report("strict", data, low_confidence_below=-0.5).variants[0].low_confidence == 3
+    assert build_report("lax", data, low_confidence_below=-5.0).variants[0].low_confidence == 0
     markdown = export(report, "md")
     assert "| low-confidence |" in markdown
     assert "| 2/4 |" in markdown
