@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -38,7 +38,7 @@ from playground.errors import InsufficientMemoryError, ModelFileError, Playgroun
 from playground.gguf import ModelInfo, read_gguf
 from playground.memory import available_memory, check_fits, estimate_memory, format_bytes
 from playground.models import catalog_entry, discover_models
-from playground.worker import LoadOptions, default_threads
+from playground.worker import LoadOptions, default_threads, probe_gpu_offload
 from ui.context import AppContext
 from ui.item_models import ModelEntry, ModelTableModel
 
@@ -94,6 +94,10 @@ def list_models(added: list[str]) -> Iterator[tuple[str, Any]]:
             yield "entry", dataclasses.replace(entry, error=str(exc))
 
 
+def _gpu_probe() -> Iterator[bool | None]:
+    yield probe_gpu_offload()
+
+
 def validate_files(paths: list[str]) -> Iterator[tuple[str, ModelInfo | None, str | None]]:
     """Each file's header checked: (path, info, None) or (path, None, the checker's message)."""
     for path in paths:
@@ -134,6 +138,7 @@ class ModelsView(QWidget):
         self._list_generation = 0
         self._filling_spins = False
         self.gpu_supported: bool | None = None
+        self._probe_pending = False
         self.setAcceptDrops(True)
 
         self._restore(context.settings)
@@ -311,6 +316,8 @@ class ModelsView(QWidget):
         gpu = settings.value(GPU_KEY)
         if gpu in ("yes", "no"):
             self.gpu_supported = gpu == "yes"
+        else:
+            self._probe_pending = True  # asked when the view is first shown
         raw = settings.value(OPTIONS_KEY)
         if not isinstance(raw, str) or not raw:
             return
@@ -651,10 +658,23 @@ class ModelsView(QWidget):
             self.memory_warning.setText("\n".join(warnings))
             self.memory_warning.show()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._probe_pending:
+            self._probe_pending = False
+            self.context.tasks.start(_gpu_probe, on_event=self._gpu_probed)
+
+    def _gpu_probed(self, supported: bool | None) -> None:
+        if supported is None or self.gpu_supported is not None:
+            return
+        self.gpu_supported = supported
+        self.context.settings.setValue(GPU_KEY, "yes" if supported else "no")
+        self._update_gpu_label()
+        self._update_memory()
+
     def _update_gpu_label(self) -> None:
         if self.gpu_supported is None:
-            text = ("GPU offload support of this llama.cpp build: known once a model has been "
-                    "loaded (the model worker checks it).")
+            text = "Checking whether this llama.cpp build supports GPU offload…"
         elif self.gpu_supported:
             text = "This llama.cpp build supports GPU offload."
         else:

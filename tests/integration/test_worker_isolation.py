@@ -189,3 +189,16 @@ def test_a_context_beyond_the_trained_length_loads_with_a_warning(
         assert b.loaded is not None
         assert b.loaded.n_ctx == 9216
         assert any("trained" in w and "8,192" in w for w in b.loaded.warnings)
+
+
+def test_gpu_offload_support_is_asked_in_a_child_process() -> None:
+    import sys
+
+    from playground.cli import gpu_offload_supported
+    from playground.worker import probe_gpu_offload
+
+    had_llama = "llama_cpp" in sys.modules
+    answer = probe_gpu_offload()
+    assert answer is not None
+    assert ("llama_cpp" in sys.modules) == had_llama  # the caller did not load llama.cpp
+    assert answer is gpu_offload_supported()

@@ -114,14 +114,13 @@ def test_load_from_the_view_then_a_real_crash_then_restart(
     hub = context.hub
     key = hub.current
     assert view.state_label.text().startswith("unloaded")
-    assert "known once a model has been loaded" in view.gpu_label.text()
     view.ctx_spin.setValue(1024)
     view.load_button.click()
     assert view.state_label.text().startswith("loading")
     qtbot.waitUntil(lambda: view.state_label.text().startswith("ready ("), timeout=60000)
     assert "n_ctx 1,024" in view.state_label.text()
     assert _state_cell(view, key).startswith("ready (loaded in")
-    assert "GPU offload" in view.gpu_label.text() and "known once" not in view.gpu_label.text()
+    assert "GPU offload" in view.gpu_label.text() and "Checking" not in view.gpu_label.text()
     assert view.restart_button.isEnabled() and view.unload_button.isEnabled()
     assert not view.load_button.isEnabled()
 
@@ -222,3 +221,18 @@ def test_gguf_files_dropped_on_the_view_are_added(
     assert drop.isAccepted()
     assert added.args == [str(other)]
     assert view.added_paths() == [str(other)]
+
+
+def test_gpu_offload_support_is_known_before_any_model_loads(
+    qtbot: QtBot, view: ModelsView
+) -> None:
+    from playground.cli import gpu_offload_supported
+
+    expected = gpu_offload_supported()
+    qtbot.waitUntil(lambda: view.gpu_supported is not None, timeout=60000)
+    assert view.gpu_supported is expected
+    assert view.context.hub.state(view.context.hub.current) == "unloaded"
+    wording = "supports GPU offload" if expected else "has no GPU offload"
+    assert wording in view.gpu_label.text()
+    assert view.context.settings.value("models/gpu_offload_supported") == (
+        "yes" if expected else "no")
