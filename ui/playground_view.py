@@ -856,9 +856,9 @@ class PlaygroundView(QWidget):
             saved = f" · saved as run {done.run_id}" if done.run_id is not None else ""
             mean = next((s.value for s in done.scores if s.metric == "mean_logprob"), None)
             flag = confidence_flag(mean, confidence_threshold(self.context.settings))
-            confident = "" if mean is None else f" · mean log-prob {mean:.2f}"
-            self._set_status(describe_result(result, done.planned.seed) + confident
-                             + (f" · {flag}" if flag else "") + saved, error=False)
+            confidence = flag or ("" if mean is None else f"mean log-prob {mean:.2f}")
+            self._set_status(describe_result(result, done.planned.seed)
+                             + (f" · {confidence}" if confidence else "") + saved, error=False)
         if done.scores:
             summary, details = describe_scores(done.scores)
             self.scores_label.setText(f"Scores: {summary}")
