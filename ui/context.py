@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from playground.collection import Collection, load_collection
-from playground.store import Store, default_db_path
+from playground.store import default_db_path
 from ui.hub import ModelHub
 from ui.tasks import TaskRunner
 
@@ -61,10 +61,8 @@ class AppContext(QObject):
             self._collection = load_collection(self.libraries_dir)
         return self._collection
 
-    def open_store(self) -> Store:
-        """A store for the calling thread; the caller closes it. Tasks open their own."""
-        return Store(self.db_path)
-
     def close(self) -> None:
+        """On quit: runs in flight end at their next token rather than at max tokens."""
+        self.hub.cancel_all()
         self.tasks.stop_all()
         self.hub.close()

@@ -190,6 +190,13 @@ class ModelHub(QObject):
 
         self.tasks.start(task, on_done=self._refresh_states)
 
+    def cancel_all(self) -> None:
+        """Cancel whatever every backend is generating (from any thread)."""
+        with self._backends_lock:
+            backends = list(self._backends.values())
+        for backend in backends:
+            backend.cancel()
+
     def close(self) -> None:
         """Stop every worker process (on quit)."""
         self._poll.stop()

@@ -48,3 +48,28 @@ def test_the_edit_menu_acts_on_the_focused_text_field(qtbot: QtBot, window: Main
     assert field.text() == ""
     actions["Undo"].trigger()
     assert field.text() == "zeppelin"
+
+
+def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtCore import QThreadPool
+
+    from playground.sampling import SamplingParams
+    from playground.store import Store
+    from playground.worker import LoadOptions
+
+    hub = window.context.hub
+    hub.set_options(hub.current, LoadOptions(n_ctx=4096))
+    view = window.playground
+    assert view.select_template("Built-in", "explain-zero-shot")
+    view.variables.set_values({"concept": "recursion"})
+    view.params.set_params(SamplingParams(temperature=0.8, max_tokens=3000, stop=(), seed=5))
+    view.run()
+    qtbot.waitUntil(lambda: len(view.output.toPlainText()) > 20, timeout=60000)
+
+    window.close()
+    # The run in flight was cancelled at its next token, not left to reach 3,000 tokens (about
+    # 25 s here) while the window waited for it.
+    assert QThreadPool.globalInstance().activeThreadCount() == 0
+    assert hub.state(hub.current) == "unloaded"
+    with Store(window.context.db_path) as store:
+        assert store.history() == [] or all(c.status == "cancelled" for c in store.history())
