@@ -9,43 +9,18 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 TOKENS = 300
 ROUNDS = 3
 
 
-def _wait(
-    signal: object, start: Callable[[], None], timeout_s: float = 120.0
-) -> tuple[object, ...]:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    got: list[tuple[object, ...]] = []
-
-    def done(*values: object) -> None:
-        got.append(values)
-        loop.quit()
-
-    signal.connect(done)  # type: ignore[attr-defined]
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    start()
-    loop.exec()
-    signal.disconnect(done)  # type: ignore[attr-defined]
-    if not got:
-        raise RuntimeError("the window benchmark timed out")
-    return got[0]
-
-
 def _idle(context: object, timeout_s: float = 10.0) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
+    from ui.scripted import settle
 
     deadline = time.monotonic() + timeout_s
-    loop = QEventLoop()
     while time.monotonic() < deadline:
-        QTimer.singleShot(200, loop.quit)
-        loop.exec()
+        settle(200)
         if context.tasks.running == 0:  # type: ignore[attr-defined]
             return
 
@@ -87,6 +62,7 @@ def responsiveness() -> list[tuple[str, str]]:
     from ui.app import application
     from ui.context import AppContext
     from ui.main_window import MainWindow
+    from ui.scripted import wait_for
 
     application()
     with tempfile.TemporaryDirectory(prefix="playground-bench-") as home:
@@ -107,13 +83,13 @@ def responsiveness() -> list[tuple[str, str]]:
         try:
             for _ in range(ROUNDS):
                 probe.start()
-                _wait(hub.loaded, lambda: hub.load(hub.current, restart=True))
+                wait_for(hub.loaded, lambda: hub.load(hub.current, restart=True))
                 loads.append(probe.stop())
                 arrivals: list[float] = []
                 stamp = arrivals.append
                 view.output.textChanged.connect(lambda stamp=stamp: stamp(time.perf_counter()))
                 probe.start()
-                (done,) = _wait(view.run_finished, view.run)
+                (done,) = wait_for(view.run_finished, view.run)
                 streams.append(probe.stop())
                 view.output.textChanged.disconnect()
                 result = getattr(done, "result", None)

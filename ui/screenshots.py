@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
+
+from ui.scripted import StepTimeoutError, settle, wait_for
 
 SIZE = (1440, 900)
 DIALOGUE = (
@@ -36,43 +37,17 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="playground-shots-") as home:
         os.environ["XDG_DATA_HOME"] = str(Path(home) / "data")
         os.environ["PLAYGROUND_DB"] = str(Path(home) / "history.db")
-        for name in _shoot(Path(home), out):
+        try:
+            written = _shoot(Path(home), out)
+        except StepTimeoutError as exc:
+            raise SystemExit(f"screenshots: a step timed out ({exc})") from exc
+        for name in written:
             print(f"wrote {out / name}")
     return 0
 
 
-def _wait(
-    signal: object, start: Callable[[], None], timeout_s: float = 240.0
-) -> tuple[object, ...]:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    got: list[tuple[object, ...]] = []
-
-    def done(*values: object) -> None:
-        got.append(values)
-        loop.quit()
-
-    signal.connect(done)  # type: ignore[attr-defined]
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    start()
-    loop.exec()
-    signal.disconnect(done)  # type: ignore[attr-defined]
-    if not got:
-        raise SystemExit("screenshots: a step timed out")
-    return got[0]
-
-
 def _overlap(text: str) -> int:
     return len(set(text.lower().split()) & set(REFERENCE.lower().split()))
-
-
-def _settle(ms: int = 400) -> None:
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
 
 
 def _shoot(home: Path, out: Path) -> list[str]:
@@ -93,14 +68,14 @@ def _shoot(home: Path, out: Path) -> list[str]:
     written: list[str] = []
 
     def shot(name: str) -> None:
-        _settle()
+        settle()
         window.grab().save(str(out / name))
         written.append(name)
 
     try:
         hub = context.hub
         hub.set_options(hub.current, LoadOptions(n_ctx=2048))
-        _wait(hub.loaded, lambda: hub.load(hub.current))
+        wait_for(hub.loaded, lambda: hub.load(hub.current))
 
         # Playground: a summary with a reference, scored.
         window.tabs.setCurrentWidget(window.playground)
@@ -109,7 +84,7 @@ def _shoot(home: Path, out: Path) -> list[str]:
         view.variables.set_values({"dialogue": DIALOGUE})
         view.reference.setPlainText(REFERENCE)
         view.params.set_params(SamplingParams(temperature=0.2, max_tokens=60, seed=7))
-        _wait(view.run_finished, view.run)
+        wait_for(view.run_finished, view.run)
         shot("playground.png")
 
         # Compare: three techniques on the same dialogue.
@@ -128,13 +103,13 @@ def _shoot(home: Path, out: Path) -> list[str]:
         compare.shared_input.setPlainText(DIALOGUE)
         compare.references.setPlainText(REFERENCE)
         compare.samples_spin.setValue(2)
-        (comparison_id,) = _wait(compare.comparison_finished, compare.run_all)
+        (comparison_id,) = wait_for(compare.comparison_finished, compare.run_all)
         shot("compare.png")
 
         window.tabs.setCurrentWidget(window.history)
-        _settle(800)
+        settle(800)
         history = window.history
-        _wait(history.details_loaded, lambda: history.table.selectRow(0))
+        wait_for(history.details_loaded, lambda: history.table.selectRow(0))
         shot("history.png")
 
         window.tabs.setCurrentWidget(window.models)
@@ -149,7 +124,7 @@ def _shoot(home: Path, out: Path) -> list[str]:
         window.tabs.setCurrentWidget(window.evaluate)
         evaluate = window.evaluate
         if isinstance(comparison_id, int):
-            _wait(evaluate.loaded, lambda: evaluate.set_comparison(comparison_id))
+            wait_for(evaluate.loaded, lambda: evaluate.set_comparison(comparison_id))
         evaluate.modes.setCurrentWidget(evaluate.pairwise_widget)
         # Judge all but the last pair the way an analyst checking against the reference might.
         while evaluate.pairs_judged < evaluate.pairs_total - 1:
@@ -158,10 +133,10 @@ def _shoot(home: Path, out: Path) -> list[str]:
                 break
             left, right = _overlap(pair.left), _overlap(pair.right)
             evaluate.choose("1" if left > right else "2" if right > left else "3")
-            _settle(150)
+            settle(150)
         shot("evaluate.png")
         evaluate.modes.setCurrentIndex(evaluate.modes.count() - 1)
-        _settle(800)
+        settle(800)
         shot("evaluate-results.png")
     finally:
         window.close()
