@@ -192,6 +192,13 @@ def m003_human_evaluation(db: Database) -> None:
     db.executescript(_HUMAN_EVALUATION_SCHEMA)
 
 
+@migrations()
+def m004_token_alternatives(db: Database) -> None:
+    """The chosen tokens with their top alternatives, for runs that asked for them (the
+    Playground's token view), so a reopened run shows them again."""
+    db.execute("ALTER TABLE runs ADD COLUMN logprobs_json TEXT")
+
+
 @functools.cache
 def known_migrations() -> tuple[str, ...]:
     """Names of the migrations this version ships, in order.

@@ -36,7 +36,7 @@ from sqlite_utils.db import Table
 
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, content_hash
 from playground.errors import PlaygroundError
-from playground.events import Result
+from playground.events import Result, TokenLogprob
 from playground.migrations import known_migrations, migrations
 from playground.models import APP_NAME
 from playground.preferences import (
@@ -170,6 +170,8 @@ class RunRow:
     created_at: str
     scores: tuple[ScoreRow, ...] = ()
     rating: RatingRow | None = None
+    #: Chosen tokens with their top alternatives, kept only when alternatives were asked for.
+    logprobs: tuple[TokenLogprob, ...] | None = None
 
     def score(self, metric: str) -> ScoreRow | None:
         return next((s for s in self.scores if s.metric == metric), None)
@@ -396,7 +398,7 @@ def _template_meta(source: str, template_id: str) -> tuple[str | None, str | Non
 _RUN_COLUMNS = (
     "id, comparison_id, variant_id, input_id, sample, seed, run_key, status, error, params_json, "
     "rendered_prompt, output, finish_reason, prompt_tokens, completion_tokens, ttft_s, "
-    "tokens_per_second, total_s, model_json, created_at"
+    "tokens_per_second, total_s, model_json, created_at, logprobs_json"
 )
 
 _COMPARISON_SELECT = """
@@ -965,6 +967,7 @@ class Store:
             "tokens_per_second": None,
             "total_s": None,
             "model_json": None,
+            "logprobs_json": None,
             "created_at": _utc_now(),
         }
         if result is not None:
@@ -979,6 +982,7 @@ class Store:
                 tokens_per_second=result.tokens_per_second,
                 total_s=result.total_s,
                 model_json=_json(result.model),
+                logprobs_json=_alternatives_json(result),
             )
         score_rows = [
             {
@@ -1124,6 +1128,7 @@ class Store:
                 created_at=r[19],
                 scores=tuple(scores.get(r[0], ())),
                 rating=ratings.get(r[0]),
+                logprobs=_token_logprobs(r[20]),
             )
             for r in rows
         ]
@@ -1473,6 +1478,24 @@ def _source_hash(source: str) -> str:
     """Templates are stored once per distinct text: an edited template is a new version, and
     old comparisons keep pointing at the text they actually ran."""
     return sha256(source.encode("utf-8")).hexdigest()
+
+
+def _alternatives_json(result: Result) -> str | None:
+    """Per-token alternatives are kept when they were asked for (a token view); the bare
+    log-probabilities confidence needs are already in the scores."""
+    if not result.logprobs or not any(lp.top for lp in result.logprobs):
+        return None
+    return _json([[lp.token, lp.logprob, [list(t) for t in lp.top]] for lp in result.logprobs])
+
+
+def _token_logprobs(text: str | None) -> tuple[TokenLogprob, ...] | None:
+    data = _load(text)
+    if not isinstance(data, list):
+        return None
+    return tuple(
+        TokenLogprob(str(token), float(logprob), tuple((str(t), float(v)) for t, v in top))
+        for token, logprob, top in data
+    )
 
 
 def _inserted_id(table: Table) -> int:

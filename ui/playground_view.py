@@ -37,7 +37,7 @@ from playground.backends import LocalBackend
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.endpoints import PREFIX, is_remote, load_endpoints
 from playground.errors import PlaygroundError, SamplingError
-from playground.events import Result, Token
+from playground.events import Result, Token, TokenLogprob
 from playground.library import Library
 from playground.models import discover_models
 from playground.runner import CancelToken, ComparisonStarted, RunDone
@@ -179,6 +179,7 @@ class StoredRun:
     error: str | None
     scores: tuple[ScoreLike, ...]
     facts: dict[str, Any]
+    logprobs: tuple[TokenLogprob, ...] | None = None
 
 
 def open_run_task(db_path: Path, run_id: int) -> Iterator[StoredRun]:
@@ -222,6 +223,7 @@ def open_run_task(db_path: Path, run_id: int) -> Iterator[StoredRun]:
         error=run.error,
         scores=run.scores,
         facts=facts,
+        logprobs=run.logprobs,
     )
 
 
@@ -1012,6 +1014,8 @@ class PlaygroundView(QWidget):
             self.params.set_params(stored.params)
             self.output.setPlainText(stored.output)
             self.token_view.clear()
+            if stored.logprobs:
+                self.token_view.set_tokens(stored.logprobs)
             self.reference.setPlainText(join_references(stored.references))
             summary, details = describe_scores(stored.scores)
             self.scores_label.setText(f"Scores: {summary}" if summary else "")

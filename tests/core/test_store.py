@@ -648,3 +648,24 @@ def test_closed_store(tmp_path: Path) -> None:
     assert store.closed
     with pytest.raises(StorageError, match="is closed"):
         store.history()
+
+
+def test_token_alternatives_are_kept_only_when_they_were_asked_for(store: Store) -> None:
+    from dataclasses import replace
+
+    from playground.events import TokenLogprob
+
+    cid = store.save_comparison(make_spec())
+    with_top = (TokenLogprob("The", -0.25, (("The", -0.25), ("A", -1.75))),
+                TokenLogprob(" cat", -0.5, ((" cat", -0.5), (" dog", -1.0))))
+    bare = (TokenLogprob("The", -0.25), TokenLogprob(" cat", -0.5))
+    ids = []
+    for n, logprobs in enumerate((with_top, bare, None)):
+        ids.append(store.save_run(
+            comparison_id=cid, variant_id=None, input_id=None, sample=n, seed=1,
+            run_key=f"k{n}", result=replace(make_result("The cat"), logprobs=logprobs),
+            status="ok", error=None, scores=[],
+        ))
+    assert store.run(ids[0]).logprobs == with_top
+    assert store.run(ids[1]).logprobs is None  # confidence keeps its numbers in the scores
+    assert store.run(ids[2]).logprobs is None

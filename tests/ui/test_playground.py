@@ -462,6 +462,13 @@ def test_the_token_view_colours_tokens_and_lists_alternatives_on_hover(
                                                 viewport.mapToGlobal(outside)))
     qtbot.waitUntil(lambda: not QToolTip.isVisible())
 
+    # Reopened from the history, the run brings its tokens and alternatives back.
+    assert done.run_id is not None
+    view.token_view.clear()
+    view.context.open_run.emit(done.run_id)
+    qtbot.waitUntil(lambda: len(view.token_view.tokens) == len(logprobs))
+    assert tuple(view.token_view.tokens) == logprobs
+
 
 def test_a_stored_run_opens_back_in_the_playground(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=8)
