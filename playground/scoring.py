@@ -5,10 +5,14 @@ precision, recall and F1 are 0–1 (rouge_score), BLEU and chrF are 0–100 (sac
 
 Policies, decided once here so every caller reports the same thing:
 
-* **Not applicable is not zero.** An empty (or whitespace-only) hypothesis, no reference, or
-  only empty references make a metric *not applicable*: its :class:`Score` has
-  ``value=None`` and a ``reason``. A zero is only reported when there was something to compare
-  and nothing matched. Empty references next to non-empty ones are ignored.
+* **An empty output is a wrong answer.** An empty (or whitespace-only) output against a
+  non-empty reference scores 0 on every metric, as sacreBLEU and rouge-score score it, and
+  counts in every mean, interval, test and corpus score (``reason`` notes that it was empty).
+  Leaving it out would let a prompt that makes the model say nothing on hard inputs score
+  higher than one that tries.
+* **Not applicable is not zero.** Only the reference side makes a metric *not applicable*:
+  no reference, or only empty ones. Its :class:`Score` then has ``value=None`` and a
+  ``reason``. Empty references next to non-empty ones are ignored.
 * **Several references: the best one counts.** ROUGE scores the hypothesis against each
   reference and keeps, per ROUGE type, the precision/recall/F1 of the reference with the
   highest F1 (the first one on a tie) — the policy of rouge_score's own ``score_multi``.
@@ -57,7 +61,8 @@ TOKENIZER_NAME = "script-aware-v1"
 #: Name of the sentence-splitting rule used for ROUGE-Lsum, part of its signature.
 SENTENCE_SPLIT_NAME = "lines+punct-v1"
 
-EMPTY_HYPOTHESIS = "empty hypothesis"
+#: The note on the zero an empty output scores (not a reason for N/A).
+EMPTY_HYPOTHESIS = "empty output"
 NO_REFERENCE = "no reference"
 EMPTY_REFERENCE = "empty reference"
 NO_REFERENCE_WORDS = "reference has no words"
@@ -326,11 +331,14 @@ def _reference_list(references: Sequence[str], where: str = "references") -> lis
     return list(references)
 
 
-def _not_applicable(
-    hypothesis: str, references: Sequence[str], usable: Sequence[str]
-) -> str | None:
-    if not hypothesis.strip():
-        return EMPTY_HYPOTHESIS
+def is_empty_output(text: str) -> bool:
+    """Whether an output says nothing: it then scores 0 against any non-empty reference."""
+    return not text.strip()
+
+
+def _not_applicable(references: Sequence[str], usable: Sequence[str]) -> str | None:
+    """Why no score can be given, from the references alone: the output cannot make a score
+    not applicable (see the module's policies)."""
     if not references:
         return NO_REFERENCE
     if not usable:
@@ -439,7 +447,7 @@ class Scorer:
         if values is None:
             return [Score(f"{rouge_type}_{k}", None, signature, reason) for k in "prf"]
         return [
-            Score(f"{rouge_type}_{k}", float(v), signature)
+            Score(f"{rouge_type}_{k}", float(v), signature, reason)
             for k, v in zip("prf", values, strict=True)
         ]
 
@@ -482,7 +490,8 @@ class Scorer:
             # max() keeps the first of equals, as rouge_score's score_multi (numpy argmax).
             best = max(candidates, key=lambda s: s.fmeasure)
             values = (best.precision, best.recall, best.fmeasure)
-            out[rouge_type] = self._rouge_scores(rouge_type, signature, values, None)
+            note = EMPTY_HYPOTHESIS if is_empty_output(hypothesis) else None
+            out[rouge_type] = self._rouge_scores(rouge_type, signature, values, note)
         return out
 
     # sacreBLEU --------------------------------------------------------------------------
@@ -495,7 +504,8 @@ class Scorer:
         with self._lock:
             result = metric.sentence_score(hypothesis, usable)
             signature = metric.get_signature().format()
-        return Score("bleu", float(result.score), f"{result.name}|{signature}")
+        return Score("bleu", float(result.score), f"{result.name}|{signature}",
+                     _empty_note(hypothesis))
 
     def _sentence_chrf(self, hypothesis: str, usable: list[str], na: str | None) -> Score:
         metric = self._chrf
@@ -505,7 +515,8 @@ class Scorer:
         with self._lock:
             result = metric.sentence_score(hypothesis, usable)
             signature = metric.get_signature().format()
-        return Score("chrf", float(result.score), f"{result.name}|{signature}")
+        return Score("chrf", float(result.score), f"{result.name}|{signature}",
+                     _empty_note(hypothesis))
 
     # Public API -------------------------------------------------------------------------
 
@@ -519,14 +530,15 @@ class Scorer:
         """Scores of one output against its references, in the order of ``metrics``.
 
         A metric that cannot be computed still appears, with ``value=None`` and a reason, so a
-        results table always has the same columns.
+        results table always has the same columns. An empty output scores what the libraries
+        give it, 0, with the note :data:`EMPTY_HYPOTHESIS`.
         """
         plan = _metric_plan(metrics)
         if not isinstance(hypothesis, str):
             raise ScoringError(f"hypothesis must be a string, got {type(hypothesis).__name__}")
         refs = _reference_list(references)
         usable = [ref for ref in refs if ref.strip()]
-        na = _not_applicable(hypothesis, refs, usable)
+        na = _not_applicable(refs, usable)
 
         rouge_types = tuple(name for name in plan if name.startswith("rouge"))
         rouge = self._rouge(hypothesis, usable, rouge_types, na) if rouge_types else {}
@@ -544,8 +556,9 @@ class Scorer:
         """Corpus BLEU of one variant: n-gram statistics summed over inputs, then combined.
 
         This is the standard BLEU, not the mean of sentence BLEUs (which over-rewards short
-        outputs). Inputs that would be not applicable on their own — empty output, no
-        non-empty reference — are left out, and ``reason`` says how many.
+        outputs). Empty outputs count, as in sacreBLEU: they add reference length and no
+        matches. Inputs without a non-empty reference are left out; ``reason`` says how many,
+        and how many outputs were empty.
         """
         hyps, refs, note = _corpus_inputs(hypotheses, references)
         metric = self._bleu(
@@ -590,7 +603,7 @@ def _corpus_inputs(
     for i, (hyp, input_refs) in enumerate(zip(hyps, references, strict=True)):
         refs = _reference_list(input_refs, f"references[{i}]")
         usable = [ref for ref in refs if ref.strip()]
-        na = _not_applicable(hyp, refs, usable)
+        na = _not_applicable(refs, usable)
         if na is not None:
             skipped[na] = skipped.get(na, 0) + 1
             continue
@@ -598,13 +611,19 @@ def _corpus_inputs(
         kept_refs.append(usable)
     if not hyps:
         return kept_hyps, kept_refs, "no inputs"
-    if not skipped:
-        return kept_hyps, kept_refs, None
-    details = ", ".join(f"{count} {reason}" for reason, count in skipped.items())
-    if not kept_hyps:
-        return kept_hyps, kept_refs, f"no scorable input ({details})"
-    skipped_total = sum(skipped.values())
-    return kept_hyps, kept_refs, f"skipped {skipped_total} of {len(hyps)} inputs ({details})"
+    empty = sum(1 for hyp in kept_hyps if is_empty_output(hyp))
+    notes = [f"{empty} {EMPTY_HYPOTHESIS}{'s' * (empty != 1)} included"] if empty else []
+    if skipped:
+        details = ", ".join(f"{count} {reason}" for reason, count in skipped.items())
+        if not kept_hyps:
+            return kept_hyps, kept_refs, f"no scorable input ({details})"
+        skipped_total = sum(skipped.values())
+        notes.insert(0, f"skipped {skipped_total} of {len(hyps)} inputs ({details})")
+    return kept_hyps, kept_refs, "; ".join(notes) or None
+
+
+def _empty_note(hypothesis: str) -> str | None:
+    return EMPTY_HYPOTHESIS if is_empty_output(hypothesis) else None
 
 
 def _reference_streams(references: Sequence[Sequence[str]]) -> list[list[str]]:

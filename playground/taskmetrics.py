@@ -7,9 +7,10 @@ and the same conventions, so they land in the same results table:
 
 * **Not applicable is not zero.** No reference (or only blank ones) makes a reference-based
   score *not applicable*: ``value=None`` with a ``reason``.
-* **A missing answer is a wrong answer.** An empty output, or a classification answer in which
-  no label can be found, scores 0 with a ``reason``. Hiding those runs as N/A would reward a
-  prompt for making the model say nothing.
+* **A missing answer is a wrong answer.** An empty output (the rule every score shares:
+  :func:`playground.scoring.is_empty_output`), or a classification answer in which no label
+  can be found, scores 0 with a ``reason``. Hiding those runs as N/A would reward a prompt
+  for making the model say nothing.
 * **Several references: the best one counts**, as in :mod:`playground.scoring`.
 * **Every score carries a signature** (metric, normalisation, version), so stored numbers
   computed under other rules can be told apart.
@@ -40,6 +41,7 @@ from playground.scoring import (
     Score,
     ScriptAwareTokenizer,
     choose_bleu_tokenizer,
+    is_empty_output,
 )
 
 __all__ = [
@@ -160,7 +162,7 @@ def exact_match(hypothesis: str, references: Sequence[str], *, articles: bool = 
     signature = _signature("exact_match", _norm_name(articles), f"nrefs:{len(refs)}")
     if not refs:
         return Score("exact_match", None, signature, NO_REFERENCE)
-    if not hypothesis.strip():
+    if is_empty_output(hypothesis):
         return Score("exact_match", 0.0, signature, EMPTY_HYPOTHESIS)
     answer = normalize(hypothesis, articles=articles)
     hit = any(answer == normalize(ref, articles=articles) for ref in refs)
@@ -204,7 +206,7 @@ def token_f1(hypothesis: str, references: Sequence[str], *, articles: bool = Tru
     )
     if not refs:
         return _prf_scores("token", signature, None, NO_REFERENCE)
-    if not hypothesis.strip():
+    if is_empty_output(hypothesis):
         return _prf_scores("token", signature, (0.0, 0.0, 0.0), EMPTY_HYPOTHESIS)
     hyp = Counter(_tokens(normalize(hypothesis, articles=articles)))
     best: tuple[float, float, float] | None = None

@@ -226,17 +226,34 @@ def test_tokenizer_on_several_scripts() -> None:
     assert thai == ["กิ", "น", "ข้", "า", "ว"]
 
 
-# --- Not applicable is not zero -------------------------------------------------------------
+# --- An empty output is a wrong answer; not applicable is not zero ----------------------------
 
 
 @pytest.mark.parametrize("hypothesis", ["", "   ", "\n\t\u3000"])
-def test_empty_hypothesis_is_not_applicable(hypothesis: str) -> None:
-    scores = score_pair(hypothesis, ["A perfectly good reference."])
+def test_empty_output_scores_zero_as_the_libraries_do(hypothesis: str) -> None:
+    reference = "A perfectly good reference."
+    scores = score_pair(hypothesis, [reference], stem=True)
     assert len(scores) == 14
     for score in scores:
-        assert score.value is None, score
+        assert score.value == 0.0, score
         assert score.reason == EMPTY_HYPOTHESIS
         assert score.signature
+    # The zero is the libraries' own, not one made up here.
+    theirs = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True).score(
+        reference, hypothesis)
+    assert {f"{t}_f": theirs[t].fmeasure for t in ROUGE_TYPES} == {
+        s.metric: s.value for s in scores if s.metric.endswith("_f")}
+    by_metric = {s.metric: s.value for s in scores}
+    assert by_metric["bleu"] == BLEU(effective_order=True).sentence_score(
+        hypothesis, [reference]).score
+    assert by_metric["chrf"] == CHRF().sentence_score(hypothesis, [reference]).score
+
+
+def test_empty_output_against_a_too_short_reference_stays_not_applicable() -> None:
+    # ROUGE-2 has nothing to recall from a one-word reference, whatever the output says.
+    scores = {s.metric: s for s in score_pair("", ["Paris"], metrics=["rouge1", "rouge2"])}
+    assert scores["rouge1_f"].value == 0.0
+    assert scores["rouge2_f"].value is None and "2-grams" in (scores["rouge2_f"].reason or "")
 
 
 @pytest.mark.parametrize(
@@ -565,19 +582,41 @@ def test_corpus_bleu_on_chinese_uses_zh() -> None:
     assert "tok:zh" in got.signature
 
 
-def test_corpus_skips_inputs_that_are_not_applicable() -> None:
-    hypotheses = [*CORPUS_HYPS, "", "Lonely output"]
-    references = [*CORPUS_REFS, ["Some reference"], ["", " "]]
+def test_corpus_skips_inputs_without_a_reference_only() -> None:
+    hypotheses = [*CORPUS_HYPS, "Lonely output", "Another"]
+    references = [*CORPUS_REFS, ["", " "], []]
     got = corpus_bleu(hypotheses, references)
     assert got.value == pytest.approx(corpus_bleu(CORPUS_HYPS, CORPUS_REFS).value)
     assert got.reason is not None
     assert "skipped 2 of 6 inputs" in got.reason
-    assert EMPTY_HYPOTHESIS in got.reason and EMPTY_REFERENCE in got.reason
+    assert EMPTY_REFERENCE in got.reason and NO_REFERENCE in got.reason
 
-    nothing = corpus_bleu(["", "  "], [["ref"], ["ref"]])
-    assert nothing.value is None
-    assert nothing.reason is not None and EMPTY_HYPOTHESIS in nothing.reason
+    nothing = corpus_bleu(["a", "b"], [[""], []])
+    assert nothing.value is None and nothing.reason is not None
+    assert "no scorable input" in nothing.reason
     assert corpus_chrf([], []).value is None
+
+
+# sacreBLEU's own test case: one output right, two empty.
+SACREBLEU_REFS = [
+    ["The dog bit the man.", "It was not unexpected.", "The man bit him first."],
+    ["The dog had bit the man.", "No one was surprised.", "The man had bitten the dog."],
+]
+
+
+def test_empty_outputs_count_in_corpus_scores_as_in_sacrebleu() -> None:
+    hypotheses = ["The dog bit the man.", "", ""]
+    references = [list(refs) for refs in zip(*SACREBLEU_REFS, strict=True)]
+    bleu = corpus_bleu(hypotheses, references)
+    assert bleu.value == pytest.approx(sacrebleu.corpus_bleu(hypotheses, SACREBLEU_REFS).score)
+    assert bleu.value < 50  # the one right answer no longer scores as if it were all of them
+    assert bleu.reason == f"2 {EMPTY_HYPOTHESIS}s included"
+    chrf = corpus_chrf(hypotheses, references)
+    assert chrf.value == pytest.approx(sacrebleu.corpus_chrf(hypotheses, SACREBLEU_REFS).score)
+
+    silent = corpus_bleu(["", "  "], [["ref"], ["ref"]])
+    assert silent.value == 0.0
+    assert silent.reason == f"2 {EMPTY_HYPOTHESIS}s included"
 
 
 # --- Errors and reuse -------------------------------------------------------------------------
