@@ -199,6 +199,28 @@ def m004_token_alternatives(db: Database) -> None:
     db.execute("ALTER TABLE runs ADD COLUMN logprobs_json TEXT")
 
 
+@migrations()
+def m006_empty_outputs_score_zero(db: Database) -> None:
+    """An empty output was scored N/A and left out of every mean, so a prompt that made the
+    model say nothing on hard inputs scored higher. It now scores 0 (playground.scoring), and
+    the N/A scores stored for empty outputs become that 0, so an old comparison reports what a
+    new one would. ROUGE-N against a reference too short for N-grams becomes 0 here where a new
+    run says N/A: the reference's length is not stored with the score, and that zero can only
+    lower the empty output, never flatter it."""
+    rows = db.execute(
+        "SELECT scores.run_id, scores.metric, runs.output FROM scores "
+        "JOIN runs ON runs.id = scores.run_id "
+        "WHERE scores.value IS NULL AND scores.reason = 'empty hypothesis'"
+    ).fetchall()
+    for run_id, metric, output in rows:
+        if not (output or "").strip():  # the rule of playground.scoring.is_empty_output
+            db.execute(
+                "UPDATE scores SET value = 0.0, reason = 'empty output' "
+                "WHERE run_id = ? AND metric = ?",
+                [run_id, metric],
+            )
+
+
 @functools.cache
 def known_migrations() -> tuple[str, ...]:
     """Names of the migrations this version ships, in order.

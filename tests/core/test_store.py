@@ -524,6 +524,36 @@ def test_upgrade_from_first_schema_keeps_data_and_a_backup(tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.glob("old.db.bak*")) == ["old.db.bak-v1"]
 
 
+def test_upgrade_scores_stored_empty_outputs_as_zero(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="m006_empty_outputs_score_zero")
+    db.execute(
+        "INSERT INTO comparisons (id, name, created_at, status, samples, metrics_json, "
+        "language, spec_json) VALUES (1, 'old', '2024-01-01T00:00:00+00:00', 'done', 1, "
+        "'[\"bleu\"]', NULL, '{}')"
+    )
+    for run_id, output in ((1, " \n"), (2, "a real answer")):
+        db.execute(
+            "INSERT INTO runs (id, comparison_id, sample, seed, run_key, status, output, "
+            "rendered_prompt, created_at) VALUES (?, 1, 0, 5, ?, 'ok', ?, 'p', "
+            "'2024-01-01T00:00:01+00:00')", [run_id, f"k{run_id}", output],
+        )
+        # Written by the old scorer, which called both N/A "empty hypothesis".
+        db.execute("INSERT INTO scores VALUES (?, 'bleu', NULL, 'empty hypothesis', 'bleu|13a')",
+                   [run_id])
+        db.execute("INSERT INTO scores VALUES (?, 'chrf', NULL, 'no reference', 'chrF2')",
+                   [run_id])
+    db.close()
+
+    with Store(path) as store:
+        empty, answered = store.run(1), store.run(2)
+    assert [(s.metric, s.value, s.reason) for s in empty.scores] == [
+        ("bleu", 0.0, "empty output"), ("chrf", None, "no reference")]
+    # Only an empty output turns into a zero: an N/A of another cause stays N/A.
+    assert [(s.metric, s.value) for s in answered.scores] == [("bleu", None), ("chrf", None)]
+
+
 def test_new_database_gets_no_backup(tmp_path: Path) -> None:
     with Store(tmp_path / "new.db") as store:
         assert store.notices == []
