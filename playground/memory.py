@@ -4,14 +4,30 @@ llama.cpp does not fail gracefully when memory runs out: the process is killed b
 aborts natively. Checking a rough estimate against free RAM first lets the app refuse with an
 explanation and a context size that would work instead.
 
-The numbers are approximations of llama.cpp's own allocations:
+The numbers follow llama.cpp's own allocations (``llama-context.cpp``, ``sched_reserve``):
 
 * weights: the size of the file's tensor data region (llama.cpp maps it as is);
-* KV cache: ``2 (K and V) * n_layers * n_ctx * n_kv_heads * head_dim * bytes_per_element``;
-* compute: the scratch buffer for one micro-batch of ``COMPUTE_UBATCH`` tokens, dominated by
-  the f32 logits (``n_vocab * n_ubatch * 4``) and the f32 attention scores
-  (``n_ctx * n_ubatch * n_heads * 4``, flash attention disabled), plus a fixed
-  ``COMPUTE_BASE_BYTES`` for graph metadata and small activations.
+* KV cache: ``2 (K and V) * n_layers * n_kv * n_kv_heads * head_dim * bytes_per_element``, where
+  ``n_kv`` is the context rounded up to a multiple of ``KV_PAD`` as llama.cpp rounds it;
+* compute: llama.cpp reserves one buffer for the worst-case graph of one micro-batch of
+  ``n_tokens = min(n_ctx, n_batch, n_ubatch)`` tokens, every one of them an output. The graph
+  allocator frees each activation after its last use, so the buffer is the larger of two
+  peaks, not their sum:
+
+  - the output layer: the f32 logits of every token (``n_vocab * n_tokens * 4``) beside the
+    final hidden state and its norm (``2 * n_embd * n_tokens * 4``);
+  - attention, live while the attention mask (an input, ``n_kv * n_tokens``, f16 with flash
+    attention and f32 without) is: without flash attention the f32 scores of every head
+    (``n_kv * n_tokens * n_heads * 4``); with it the scores are never materialised. Beside them,
+    one layer's activations (residual stream, queries, attention output and the feed-forward
+    width: ``(3 * n_embd + n_ff) * n_tokens * 4``), which also covers what the allocator
+    leaves between them.
+
+  Plus the output buffer that receives one token's logits (``n_vocab * 4``).
+
+  So the compute part does not grow with the context when flash attention is on (until the
+  f16 mask outgrows the logits, past ~100k tokens for a 50k vocabulary), and grows by
+  ``n_heads + 1`` f32 values per token of context and micro-batch when it is off.
 """
 
 from __future__ import annotations
@@ -25,22 +41,28 @@ from playground.errors import InsufficientMemoryError
 from playground.gguf import ModelInfo
 
 __all__ = [
-    "COMPUTE_BASE_BYTES",
     "COMPUTE_UBATCH",
     "CONTEXT_STEP",
+    "KV_PAD",
     "MemoryEstimate",
     "available_memory",
     "check_fits",
+    "compute_buffer_bytes",
     "estimate_memory",
     "format_bytes",
     "largest_fitting_context",
+    "padded_context",
 ]
 
-COMPUTE_BASE_BYTES: Final = 32 * 1024 * 1024
+#: llama-cpp-python's micro-batch (``n_ubatch``) unless told otherwise.
 COMPUTE_UBATCH: Final = 512
+#: llama.cpp rounds the context (and so the KV cache and attention mask) up to this.
+KV_PAD: Final = 256
 CONTEXT_STEP: Final = 256
 # Used when the file does not record a vocabulary: a common size for Llama-family models.
 _FALLBACK_VOCAB: Final = 32_000
+# Feed-forward width relative to the embedding when the file does not record it.
+_FALLBACK_FF_RATIO: Final = 4
 # Upper bound for the context search when the model does not state its trained context.
 _FALLBACK_MAX_CONTEXT: Final = 1 << 20
 
@@ -107,23 +129,70 @@ def _gpu_fractions(info: ModelInfo, n_gpu_layers: int) -> tuple[float, float]:
     return n_gpu_layers / (layers + 1), n_gpu_layers / layers
 
 
+def _feed_forward_length(info: ModelInfo) -> int:
+    """The widest feed-forward layer; some architectures give one width per layer."""
+    value = info.metadata.get(f"{info.architecture}.feed_forward_length")
+    if isinstance(value, list):
+        value = max((v for v in value if isinstance(v, int)), default=None)
+    if isinstance(value, int) and value > 0:
+        return value
+    return _FALLBACK_FF_RATIO * (info.embedding_length or 0)
+
+
+def padded_context(n_ctx: int) -> int:
+    """The context llama.cpp actually allocates for a requested ``n_ctx``."""
+    return -(-n_ctx // KV_PAD) * KV_PAD
+
+
+def compute_buffer_bytes(
+    info: ModelInfo,
+    n_ctx: int,
+    *,
+    n_batch: int = 512,
+    n_ubatch: int = COMPUTE_UBATCH,
+    flash_attn: bool = True,
+) -> int:
+    """llama.cpp's compute buffer for one micro-batch plus its logits output buffer.
+
+    See the module docstring for where each term comes from.
+    """
+    tokens = max(0, min(n_ctx, n_batch, n_ubatch))
+    n_kv = padded_context(n_ctx)
+    embd = info.embedding_length or 0
+    vocab = info.vocab_size or _FALLBACK_VOCAB
+    heads = info.head_count or max(1, embd // 128)
+    output_peak = 4 * tokens * (vocab + 2 * embd)
+    mask = tokens * n_kv * (2 if flash_attn else 4)
+    scores = 0 if flash_attn else 4 * tokens * n_kv * heads
+    layer = 4 * tokens * (3 * embd + _feed_forward_length(info))
+    return max(output_peak, mask + scores + layer) + 4 * vocab
+
+
 def estimate_memory(
-    info: ModelInfo, n_ctx: int, n_gpu_layers: int = 0, kv_type_bytes: float = 2.0
+    info: ModelInfo,
+    n_ctx: int,
+    n_gpu_layers: int = 0,
+    kv_type_bytes: float = 2.0,
+    *,
+    n_batch: int = 512,
+    n_ubatch: int = COMPUTE_UBATCH,
+    flash_attn: bool = True,
 ) -> MemoryEstimate:
     """Approximate the memory a model needs at context ``n_ctx``.
 
     ``kv_type_bytes`` is the size of one cached element (2.0 for f16, about 1.06 for q8_0).
-    Compute scratch goes to the GPU only when every layer is offloaded: with a partial offload
-    the CPU still runs whole micro-batches through its layers.
+    ``n_batch``, ``n_ubatch`` and ``flash_attn`` are the load settings that shape llama.cpp's
+    compute buffer. Compute scratch goes to the GPU only when every layer is offloaded: with a
+    partial offload the CPU still runs whole micro-batches through its layers.
     """
     if n_ctx < 0:
         raise ValueError(f"n_ctx must be >= 0, got {n_ctx}")
     layers = info.block_count or 0
     weights = info.tensor_data_bytes
-    kv = int(2 * layers * n_ctx * _kv_width(info) * kv_type_bytes)
-    heads = info.head_count or max(1, (info.embedding_length or 0) // 128)
-    vocab = info.vocab_size or _FALLBACK_VOCAB
-    compute = COMPUTE_BASE_BYTES + 4 * COMPUTE_UBATCH * (vocab + n_ctx * heads)
+    kv = int(2 * layers * padded_context(n_ctx) * _kv_width(info) * kv_type_bytes)
+    compute = compute_buffer_bytes(
+        info, n_ctx, n_batch=n_batch, n_ubatch=n_ubatch, flash_attn=flash_attn
+    )
     total = weights + kv + compute
 
     w_frac, kv_frac = _gpu_fractions(info, n_gpu_layers)
@@ -145,7 +214,15 @@ def available_memory() -> int:
     return int(psutil.virtual_memory().available)
 
 
-def largest_fitting_context(info: ModelInfo, n_gpu_layers: int, available: int) -> int | None:
+def largest_fitting_context(
+    info: ModelInfo,
+    n_gpu_layers: int,
+    available: int,
+    *,
+    n_batch: int = 512,
+    n_ubatch: int = COMPUTE_UBATCH,
+    flash_attn: bool = True,
+) -> int | None:
     """The largest context, a multiple of ``CONTEXT_STEP``, whose CPU share fits in ``available``.
 
     Capped at the model's trained context, since a larger one would not help; ``None`` when not
@@ -153,7 +230,9 @@ def largest_fitting_context(info: ModelInfo, n_gpu_layers: int, available: int) 
     """
 
     def fits(steps: int) -> bool:
-        return estimate_memory(info, steps * CONTEXT_STEP, n_gpu_layers).cpu_bytes <= available
+        estimate = estimate_memory(info, steps * CONTEXT_STEP, n_gpu_layers, n_batch=n_batch,
+                                   n_ubatch=n_ubatch, flash_attn=flash_attn)
+        return estimate.cpu_bytes <= available
 
     if not fits(1):
         return None
@@ -169,14 +248,22 @@ def largest_fitting_context(info: ModelInfo, n_gpu_layers: int, available: int) 
 
 
 def check_fits(
-    info: ModelInfo, n_ctx: int, n_gpu_layers: int = 0, available: int | None = None
+    info: ModelInfo,
+    n_ctx: int,
+    n_gpu_layers: int = 0,
+    available: int | None = None,
+    *,
+    n_batch: int = 512,
+    n_ubatch: int = COMPUTE_UBATCH,
+    flash_attn: bool = True,
 ) -> MemoryEstimate:
     """Refuse a load that would exhaust RAM, saying what would work instead.
 
     ``available`` defaults to the machine's currently available memory.
     """
     avail = available_memory() if available is None else available
-    estimate = estimate_memory(info, n_ctx, n_gpu_layers)
+    estimate = estimate_memory(info, n_ctx, n_gpu_layers, n_batch=n_batch, n_ubatch=n_ubatch,
+                               flash_attn=flash_attn)
     if estimate.cpu_bytes <= avail:
         return estimate
 
@@ -194,7 +281,8 @@ def check_fits(
         f"{format_bytes(estimate.cpu_bytes)} of RAM ({estimate.describe()}), but only "
         f"{format_bytes(avail)} is available."
     )
-    suggestion = largest_fitting_context(info, n_gpu_layers, avail)
+    suggestion = largest_fitting_context(info, n_gpu_layers, avail, n_batch=n_batch,
+                                         n_ubatch=n_ubatch, flash_attn=flash_attn)
     if suggestion is None:
         raise InsufficientMemoryError(
             f"{needed} Even a {CONTEXT_STEP}-token context would not fit; close other programs "

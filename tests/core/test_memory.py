@@ -10,15 +10,15 @@ import pytest
 from playground.errors import InsufficientMemoryError, ModelLoadError
 from playground.gguf import ModelInfo, read_gguf
 from playground.memory import (
-    COMPUTE_BASE_BYTES,
-    COMPUTE_UBATCH,
     CONTEXT_STEP,
     MemoryEstimate,
     available_memory,
     check_fits,
+    compute_buffer_bytes,
     estimate_memory,
     format_bytes,
     largest_fitting_context,
+    padded_context,
 )
 
 MiB = 1024 * 1024
@@ -41,23 +41,67 @@ def make_info(**overrides: object) -> ModelInfo:
         "head_dim": 64,
         "vocab_size": 49152,
         "tensor_data_bytes": 90 * MiB,
+        "metadata": {"llama.feed_forward_length": 1536},
     }
     fields.update(overrides)
     return ModelInfo(**fields)  # type: ignore[arg-type]
 
 
-def compute_bytes(n_ctx: int, heads: int = 9, vocab: int = 49152) -> int:
-    return COMPUTE_BASE_BYTES + 4 * COMPUTE_UBATCH * (vocab + n_ctx * heads)
+# llama.cpp's logits output buffer: one token's f32 logits.
+OUTPUT_BUFFER = 4 * 49152
+# The output layer's peak for a 512-token micro-batch: f32 logits of every token, beside the final
+# hidden state and its norm (2 x 576 f32 per token).
+LOGITS_PEAK_512 = 4 * 512 * (49152 + 2 * 576)
 
 
 def test_kv_cache_formula() -> None:
     est = estimate_memory(make_info(), n_ctx=2048)
     assert est.kv_cache_bytes == 2 * 30 * 2048 * 3 * 64 * 2
     assert est.weights_bytes == 90 * MiB
-    assert est.compute_bytes == compute_bytes(2048)
+    assert est.compute_bytes == LOGITS_PEAK_512 + OUTPUT_BUFFER
     assert est.total_bytes == est.weights_bytes + est.kv_cache_bytes + est.compute_bytes
     assert est.cpu_bytes == est.total_bytes
     assert est.gpu_bytes == 0
+
+
+@pytest.mark.parametrize("n_ctx", [512, 2048, 8192, 32768])
+def test_with_flash_attention_the_compute_buffer_is_the_output_layer_at_any_context(
+    n_ctx: int,
+) -> None:
+    assert compute_buffer_bytes(make_info(), n_ctx) == LOGITS_PEAK_512 + OUTPUT_BUFFER
+
+
+def test_without_flash_attention_the_attention_scores_take_over_at_long_contexts() -> None:
+    info = make_info()
+    short = compute_buffer_bytes(info, 2048, flash_attn=False)
+    assert short == LOGITS_PEAK_512 + OUTPUT_BUFFER  # scores 9 x 2048 x 512 x 4 = 36 MiB < logits
+    long = compute_buffer_bytes(info, 8192, flash_attn=False)
+    scores_and_mask = 4 * 512 * 8192 * (9 + 1)  # f32 scores of 9 heads and the f32 mask
+    layer = 4 * 512 * (3 * 576 + 1536)
+    assert long == scores_and_mask + layer + OUTPUT_BUFFER
+    # Flash attention keeps an f16 mask only; it outgrows the logits past ~100k tokens.
+    huge = compute_buffer_bytes(info, 131072)
+    assert huge == 2 * 512 * 131072 + layer + OUTPUT_BUFFER
+
+
+def test_the_micro_batch_is_the_smallest_of_context_batch_and_ubatch() -> None:
+    info = make_info()
+    assert compute_buffer_bytes(info, 8192, n_batch=64) == (
+        4 * 64 * (49152 + 2 * 576) + OUTPUT_BUFFER
+    )
+    assert compute_buffer_bytes(info, 8192, n_ubatch=128) == (
+        4 * 128 * (49152 + 2 * 576) + OUTPUT_BUFFER
+    )
+    # A 300-token context: a 300-token micro-batch, but a mask and KV cache of 512 positions.
+    assert compute_buffer_bytes(info, 300) == 4 * 300 * (49152 + 2 * 576) + OUTPUT_BUFFER
+    assert padded_context(300) == 512
+    assert estimate_memory(info, 300).kv_cache_bytes == estimate_memory(info, 512).kv_cache_bytes
+
+
+def test_the_feed_forward_width_falls_back_to_four_embeddings() -> None:
+    recorded = compute_buffer_bytes(make_info(), 8192, flash_attn=False)
+    unknown = compute_buffer_bytes(make_info(metadata={}), 8192, flash_attn=False)
+    assert unknown - recorded == 4 * 512 * (4 * 576 - 1536)
 
 
 def test_kv_cache_scales_with_element_size_and_context() -> None:
@@ -122,7 +166,7 @@ def test_check_fits_returns_the_estimate() -> None:
 
 def test_check_fits_suggests_a_smaller_context() -> None:
     info = make_info()
-    available = estimate_memory(info, n_ctx=3000).cpu_bytes
+    available = estimate_memory(info, n_ctx=2900).cpu_bytes
     with pytest.raises(InsufficientMemoryError) as excinfo:
         check_fits(info, n_ctx=8192, available=available)
     message = str(excinfo.value)
@@ -132,7 +176,8 @@ def test_check_fits_suggests_a_smaller_context() -> None:
     match = re.search(r"n_ctx=(\d+)", message)
     assert match is not None
     suggested = int(match.group(1))
-    assert suggested == 2816  # the largest multiple of 256 below 3000
+    # 2900 tokens are allocated as 3072 (llama.cpp pads the context to 256), which fits as well.
+    assert suggested == 3072
     assert suggested == largest_fitting_context(info, 0, available)
     assert isinstance(excinfo.value, ModelLoadError)
 
@@ -172,7 +217,7 @@ def test_weights_do_not_fit() -> None:
 
 def test_weights_fit_but_no_context_does() -> None:
     info = make_info()
-    available = 90 * MiB + compute_bytes(0)  # weights and fixed scratch, nothing for any context
+    available = 90 * MiB + OUTPUT_BUFFER  # weights and the logits buffer, nothing for any context
     assert largest_fitting_context(info, 0, available) is None
     with pytest.raises(InsufficientMemoryError, match="Even a 256-token context would not fit"):
         check_fits(info, n_ctx=2048, available=available)

@@ -98,12 +98,12 @@ def test_the_memory_estimate_follows_the_context_size_and_warns_when_it_will_not
     assert view.memory_warning.isVisible()
     assert "trained for" in view.memory_warning.text()
 
-    view.available_memory = lambda: 250 * 1024 * 1024
+    view.available_memory = lambda: 200 * 1024 * 1024
     view.ctx_spin.setValue(2048)
     warning = view.memory_warning.text()
     assert view.memory_warning.isVisible()
     assert warning.startswith("Will not fit:")
-    assert "needs about" in warning and "250.0 MiB is available" in warning
+    assert "needs about" in warning and "200.0 MiB is available" in warning
     view.ctx_spin.setValue(256)
     assert not view.memory_warning.isVisible()
 
