@@ -151,7 +151,8 @@ class LocalBackend:
                 "for; expect quality to drop past that point",
             )
         if check_memory:
-            check_fits(self.info, n_ctx, self.options.n_gpu_layers)
+            check_fits(self.info, n_ctx, self.options.n_gpu_layers,
+                       n_batch=self.options.n_batch, flash_attn=self.options.flash_attn)
         self.state: BackendState = "unloaded"
         self.loaded: LoadedModel | None = None
         self.last_crash: WorkerCrashed | None = None
