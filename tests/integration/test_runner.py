@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -181,11 +182,13 @@ def test_the_task_decides_the_extra_metric(library: Library, pool: BackendPool) 
             if isinstance(e, RunDone)]
     for d in done:
         accuracy = next(score for score in d.scores if score.metric == "accuracy")
-        assert accuracy.value in (0.0, 1.0)
         assert d.result is not None
-        label = d.result.text.strip().lower()
-        expected = 1.0 if d.planned.input.references[0] in label else accuracy.value
-        assert accuracy.value == expected
+        # The rule, worked out here on its own: the answer's first whole word that is a label
+        # (words are runs of letters and digits, case-blind) must be the reference label.
+        words = re.findall(r"[^\W_]+", d.result.text.lower())
+        said = next((w for w in words if w in ("positive", "negative", "neutral")), None)
+        expected = 1.0 if said == d.planned.input.references[0].lower() else 0.0
+        assert accuracy.value == expected, (d.result.text, d.planned.input.references)
 
 
 def test_confidence_comes_from_the_worker_log_probabilities(
