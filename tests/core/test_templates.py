@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -127,24 +129,53 @@ def test_undefined_variable_names_it_and_the_line() -> None:
         render("first line\n{{ missing }}")
 
 
+def _handler() -> None:
+    """Stands in for a web framework's view function: it has ``__globals__`` to reach for."""
+
+
+_ROW = [{"input": "Loved it", "output": "positive"}]
+
+
 @pytest.mark.parametrize(
-    "payload",
+    ("payload", "values", "message"),
     [
-        "{{ self.__init__.__globals__ }}",
-        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-        "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
-        "{{ ''|attr('__class__') }}",
-        "{{ ('{0.__class__.__mro__}'|attr('format'))(1) }}",
-        "{{ '{0.__class__}'.format(1) }}",
-        "{{ lipsum.__globals__['os'] }}",
-        "{{ request.application.__globals__ }}",
-        "{{ namespace.__init__.__globals__ }}",
-        "{{ role.__globals__ }}",
+        ("{{ self.__init__.__globals__ }}", {}, "attribute '__init__' of a TemplateReference"),
+        ("{{ ''.__class__.__mro__[1].__subclasses__() }}", {}, "attribute '__class__' of a str"),
+        ("{{ cycler.__init__.__globals__.os.popen('id').read() }}", {},
+         "attribute '__init__' of a type"),
+        ("{{ ''|attr('__class__') }}", {}, "attribute '__class__' of a str"),
+        ("{{ ('{0.__class__.__mro__}'|attr('format'))(1) }}", {},
+         "attribute '__class__' of a int"),
+        ("{{ '{0.__class__}'.format(1) }}", {}, "attribute '__class__' of a int"),
+        ("{{ lipsum.__globals__['os'] }}", {}, "attribute '__globals__' of a function"),
+        ("{{ namespace.__init__.__globals__ }}", {}, "attribute '__init__' of a type"),
+        ("{{ role.__globals__ }}", {}, "attribute '__globals__' of a function"),
+        # The values a template is given are objects too; reaching through them is refused by
+        # the sandbox itself (with no value bound, StrictUndefined would refuse first).
+        ("{{ request.application.__globals__ }}",
+         {"request": SimpleNamespace(application=_handler)},
+         "attribute '__globals__' of a function"),
+        ("{{ review.__class__.__mro__ }}", {"review": "great"}, "attribute '__class__' of a str"),
+        ("{{ n.__class__.__subclasses__() }}", {"n": 3}, "attribute '__class__' of a int"),
+        ("{{ examples[0].__class__ }}", {"examples": _ROW}, "attribute '__class__' of a dict"),
+        ("{{ examples[0].items.__self__ }}", {"examples": _ROW},
+         "attribute '__self__' of a builtin_function_or_method"),
+        ("{{ review|attr('__class__') }}", {"review": "x"}, "attribute '__class__' of a str"),
+        ("{{ review.format_map(examples[0]) }}",
+         {"review": "{input.__class__}", "examples": _ROW}, "attribute '__class__' of a str"),
+        # Immutable sandbox: a template cannot change the values it is given.
+        ("{{ examples.append(1) }}", {"examples": _ROW}, "attribute 'append' of a list"),
+        ("{{ examples[0].update(output='negative') }}", {"examples": _ROW},
+         "attribute 'update' of a dict"),
     ],
 )
-def test_template_injection_payloads_are_refused(payload: str) -> None:
-    with pytest.raises(TemplateError):
-        render(payload)
+def test_template_injection_payloads_are_refused(
+    payload: str, values: dict[str, object], message: str
+) -> None:
+    refusal = f"t: line 1: not allowed in a template: access to {message} is not allowed"
+    with pytest.raises(TemplateError, match=f"^{re.escape(refusal)}$"):
+        render(payload, values)
+    assert _ROW == [{"input": "Loved it", "output": "positive"}]
 
 
 @pytest.mark.timeout(20)
