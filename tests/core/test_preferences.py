@@ -13,6 +13,7 @@ from playground.preferences import (
     BlindPair,
     Judgement,
     PreferenceError,
+    Rating,
     _fit,
     agreement,
     blind_pairs,
@@ -126,6 +127,72 @@ def test_bradley_terry_fit_is_the_posterior_fixed_point() -> None:
     assert ratings["A"].low == ratings["A"].strength == ratings["A"].high
 
 
+@pytest.mark.parametrize(
+    ("wins", "losses", "ties"), [(7, 3, 0), (6, 2, 2), (1, 9, 0), (5, 5, 3)]
+)
+def test_two_variants_get_the_closed_form_maximum_likelihood_ratio(
+    wins: int, losses: int, ties: int
+) -> None:
+    # Two players: the likelihood p^W (1-p)^L peaks at p = W / (W + L), and p = a / (a + b)
+    # gives the strength ratio a / b = W / L (a tie is half a win each). A vanishing prior
+    # leaves the maximum-likelihood answer.
+    judgements = (
+        [j("A", "B", "a", f"w{i}") for i in range(wins)]
+        + [j("B", "A", "a", f"l{i}") for i in range(losses)]
+        + [j("A", "B", "tie", f"t{i}") for i in range(ties)]
+    )
+    ratings = {r.variant: r for r in bradley_terry(judgements, bootstrap=0, prior=1e-9,
+                                                     iterations=100_000)}
+    expected = (wins + ties / 2) / (losses + ties / 2)
+    assert ratings["A"].strength / ratings["B"].strength == pytest.approx(expected, rel=1e-6)
+
+
+def _newton_map(wins: np.ndarray, prior: float) -> np.ndarray:
+    """The posterior mode by Newton's method on log-strengths, written from the model:
+    log P = sum_ij w_ij log s_i/(s_i+s_j) + prior * sum_i log s_i/(s_i+1) + log 1/(s_i+1)."""
+    games = wins + wins.T
+    theta = np.zeros(wins.shape[0])
+    for _ in range(100):
+        sig = 1.0 / (1.0 + np.exp(theta[None, :] - theta[:, None]))  # P(i beats j)
+        anchor = 1.0 / (1.0 + np.exp(-theta))  # P(i beats the strength-1 anchor)
+        gradient = wins.sum(axis=1) + prior - (games * sig).sum(axis=1) - 2 * prior * anchor
+        curvature = games * sig * sig.T
+        hessian = curvature - np.diag(curvature.sum(axis=1) + 2 * prior * anchor * (1 - anchor))
+        step = np.linalg.solve(hessian, gradient)
+        theta = theta - step
+        if np.max(np.abs(step)) < 1e-13:
+            break
+    strength = np.exp(theta)
+    return np.asarray(strength / np.exp(np.mean(theta)), dtype=np.float64)
+
+
+def test_several_variants_match_an_independent_newton_fit_of_the_same_posterior() -> None:
+    # Unbalanced, incomplete and with ties: D meets only C; A is never beaten by B.
+    judgements = (
+        [j("A", "B", "a", f"ab{i}") for i in range(4)]
+        + [j("A", "C", "a", f"ac{i}") for i in range(3)]
+        + [j("C", "A", "a", "ca0"), j("B", "C", "tie", "bc0"), j("B", "C", "a", "bc1")]
+        + [j("C", "B", "a", f"cb{i}") for i in range(2)]
+        + [j("D", "C", "a", "dc0"), j("C", "D", "a", "cd0"), j("C", "D", "a", "cd1")]
+    )
+    names = ["A", "B", "C", "D"]
+    wins = np.zeros((4, 4))
+    for jd in judgements:
+        a, b = names.index(jd.variant_a), names.index(jd.variant_b)
+        if jd.choice == "tie":
+            wins[a, b] += 0.5
+            wins[b, a] += 0.5
+        elif jd.choice == "a":
+            wins[a, b] += 1
+        else:
+            wins[b, a] += 1
+    for prior in (0.5, 2.0):
+        expected = dict(zip(names, _newton_map(wins, prior), strict=True))
+        ratings = bradley_terry(judgements, bootstrap=0, prior=prior)
+        assert {r.variant: r.strength for r in ratings} == pytest.approx(expected, rel=1e-6)
+        assert [r.variant for r in ratings] == sorted(names, key=lambda n: -expected[n])
+
+
 def test_bradley_terry_ties_count_half_and_equal_records_are_equal() -> None:
     ratings = bradley_terry([j("A", "B", "tie"), j("A", "B", "tie")], bootstrap=20)
     assert ratings[0].strength == pytest.approx(ratings[1].strength)
@@ -156,6 +223,29 @@ def test_agreement_partial_and_undefined() -> None:
     assert math.isnan(agreement(["A", "B"], {"A": 1.0}))
     # A metric that ties every variant says nothing about the order.
     assert math.isnan(agreement(["A", "B"], {"A": 1.0, "B": 1.0}))
+
+
+def _rating(name: str, strength: float) -> Rating:
+    return Rating(name, strength, strength, strength, 0, 0, 0)
+
+
+def test_agreement_is_tau_b_with_ties_on_both_sides() -> None:
+    # A published example with ties in both rankings (scipy.stats.kendalltau's documentation):
+    # x = [12, 2, 1, 12, 2], y = [1, 4, 7, 1, 0] gives tau-b = -0.47140452079103173. By hand:
+    # of the 10 pairs, 2 concordant, 6 discordant, 2 tied in x, 1 tied in y (one pair tied in
+    # both): (2 - 6) / sqrt((10 - 2) * (10 - 1)) = -4 / sqrt(72).
+    people = [_rating(n, s) for n, s in zip("ABCDE", [12, 2, 1, 12, 2], strict=True)]
+    metric = dict(zip("ABCDE", [1.0, 4.0, 7.0, 1.0, 0.0], strict=True))
+    assert agreement(people, metric) == pytest.approx(-4 / math.sqrt(72))
+    assert agreement(people, metric) == pytest.approx(-0.47140452079103173)
+
+
+def test_agreement_with_ties_only_in_the_metric_is_tau_b_not_tau_a() -> None:
+    # People: A > B > C > D. Metric: A = B > C > D. 5 concordant pairs, 0 discordant, the
+    # A-B pair tied in the metric: tau-b = 5 / sqrt(6 * 5); tau-a would be 5 / 6.
+    tau = agreement(["A", "B", "C", "D"], {"A": 2.0, "B": 2.0, "C": 1.0, "D": 0.0})
+    assert tau == pytest.approx(5 / math.sqrt(30))
+    assert tau != pytest.approx(5 / 6)
 
 
 # --- Export -----------------------------------------------------------------------------
