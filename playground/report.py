@@ -37,6 +37,44 @@ LOWER_IS_BETTER = frozenset({"ref_ppl"})
 #: The metric that decides the winner: the task metric where there is one, else overlap.
 PREFERRED_PRIMARY = ("accuracy", "entity_f1", "token_f1", "rougeL_f", "bleu", "chrf", "rouge1_f",
                      "ref_ppl")
+#: Metrics on a 0–100 scale; the rest are on 0–1 or their own scale (perplexity, log-probability).
+PERCENT_SCALE = frozenset({"bleu", "chrf", "self_bleu"})
+
+
+def mean_digits(metric: str) -> int:
+    """Decimals a metric's mean is shown with wherever means are compared (report tables, the
+    window's columns and score table): one on the 0–100 scales, as sacreBLEU prints BLEU and
+    chrF, three elsewhere — the same resolution, a thousandth of the scale. Ties are decided at
+    these digits too (:func:`leaders`)."""
+    return 1 if metric in PERCENT_SCALE else 3
+
+
+def format_mean(metric: str, value: float) -> str:
+    return f"{value:.{mean_digits(metric)}f}"
+
+
+def leaders(means: Mapping[str, float], metric: str) -> tuple[str, ...]:
+    """The names with the best mean on ``metric``, in the order given; more than one is a tie.
+
+    Two means tie when they are equal at the digits they are shown with (:func:`mean_digits`):
+    a reader who sees the same number is not told that one is better, and a difference below
+    the last shown digit is float noise or a coin flip, not a finding. Rounding, unlike a
+    tolerance, is transitive, so "tied" never depends on which other variants are present.
+    When every variant ties, every one is marked, with the word "tie": the same rule at every
+    size, and a reader sees at once that the metric does not separate them.
+    """
+    digits = mean_digits(metric)
+    shown = {name: round(value, digits) for name, value in means.items()}
+    if not shown:
+        return ()
+    pick = min if metric in LOWER_IS_BETTER else max
+    top = pick(shown.values())
+    return tuple(name for name, value in shown.items() if value == top)
+
+
+def and_list(names: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 @dataclass(frozen=True)
@@ -137,14 +175,20 @@ class ComparisonReport:
         CSV/JSONL exports), then everything else."""
         return tuple(m for m in self.metrics if not m.endswith(("_p", "_r")))
 
-    def best(self, metric: str) -> str | None:
-        """The variant with the best mean on ``metric`` (not a claim of significance)."""
-        scored = [(v.metrics.get(metric), v.name) for v in self.variants]
-        values = [(e.mean, name) for e, name in scored if e is not None]
-        if not values:
+    def best(self, metric: str) -> tuple[str, ...]:
+        """Every variant with the best mean on ``metric``, in report order: several when they
+        tie (see :func:`leaders`), none when no variant has a score. Not a claim of
+        significance: :attr:`winner` is that."""
+        return leaders({v.name: e.mean for v in self.variants
+                        if (e := v.metrics.get(metric)) is not None and e.n}, metric)
+
+    def marked(self, metric: str, variant: str) -> str | None:
+        """How a table marks ``variant``'s mean on ``metric``: ``"best"``, ``"tie"`` (one of
+        several best) or None; nothing is marked with a single variant."""
+        best = self.best(metric)
+        if len(self.variants) < 2 or variant not in best:
             return None
-        pick = min if metric in LOWER_IS_BETTER else max
-        return pick(values)[1]
+        return "tie" if len(best) > 1 else "best"
 
 
 #: Default mean token log-probability under which an output counts as low-confidence.
@@ -382,8 +426,13 @@ def to_jsonl(report: ComparisonReport) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def _fmt(estimate: Estimate | None) -> str:
-    return "N/A" if estimate is None else estimate.describe()
+def _fmt(estimate: Estimate | None, digits: int = 3) -> str:
+    return "N/A" if estimate is None else estimate.describe(digits)
+
+
+#: Under every score table with more than one variant.
+MARK_LEGEND = ("Bold: the best mean on that metric; (tie): several variants share it, equal at "
+               "the digits shown.")
 
 
 def _winner_sentence(report: ComparisonReport) -> str:
@@ -394,7 +443,10 @@ def _winner_sentence(report: ComparisonReport) -> str:
     if report.winner:
         return (f"**{report.winner}** is best on {report.primary}, significantly against every "
                 "other variant (paired test over inputs, Holm-adjusted p < 0.05).")
-    return (f"No variant is significantly better on {report.primary} "
+    leaders = report.best(report.primary)
+    tie = (f"{and_list(leaders)} tie for the best mean {report.primary}. "
+           if len(leaders) > 1 else "")
+    return (f"{tie}No variant is significantly better on {report.primary} "
             "(paired test over inputs, Holm-adjusted p ≥ 0.05 for at least one pair).")
 
 
@@ -408,9 +460,10 @@ def to_markdown(report: ComparisonReport) -> str:
     for v in report.variants:
         cells = [v.name, str(v.runs), str(v.failed)]
         for metric in report.table_metrics:
-            cell = _fmt(v.metrics.get(metric))
-            if report.best(metric) == v.name and len(report.variants) > 1:
-                cell = f"**{cell}**"
+            cell = _fmt(v.metrics.get(metric), mean_digits(metric))
+            mark = report.marked(metric, v.name)
+            if mark is not None:
+                cell = f"**{cell}**" + (" (tie)" if mark == "tie" else "")
             cells.append(cell)
         cells.append("N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}")
         if confidence:
@@ -418,6 +471,8 @@ def to_markdown(report: ComparisonReport) -> str:
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
         cells.append(f"{v.latency_s['mean']:.2f}" if v.latency_s else "")
         lines.append("| " + " | ".join(cells) + " |")
+    if len(report.variants) > 1 and report.table_metrics:
+        lines += ["", MARK_LEGEND]
     if report.sweep and report.primary:
         columns = [report.primary, "distinct_1", "distinct_2", "self_bleu"]
         series = {m: dict(report.sweep_series(m)) for m in columns}
@@ -650,14 +705,18 @@ def to_html(report: ComparisonReport) -> str:
     for v in report.variants:
         out.append(f"<tr><td>{esc(v.name)}</td><td>{v.runs}</td><td>{v.failed}</td>")
         for metric in report.table_metrics:
-            best = report.best(metric) == v.name and len(report.variants) > 1
-            cls = ' class="best"' if best else ""
-            out.append(f"<td{cls}>{esc(_fmt(v.metrics.get(metric)))}</td>")
+            mark = report.marked(metric, v.name)
+            cls = ' class="best"' if mark is not None else ""
+            tie = " (tie)" if mark == "tie" else ""
+            cell = esc(_fmt(v.metrics.get(metric), mean_digits(metric)))
+            out.append(f"<td{cls}>{cell}{tie}</td>")
         tps = f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else ""
         lat = f"{v.latency_s['mean']:.2f}" if v.latency_s else ""
         cbleu = "N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}"
         out.append(f"<td>{cbleu}</td><td>{tps}</td><td>{lat}</td></tr>")
     out.append("</table>")
+    if len(report.variants) > 1 and report.table_metrics:
+        out.append(f"<p>{esc(MARK_LEGEND)}</p>")
     if report.primary:
         out.append(f"<h2>{esc(report.primary)} by variant</h2>{_svg_chart(report)}")
     if report.sweep and report.primary:

@@ -36,7 +36,7 @@ from superqt import QSearchableComboBox
 from playground.collection import Collection, template_values
 from playground.comparison import Variant
 from playground.errors import PlaygroundError, TemplateError
-from playground.report import LOW_CONFIDENCE, LOWER_IS_BETTER, ReportRun
+from playground.report import LOW_CONFIDENCE, LOWER_IS_BETTER, ReportRun, mean_digits
 from playground.sampling import SamplingParams
 from playground.stats import Estimate
 from playground.templates import PromptTemplate, Variable, parse_template
@@ -63,6 +63,8 @@ BASE_METRICS = ("rouge1", "rouge2", "rougeL", "bleu", "chrf")
 
 STORED_PREFIX = "stored:"
 STAR = "★"
+#: After a starred score that other columns share (equal at the digits shown).
+TIE = " · tie"
 
 
 def input_variable(template: PromptTemplate) -> str | None:
@@ -78,10 +80,11 @@ def template_key(library_name: str, template_id: str) -> str:
 
 def format_estimate(metric: str, estimate: Estimate | None, *, spread: bool) -> str:
     """``0.412`` or, with samples to spread over, ``0.412 ± 0.033`` (the 95% interval's
-    half-width, the larger side); BLEU and chrF are on 0–100 and get one decimal."""
+    half-width, the larger side), with the report's digits: BLEU and chrF are on 0–100 and get
+    one decimal."""
     if estimate is None or estimate.n == 0:
         return "N/A"
-    digits = 1 if metric in ("bleu", "chrf") else 3
+    digits = mean_digits(SCORE_NAMES.get(metric, metric))
     text = f"{estimate.mean:.{digits}f}"
     if spread:
         half = max(estimate.mean - estimate.low, estimate.high - estimate.mean)
@@ -137,6 +140,7 @@ class CompareColumn(QFrame):
         self.confidence_threshold = LOW_CONFIDENCE
         self._streaming: tuple[str, int] | None = None
         self._best: set[str] = set()
+        self._tied: set[str] = set()
         self._provided: set[str] = set()
         # A reopened variant's full settings (stop sequences, penalties the column does not
         # edit), kept until another template is chosen.
@@ -613,6 +617,7 @@ class CompareColumn(QFrame):
             self.scores_grid.addWidget(caption, n // 2, (n % 2) * 2)
             self.scores_grid.addWidget(label, n // 2, (n % 2) * 2 + 1)
         self._best = set()
+        self._tied = set()
 
     def show_scores(self, estimates: Mapping[str, Estimate | None], *, spread: bool) -> None:
         for metric, label in self.score_labels.items():
@@ -627,24 +632,33 @@ class CompareColumn(QFrame):
             label.setToolTip(tip)
         self._restyle()
 
-    def set_best(self, metrics: set[str]) -> None:
+    def set_best(self, metrics: set[str], tied: set[str] | None = None) -> None:
+        """Star the metrics this column is best on; ``tied`` are those it shares the best
+        mean of with another column (they say "tie")."""
         self._best = set(metrics) & set(self.score_labels)
+        self._tied = set(tied or ()) & self._best
         self._restyle()
 
     def is_best(self, metric: str) -> bool:
         return metric in self._best
 
+    def is_tied(self, metric: str) -> bool:
+        return metric in self._tied
+
     def _restyle(self) -> None:
         for metric, label in self.score_labels.items():
-            text = label.text().removeprefix(f"{STAR} ")
+            text = label.text().removeprefix(f"{STAR} ").removesuffix(TIE)
             font = QFont(label.font())
             best = metric in self._best
+            tied = metric in self._tied
             font.setBold(best)
             label.setFont(font)
-            label.setText(f"{STAR} {text}" if best else text)
+            label.setText(f"{STAR} {text}{TIE if tied else ''}" if best else text)
             tip = str(label.property("plainTip") or "")
             direction = " (lower is better)" if SCORE_NAMES.get(metric) in LOWER_IS_BETTER else ""
-            label.setToolTip(f"best {metric}{direction}\n{tip}".strip() if best else tip)
+            tie = (", a tie: another column has the same mean at the digits shown"
+                   if tied else "")
+            label.setToolTip(f"best {metric}{direction}{tie}\n{tip}".strip() if best else tip)
 
 
 def score_value(text: str) -> float | None:

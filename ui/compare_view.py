@@ -56,12 +56,14 @@ from playground.events import Token
 from playground.models import discover_models
 from playground.report import (
     LOW_CONFIDENCE,
-    LOWER_IS_BETTER,
     ComparisonReport,
     ExportFormat,
     ReportRun,
+    and_list,
     build_report,
     export,
+    leaders,
+    mean_digits,
 )
 from playground.runner import (
     CancelToken,
@@ -79,6 +81,8 @@ from ui.charts import empty_chart, metric_bar_chart, sweep_chart
 from ui.compare_column import (
     BASE_METRICS,
     SCORE_NAMES,
+    STAR,
+    TIE,
     ColumnSetup,
     CompareColumn,
     input_variable,
@@ -334,7 +338,8 @@ def discover_task() -> Iterator[list[tuple[str, str]]]:
 
 class ScoreTableModel(QAbstractTableModel):
     """One row per variant: runs, failures, each metric's mean with its 95% interval (the best
-    in bold), and the paired p-value of the primary metric against the best variant."""
+    in bold with ★, and "tie" when several share it), and the paired p-value of the primary
+    metric against the best variant (the first of tied ones)."""
 
     FIXED = ("variant", "runs", "failed")
 
@@ -343,8 +348,7 @@ class ScoreTableModel(QAbstractTableModel):
         self._report: ComparisonReport | None = None
         self._estimates: Mapping[str, Mapping[str, Estimate | None]] = {}
         self._metrics: tuple[str, ...] = ()
-        self._best: dict[str, str | None] = {}
-        self._leader: str | None = None
+        self._leaders: tuple[str, ...] = ()
         self._over = "inputs"
 
     def set_report(self, report: ComparisonReport | None,
@@ -355,9 +359,8 @@ class ScoreTableModel(QAbstractTableModel):
         self._report = report
         self._estimates = estimates or {}
         self._metrics = report.table_metrics if report is not None else ()
-        self._best = {m: report.best(m) for m in self._metrics} if report is not None else {}
-        self._leader = (report.best(report.primary)
-                        if report is not None and report.primary else None)
+        self._leaders = (report.best(report.primary)
+                         if report is not None and report.primary else ())
         self._over = "samples" if report is not None and len(
             {r.input_id for r in report.runs}) == 1 else "inputs"
         self.endResetModel()
@@ -406,16 +409,18 @@ class ScoreTableModel(QAbstractTableModel):
             return None
         column = headers[index.column()]
         metric = column if column in self._metrics else None
-        best = metric is not None and self._best.get(metric) == summary.name \
-            and len(self._report.variants) > 1
+        mark = self._report.marked(metric, summary.name) if metric is not None else None
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(summary.name, column, metric, best)
-        if role == Qt.ItemDataRole.FontRole and best:
+            return self._display(summary.name, column, metric, mark)
+        if role == Qt.ItemDataRole.FontRole and mark is not None:
             font = QFont()
             font.setBold(True)
             return font
         if role == Qt.ItemDataRole.ToolTipRole:
-            if best:
+            if mark == "tie":
+                return (f"best {metric}, a tie: another variant has the same mean at the "
+                        "digits shown")
+            if mark is not None:
                 return f"best {metric}"
             if column.startswith("p vs best"):
                 return "paired test over inputs; Holm-adjusted p in brackets"
@@ -423,7 +428,7 @@ class ScoreTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
-    def _display(self, name: str, column: str, metric: str | None, best: bool) -> str:
+    def _display(self, name: str, column: str, metric: str | None, mark: str | None) -> str:
         assert self._report is not None
         summary = next(v for v in self._report.variants if v.name == name)
         if column == "variant":
@@ -434,8 +439,10 @@ class ScoreTableModel(QAbstractTableModel):
             return str(summary.failed)
         if metric is not None:
             estimate = self.estimate(name, metric)
-            text = "N/A" if estimate is None else estimate.describe()
-            return f"★ {text}" if best else text
+            text = "N/A" if estimate is None else estimate.describe(mean_digits(metric))
+            if mark is None:
+                return text
+            return f"{STAR} {text}" + (TIE if mark == "tie" else "")
         return self.p_against_best(name)
 
     def estimate(self, name: str, metric: str) -> Estimate | None:
@@ -447,12 +454,12 @@ class ScoreTableModel(QAbstractTableModel):
 
     def p_against_best(self, name: str) -> str:
         """``p = 0.031 (0.062)``: raw and Holm-adjusted p of the pair (best, ``name``)."""
-        if self._report is None or self._leader is None:
+        if self._report is None or not self._leaders:
             return ""
-        if name == self._leader:
-            return "best"
+        if name in self._leaders:
+            return "best" + (TIE if len(self._leaders) > 1 else "")
         for a, b, result in self._report.pairs:
-            if {a, b} == {name, self._leader}:
+            if {a, b} == {name, self._leaders[0]}:
                 adjusted = "" if result.p_adjusted is None else f" ({result.p_adjusted:.3f})"
                 return f"p = {result.p_value:.3f}{adjusted}"
         return ""
@@ -467,11 +474,14 @@ def winner_sentence(report: ComparisonReport) -> str:
     if report.winner:
         return (f"{report.winner} is best on {report.primary}, significantly better than every "
                 f"other variant (paired test over {n_inputs} inputs, Holm-adjusted p < 0.05).")
-    leader = report.best(report.primary)
+    leaders = report.best(report.primary)
     why = ("one input cannot show a significant difference; use a dataset"
            if n_inputs < 2 else "Holm-adjusted p ≥ 0.05 for at least one pair")
-    return (f"{leader} has the highest mean {report.primary}, but no variant is significantly "
-            f"better ({why}).")
+    if len(leaders) > 1:
+        return (f"{and_list(leaders)} tie for the highest mean {report.primary} (equal at the "
+                f"digits shown), and no variant is significantly better ({why}).")
+    return (f"{and_list(leaders)} has the highest mean {report.primary}, but no variant is "
+            f"significantly better ({why}).")
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -1088,21 +1098,25 @@ class CompareView(QWidget):
 
     def _mark_best(self, estimates: Mapping[str, Mapping[str, Estimate | None]],
                    metrics: Sequence[str]) -> None:
-        """Star the best column per metric (every column at the best mean, on a tie)."""
-        shown = [(c, estimates.get(c.name_edit.text().strip(), {})) for c in self.columns]
-        best: dict[CompareColumn, set[str]] = {c: set() for c in self.columns}
+        """Star the best column per metric; on a tie (equal at the digits shown, the report's
+        rule) every tied column, each saying "tie"."""
+        shown = {c.name_edit.text().strip(): estimates.get(c.name_edit.text().strip(), {})
+                 for c in self.columns}
+        best: dict[str, set[str]] = {name: set() for name in shown}
+        tied: dict[str, set[str]] = {name: set() for name in shown}
         for metric in metrics:
-            means = [(c, e.mean) for c, scores in shown
-                     if (e := scores.get(metric)) is not None and e.n > 0]
-            if len(shown) < 2 or not means:
+            means = {name: e.mean for name, scores in shown.items()
+                     if (e := scores.get(metric)) is not None and e.n > 0}
+            if len(self.columns) < 2:
                 continue
-            pick = min if SCORE_NAMES[metric] in LOWER_IS_BETTER else max
-            top = pick(mean for _, mean in means)
-            for column, mean in means:
-                if mean == top:
-                    best[column].add(metric)
-        for column, chosen in best.items():
-            column.set_best(chosen)
+            top = leaders(means, SCORE_NAMES[metric])
+            for name in top:
+                best[name].add(metric)
+                if len(top) > 1:
+                    tied[name].add(metric)
+        for column in self.columns:
+            name = column.name_edit.text().strip()
+            column.set_best(best.get(name, set()), tied.get(name, set()))
 
     def _refresh_chart(self, *_: object) -> None:
         metric = self.chart_metric_combo.currentText()

@@ -18,7 +18,7 @@ from PySide6.QtGui import QFont
 from playground.gguf import ModelInfo
 from playground.memory import format_bytes
 from playground.remote import Endpoint
-from playground.report import LOWER_IS_BETTER, PREFERRED_PRIMARY
+from playground.report import PREFERRED_PRIMARY, and_list, format_mean, leaders
 from playground.store import ComparisonRow, RatingRow, RunRow
 
 Index = QModelIndex | QPersistentModelIndex
@@ -102,7 +102,8 @@ def created_label(created_at: str) -> str:
 
 def best_summary(runs: Sequence[RunRow], variant_names: dict[int, str]) -> str:
     """The best variant on the comparison's main metric (mean over its ok runs), or a single
-    run's main score. A hint for browsing, not a claim of significance: the report has that."""
+    run's main score. A hint for browsing, not a claim of significance: the report has that.
+    Variants whose means are equal at the digits shown tie, as in the report."""
     ok = [r for r in runs if r.status == "ok"]
     metrics = main_metrics(sorted({s.metric for r in ok for s in r.scores if s.value is not None}),
                            1)
@@ -119,11 +120,13 @@ def best_summary(runs: Sequence[RunRow], variant_names: dict[int, str]) -> str:
     if not by_variant:
         return ""
     means = {name: sum(values) / len(values) for name, values in by_variant.items()}
-    pick = min if metric in LOWER_IS_BETTER else max
-    best = pick(means, key=lambda name: means[name])
+    best = leaders(means, metric)
+    value = format_mean(metric, means[best[0]])
     if len(means) == 1:
-        return f"{metric} {format_score(means[best])}"
-    return f"{best}: {metric} {format_score(means[best])}"
+        return f"{metric} {value}"
+    if len(best) > 1:
+        return f"{and_list(best)} tie: {metric} {value}"
+    return f"{best[0]}: {metric} {value}"
 
 
 # -- history ----------------------------------------------------------------------------------

@@ -15,8 +15,12 @@ from playground.report import (
     ReportRun,
     build_report,
     export,
+    leaders,
+    mean_digits,
     word_diff_html,
 )
+from playground.runner import make_scorer
+from playground.scoring import DEFAULT_METRICS
 
 
 def runs(effect: float, *, n_inputs: int = 30, samples: int = 2, seed: int = 1) -> list[ReportRun]:
@@ -42,7 +46,7 @@ def test_a_real_difference_names_a_winner_with_intervals() -> None:
     assert report.primary == "rougeL_f"
     assert report.metrics == ("rougeL_f",)  # bleu was N/A everywhere: no column of nothing
     assert report.winner == "good"
-    assert report.best("rougeL_f") == "good"
+    assert report.best("rougeL_f") == ("good",)
     good = next(v for v in report.variants if v.name == "good")
     base = next(v for v in report.variants if v.name == "base")
     g, b = good.metrics["rougeL_f"], base.metrics["rougeL_f"]
@@ -70,8 +74,101 @@ def test_lower_is_better_for_perplexity() -> None:
         for v in ("sharp", "vague")
     ]
     report = build_report("ppl", data)
-    assert report.best("ref_ppl") == "sharp"
+    assert report.best("ref_ppl") == ("sharp",)
     assert report.winner == "sharp"
+
+
+def twins(scores_a: dict[str, float | None], scores_b: dict[str, float | None],
+          n_inputs: int = 3) -> list[ReportRun]:
+    return [ReportRun(name, f"in-{i}", 0, 1, "ok", "p", "same words", ("ref",), scores)
+            for i in range(n_inputs) for name, scores in (("a", scores_a), ("b", scores_b))]
+
+
+def test_identical_variants_tie_and_every_face_says_so() -> None:
+    same = {"rougeL_f": 0.5, "bleu": 31.0, "ref_ppl": 4.0}
+    report = build_report("twins", twins(same, dict(same)))
+    for metric in report.table_metrics:
+        assert report.best(metric) == ("a", "b")  # not the name that sorts last
+        assert report.marked(metric, "a") == report.marked(metric, "b") == "tie"
+    md = export(report, "md")
+    for name in ("a", "b"):
+        row = next(line for line in md.splitlines() if line.startswith(f"| {name} |"))
+        cells = row.split(" | ")[3:3 + len(report.table_metrics)]
+        assert cells == ["**31.0 [31.0, 31.0]** (tie)", "**4.000 [4.000, 4.000]** (tie)",
+                         "**0.500 [0.500, 0.500]** (tie)"]
+    assert "a and b tie for the best mean rougeL_f" in md
+    assert "(tie): several variants share it" in md
+    page = export(report, "html")
+    assert page.count(" (tie)</td>") == 2 * len(report.table_metrics)
+
+
+@pytest.mark.parametrize(("metric", "a", "b", "tied"), [
+    ("rougeL_f", 0.4121, 0.4124, True),   # both shown as 0.412
+    ("rougeL_f", 0.4121, 0.4126, False),  # 0.412 against 0.413
+    ("bleu", 25.12, 25.14, True),         # BLEU and chrF are shown with one decimal
+    ("bleu", 25.12, 25.18, False),
+    ("ref_ppl", 4.0001, 4.0002, True),
+    ("ref_ppl", 4.001, 4.002, False),
+])
+def test_means_tie_when_equal_at_the_digits_shown(
+    metric: str, a: float, b: float, tied: bool
+) -> None:
+    report = build_report("close", twins({metric: a}, {metric: b}))
+    shown = {v.name: _cell(export(report, "md"), v.name) for v in report.variants}
+    assert (shown["a"] == shown["b"]) == tied
+    assert report.best(metric) == (("a", "b") if tied else ("b",) if metric != "ref_ppl"
+                                   else ("a",))
+    assert ("(tie)" in shown["a"]) == tied
+
+
+def _cell(markdown: str, variant: str) -> str:
+    """The first metric cell of a variant's row in the Markdown score table."""
+    row = next(line for line in markdown.splitlines() if line.startswith(f"| {variant} |"))
+    return row.split(" | ")[3]
+
+
+def test_ties_use_rounding_so_they_do_not_depend_on_the_other_variants() -> None:
+    assert leaders({"a": 0.4121, "b": 0.4124, "c": 0.4126}, "rougeL_f") == ("c",)
+    assert leaders({"a": 0.4121, "b": 0.4124}, "rougeL_f") == ("a", "b")
+    assert leaders({"a": 3.0, "b": 3.0, "c": 2.0}, "ref_ppl") == ("c",)
+    assert leaders({}, "bleu") == ()
+    assert mean_digits("chrf") == 1 and mean_digits("rouge1_f") == 3
+
+
+EASY = [("The cat sat on the mat.", "The cat sat on the mat."),
+        ("Paris is the capital of France.", "Paris is the capital of France."),
+        ("The meeting moved to Tuesday.", "The meeting moved to Tuesday."),
+        ("Sales rose by ten percent.", "Sales rose by ten percent.")]
+HARD = [("The treaty ended the war after four years of talks.", "The war ended with a treaty."),
+        ("Rain is expected over the weekend in the north.", "Rain is expected this weekend."),
+        ("The committee rejected the budget by a narrow vote.", "The budget was rejected."),
+        ("Engineers found the bridge unsafe after the storm.", "The bridge is unsafe.")]
+
+
+def test_a_silent_variant_cannot_win_by_saying_nothing_on_hard_inputs() -> None:
+    """"silent" copies the easy answers and says nothing on the hard ones; "talker" copies the
+    easy ones too and gives a partial answer on the hard ones."""
+    score = make_scorer(DEFAULT_METRICS)
+    data: list[ReportRun] = []
+    for i, (reference, partial) in enumerate(EASY + HARD):
+        hard = i >= len(EASY)
+        for variant, output in (("talker", partial), ("silent", "" if hard else partial)):
+            scores = {s.metric: s.value for s in score(output, [reference])}
+            data.append(ReportRun(variant, f"in-{i}", 0, 1, "ok", "p", output, (reference,),
+                                  scores))
+    report = build_report("silence", data)
+    by_name = {v.name: v for v in report.variants}
+    for metric in report.table_metrics:
+        talker, silent = by_name["talker"].metrics[metric], by_name["silent"].metrics[metric]
+        assert talker is not None and silent is not None
+        assert silent.n == talker.n == len(EASY + HARD)  # the empty outputs count
+        assert silent.mean < talker.mean, metric
+        assert report.best(metric) == ("talker",)
+    silent_bleu, talker_bleu = by_name["silent"].corpus_bleu, by_name["talker"].corpus_bleu
+    assert silent_bleu is not None and talker_bleu is not None and silent_bleu < talker_bleu
+    # Leaving the empty outputs out, as N/A, is what let the silent variant win.
+    said = [r for r in data if r.output]
+    assert build_report("silence", said).best(report.primary or "") == ("silent",)
 
 
 @pytest.mark.parametrize("fmt", EXPORT_FORMATS)
