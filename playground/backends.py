@@ -25,6 +25,7 @@ from playground.errors import GenerationError, ModelLoadError, PlaygroundError, 
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
 from playground.gguf import ModelInfo, read_gguf
 from playground.memory import check_fits
+from playground.provenance import machine_facts, request_record, sha256_in_background
 from playground.worker import LoadOptions, worker_main
 
 BackendState = Literal["unloaded", "loading", "ready", "crashed"]
@@ -61,6 +62,8 @@ class LoadedModel:
     warnings: tuple[str, ...] = field(default_factory=tuple)
     #: Control-token strings (``<|im_end|>``...): in user text they change what the model reads.
     special_tokens: tuple[str, ...] = field(default_factory=tuple)
+    #: The load-time half of every run's reproducibility record, as the worker measured it.
+    engine: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """The model facts stored with every result."""
@@ -153,6 +156,7 @@ class LocalBackend:
         if check_memory:
             check_fits(self.info, n_ctx, self.options.n_gpu_layers,
                        n_batch=self.options.n_batch, flash_attn=self.options.flash_attn)
+        self._sha256 = sha256_in_background(self.model_path)
         self.state: BackendState = "unloaded"
         self.loaded: LoadedModel | None = None
         self.last_crash: WorkerCrashed | None = None
@@ -235,6 +239,7 @@ class LocalBackend:
             load_s=info["load_s"],
             warnings=self._load_warnings + tuple(info["warnings"]),
             special_tokens=tuple(info["special_tokens"]),
+            engine=dict(info.get("engine", {})),
         )
         self.state = "ready"
         return self.loaded
@@ -345,6 +350,34 @@ class LocalBackend:
         message = self._call("perplexity", request, reference)
         return float(message[2])
 
+    def token_pieces(self, token_ids: list[int]) -> list[str]:
+        """The text of each token id, one by one (a piece may be part of a character)."""
+        return list(self._call("pieces", list(token_ids))[2])
+
+    def model_sha256(self) -> str | None:
+        """The model file's SHA-256. Waits for the background hash if it is still running;
+        only generation calls this, and generation never runs on the GUI thread."""
+        try:
+            return self._sha256.result()
+        except OSError:
+            return None
+
+    def record(self, request: GenerationRequest, run: dict[str, Any] | None) -> dict[str, Any]:
+        """A run's reproducibility record: the machine, the engine as loaded, the model file,
+        what was sent and how it was sampled (see :mod:`playground.provenance`)."""
+        record: dict[str, Any] = {"backend": "local", **machine_facts()}
+        if self.loaded is not None:
+            record.update(self.loaded.engine)
+        record.update(
+            model_file=Path(self.model_path).name,
+            model_size=self.info.file_size,
+            model_sha256=self.model_sha256(),
+            request=request_record(request),
+        )
+        if run:
+            record.update(run)
+        return record
+
     def count_tokens(self, text: str) -> int:
         """Tokens the model would see for raw ``text`` (BOS and special tokens included)."""
         return self.preview(GenerationRequest(prompt=text)).tokens
@@ -426,6 +459,8 @@ class LocalBackend:
         conn.send(("generate", req_id, request))
 
         rendered = ""
+        run: dict[str, Any] | None = None
+        token_ids: list[int] | None = None
         prompt_tokens = 0
         clipped = False
         pieces: list[str] = []
@@ -455,6 +490,8 @@ class LocalBackend:
                 logprobs=tuple(logprobs) if request.logprobs is not None else None,
                 error=error,
                 warnings=("max_tokens was reduced to fit the context window",) if clipped else (),
+                record=self.record(request, run),
+                token_ids=tuple(token_ids) if token_ids is not None else None,
             )
 
         while True:
@@ -482,7 +519,9 @@ class LocalBackend:
                     _, _, rendered, prompt_tokens, max_tokens, clipped = message
                     yield Started(rendered, prompt_tokens, max_tokens, clipped)
                 elif kind == "done":
-                    _, _, text, finish, prompt_tokens, completion, decode_s = message
+                    _, _, text, finish, prompt_tokens, completion, decode_s, run, token_ids = (
+                        message
+                    )
                     res = result(finish, completion, decode_s=decode_s)
                     if res.text != text:  # never expected; the pipe is ordered
                         res = dataclasses.replace(res, text=text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import signal
 import sys
@@ -38,6 +39,7 @@ from playground.library import (
 from playground.models import discover_models, resolve_model
 from playground.preferences import export_preferences
 from playground.remote import Endpoint, RemoteBackend
+from playground.replay import LoadOverrides, ReplayReport, replay
 from playground.report import LOW_CONFIDENCE, ReportRun, build_report, export
 from playground.runner import (
     BackendPool,
@@ -69,6 +71,9 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
     group.add_argument("--gpu-layers", type=int, default=0, help="layers to offload (-1 = all)")
     group.add_argument("--batch", type=int, default=512, help="prompt batch size")
+    group.add_argument("--flash-attn", choices=["on", "off"], default="on",
+                       help="flash attention (default on; off changes the last bits of the "
+                            "numbers, see README: Reproducibility)")
 
 
 def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
@@ -205,6 +210,22 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     history.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
     history.add_argument("--json", action="store_true", help="print JSON")
+    rep = sub.add_parser(
+        "replay",
+        help="run a stored run again and say whether it repeats, where it diverges, and "
+             "which recorded settings differ now",
+        description="Replays with the recorded prompt, sampling settings, seed, model and load "
+                    "settings; the options below change one load setting to see its effect. "
+                    "Exit status 0: identical, 1: diverged.",
+    )
+    rep.add_argument("run_id", type=int, help="a run id (see `playground history --search`)")
+    rep.add_argument("--threads", type=int, help="CPU threads instead of the recorded count")
+    rep.add_argument("--flash-attn", choices=["on", "off"], help="flash attention on or off")
+    rep.add_argument("--batch", type=int, help="prompt batch size instead of the recorded one")
+    rep.add_argument("--gpu-layers", type=int, help="GPU layers instead of the recorded count")
+    rep.add_argument("--n-ctx", type=int, help="context size instead of the recorded one")
+    rep.add_argument("--db", help="database file")
+    rep.add_argument("--json", action="store_true", help="print the report as JSON")
     show = sub.add_parser("show", help="a saved comparison's scores and significance")
     show.add_argument("id", type=int, help="comparison id (see `playground history`)")
     show.add_argument("--db", help="database file")
@@ -246,7 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load_options(args: argparse.Namespace) -> LoadOptions:
     return LoadOptions(
-        n_ctx=args.n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers, n_batch=args.batch
+        n_ctx=args.n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers, n_batch=args.batch,
+        flash_attn=args.flash_attn == "on",
     )
 
 
@@ -774,6 +796,41 @@ def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     return 0
 
 
+def cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    overrides = LoadOverrides(
+        n_threads=args.threads,
+        flash_attn=None if args.flash_attn is None else args.flash_attn == "on",
+        n_batch=args.batch,
+        n_gpu_layers=args.gpu_layers,
+        n_ctx=args.n_ctx,
+    )
+    report: ReplayReport | None = None
+    with Store(args.db) as store:
+        err.write(f"replaying run {args.run_id}…\n")
+        for item in replay(store, args.run_id, overrides):
+            if isinstance(item, ReplayReport):
+                report = item
+    assert report is not None
+    if args.json:
+        out.write(json.dumps(replay_json(report), ensure_ascii=False, indent=2) + "\n")
+    else:
+        out.write("\n".join(report.lines()) + "\n")
+    return 0 if report.identical else 1
+
+
+def replay_json(report: ReplayReport) -> dict[str, Any]:
+    d = report.divergence
+    return {
+        "run_id": report.run_id,
+        "identical": report.identical,
+        "compared": report.compared,
+        "divergence": None if d is None else dataclasses.asdict(d),
+        "differences": list(report.differences),
+        "notes": list(report.notes),
+        "replayed_text": report.result.text,
+    }
+
+
 def cmd_judgements_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Ties are left out (a chosen/rejected pair cannot say "neither") and counted, so a file
     shorter than the number of judgements is explained."""
@@ -880,6 +937,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_history(args, out)
         if args.command in ("show", "export"):
             return cmd_show_or_export(args, out, err)
+        if args.command == "replay":
+            return cmd_replay(args, out, err)
         if args.command == "judgements":
             return cmd_judgements_export(args, out, err)
         if args.command in ("demo", None):

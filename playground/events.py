@@ -83,6 +83,12 @@ class Result:
     logprobs: tuple[TokenLogprob, ...] | None = None
     error: str | None = None
     warnings: tuple[str, ...] = ()
+    #: What decided the text besides prompt and seed: engine, CPU path, threads, batch sizes,
+    #: flash attention, KV types, model hash, sampler chain... (see playground.provenance).
+    record: dict[str, Any] | None = None
+    #: The generated token ids in order, where the backend knows them (local models): a
+    #: replay compares these to find the first token that differs.
+    token_ids: tuple[int, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -105,6 +111,7 @@ class Result:
             ],
             "error": self.error,
             "warnings": list(self.warnings),
+            "record": self.record,
         }
 
 

@@ -200,6 +200,15 @@ def m004_token_alternatives(db: Database) -> None:
 
 
 @migrations()
+def m005_reproducibility_record(db: Database) -> None:
+    """Every run's reproducibility record (engine, CPU path, threads, batch sizes, flash
+    attention, KV types, model hash, sampler chain...) and its generated token ids, which a
+    replay compares token by token. Older runs keep NULL: "not recorded"."""
+    db.execute("ALTER TABLE runs ADD COLUMN record_json TEXT")
+    db.execute("ALTER TABLE runs ADD COLUMN token_ids_json TEXT")
+
+
+@migrations()
 def m006_empty_outputs_score_zero(db: Database) -> None:
     """An empty output was scored N/A and left out of every mean, so a prompt that made the
     model say nothing on hard inputs scored higher. It now scores 0 (playground.scoring), and

@@ -31,6 +31,7 @@ from playground.events import (
     Token,
     TokenLogprob,
 )
+from playground.provenance import request_record
 from playground.sampling import SamplingParams
 
 _DEFAULTS = SamplingParams()
@@ -113,6 +114,7 @@ class RemoteBackend:
         self._active = False
         self._cancelled = threading.Event()
         self._sock: socket.socket | None = None
+        self._server: dict[str, Any] | None = None
 
     @property
     def model_summary(self) -> dict[str, Any]:
@@ -212,6 +214,55 @@ class RemoteBackend:
                 f"{self.endpoint.name}: GET {self._prefix}/models did not list models"
             )
         return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+
+    def server_info(self) -> dict[str, Any]:
+        """What the server says about itself, asked once: llama.cpp's ``/props`` (its build
+        and context), else vLLM's ``/version``. Only small facts are kept, never a key."""
+        if self._server is not None:
+            return self._server
+        info: dict[str, Any] = {"described": "no"}
+        for path, pick in (("/props", _props_facts), ("/version", _version_facts)):
+            payload = self._get_origin_json(path)
+            facts = pick(payload) if isinstance(payload, dict) else {}
+            if facts:
+                info = {"source": path, **facts}
+                break
+        self._server = info
+        return info
+
+    def _get_origin_json(self, path: str) -> object:
+        """GET a path at the server's root (outside /v1) with a short timeout; None on any
+        failure, since a server that does not describe itself is not an error."""
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host, self._port, timeout=min(self.timeout_s, 3.0))
+        try:
+            conn.request("GET", path, headers=self._headers())
+            response = conn.getresponse()
+            if response.status != 200:
+                return None
+            return json.loads(response.read(1 << 20))
+        except (OSError, http.client.HTTPException, ValueError, RemoteError):
+            return None
+        finally:
+            conn.close()
+
+    def record(self, request: GenerationRequest, params: SamplingParams) -> dict[str, Any]:
+        """A remote run's reproducibility record: where it ran, what the server said about
+        itself, and the sampling settings in the order the request lists them."""
+        return {
+            "backend": "remote",
+            "endpoint": self.endpoint.base_url,
+            "endpoint_name": self.endpoint.name,
+            "model_id": self.endpoint.model,
+            "server": self.server_info(),
+            "seed": params.seed,
+            "request": request_record(request),
+            "sampler_chain": [
+                {"name": name, "value": getattr(params, name)}
+                for name in ("repeat_penalty", "presence_penalty", "frequency_penalty",
+                             "top_k", "top_p", "min_p", "temperature")
+            ],
+        }
 
     # -- requests ---------------------------------------------------------------------------
 
@@ -344,8 +395,10 @@ class RemoteBackend:
                 logprobs=tuple(logprobs) if request.logprobs is not None else None,
                 error=error,
                 warnings=warnings,
+                record=record,
             )
 
+        record = self.record(request, params)
         yield Started(rendered, 0, params.max_tokens, False)
         conn: http.client.HTTPConnection | None = None
         try:
@@ -407,6 +460,26 @@ class RemoteBackend:
             if conn is not None:
                 conn.close()
         yield Finished(result("length" if finish == "length" else "stop"))
+
+
+def _props_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """llama.cpp server's /props: its build, the model file it serves and its context."""
+    facts: dict[str, Any] = {}
+    for key in ("build_info", "model_path", "total_slots"):
+        if isinstance(payload.get(key), (str, int)):
+            facts[key] = payload[key]
+    settings = payload.get("default_generation_settings")
+    if isinstance(settings, dict) and isinstance(settings.get("n_ctx"), int):
+        facts["n_ctx"] = settings["n_ctx"]
+    if isinstance(facts.get("model_path"), str):
+        facts["model_path"] = facts["model_path"].replace("\\", "/").rsplit("/", 1)[-1]
+    return facts
+
+
+def _version_facts(payload: dict[str, Any]) -> dict[str, Any]:
+    """vLLM's /version."""
+    version = payload.get("version")
+    return {"version": version} if isinstance(version, str) else {}
 
 
 def _parse_chunk(data: str, name: str) -> dict[str, Any]:

@@ -172,6 +172,10 @@ class RunRow:
     rating: RatingRow | None = None
     #: Chosen tokens with their top alternatives, kept only when alternatives were asked for.
     logprobs: tuple[TokenLogprob, ...] | None = None
+    #: The reproducibility record (playground.provenance); None for runs made before it.
+    record: dict[str, Any] | None = None
+    #: Generated token ids, where the backend knew them (local models).
+    token_ids: tuple[int, ...] | None = None
 
     def score(self, metric: str) -> ScoreRow | None:
         return next((s for s in self.scores if s.metric == metric), None)
@@ -398,7 +402,8 @@ def _template_meta(source: str, template_id: str) -> tuple[str | None, str | Non
 _RUN_COLUMNS = (
     "id, comparison_id, variant_id, input_id, sample, seed, run_key, status, error, params_json, "
     "rendered_prompt, output, finish_reason, prompt_tokens, completion_tokens, ttft_s, "
-    "tokens_per_second, total_s, model_json, created_at, logprobs_json"
+    "tokens_per_second, total_s, model_json, created_at, logprobs_json, record_json, "
+    "token_ids_json"
 )
 
 _COMPARISON_SELECT = """
@@ -968,6 +973,8 @@ class Store:
             "total_s": None,
             "model_json": None,
             "logprobs_json": None,
+            "record_json": None,
+            "token_ids_json": None,
             "created_at": _utc_now(),
         }
         if result is not None:
@@ -983,6 +990,8 @@ class Store:
                 total_s=result.total_s,
                 model_json=_json(result.model),
                 logprobs_json=_alternatives_json(result),
+                record_json=None if result.record is None else _json(result.record),
+                token_ids_json=None if result.token_ids is None else _json(list(result.token_ids)),
             )
         score_rows = [
             {
@@ -1129,6 +1138,8 @@ class Store:
                 scores=tuple(scores.get(r[0], ())),
                 rating=ratings.get(r[0]),
                 logprobs=_token_logprobs(r[20]),
+                record=_load(r[21]),
+                token_ids=None if r[22] is None else tuple(_load(r[22])),
             )
             for r in rows
         ]

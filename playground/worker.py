@@ -5,10 +5,11 @@ ends this process only. The parent (:mod:`playground.backends`) talks to it over
 plain tuples and checks a shared cancel counter it can set at any moment.
 
 Messages parent → child: ``("generate", req_id, request)``, ``("preview", req_id, request)``,
-``("shutdown",)``. Child → parent: ``("ready", info)``, ``("load_failed", kind, message)``,
-``("started", req_id, ...)``, ``("tokens", req_id, [(text, logprob), ...])``,
-``("done", req_id, ...)``, ``("failed", req_id, kind, message)``,
-``("preview", req_id, prompt, n_tokens)``.
+``("pieces", req_id, token_ids)``, ``("shutdown",)``. Child → parent: ``("ready", info)``,
+``("load_failed", kind, message)``, ``("started", req_id, ...)``,
+``("tokens", req_id, [(text, logprob), ...])``,
+``("done", req_id, ..., run_record, token_ids)``, ``("failed", req_id, kind, message)``,
+``("preview", req_id, prompt, n_tokens)``, ``("pieces", req_id, texts)``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from playground.errors import (
     TemplateError,
 )
 from playground.events import GenerationRequest, TokenLogprob
+from playground.sampling import SamplingParams
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,10 @@ def worker_main(
                 conn.send(("failed", req_id, type(exc).__name__, str(exc)))
             except Exception as exc:
                 conn.send(("failed", req_id, "GenerationError", f"perplexity failed: {exc}"))
+        elif kind == "pieces":
+            _, req_id, token_ids = message
+            pieces = [engine._piece(int(t)).decode("utf-8", "replace") for t in token_ids]
+            conn.send(("pieces", req_id, pieces))
         elif kind == "preview":
             _, req_id, request = message
             try:
@@ -215,6 +221,7 @@ class _Engine:
             - {""}
         )
         self.info: dict[str, Any] = {
+            "engine": self._engine_record(llama_cpp, options),
             "n_ctx": self.llm.n_ctx(),
             "n_ctx_train": self.llm._model.n_ctx_train(),
             "n_threads": self.llm.context_params.n_threads,
@@ -226,6 +233,63 @@ class _Engine:
             "load_s": time.perf_counter() - started,
             "llama_cpp_version": getattr(llama_cpp, "__version__", "unknown"),
         }
+
+    def _engine_record(self, llama_cpp: Any, options: LoadOptions) -> dict[str, Any]:
+        """The load-time half of every run's reproducibility record (see
+        :mod:`playground.provenance`): what this process computes with, as llama.cpp has it."""
+        from playground.provenance import cpu_path, text_sha256
+
+        params = self.llm.context_params
+        system_info = bytes(llama_cpp.llama_print_system_info()).decode("utf-8", "replace")
+        return {
+            "llama_cpp_python": getattr(llama_cpp, "__version__", "unknown"),
+            "system_info": " ".join(system_info.split()),
+            "cpu_path": cpu_path(system_info),
+            "n_threads": int(params.n_threads),
+            "n_threads_batch": int(params.n_threads_batch),
+            "n_batch": int(params.n_batch),
+            "n_ubatch": int(params.n_ubatch),
+            "flash_attn": options.flash_attn,
+            "type_k": _GGML_TYPES.get(int(params.type_k), f"type {int(params.type_k)}"),
+            "type_v": _GGML_TYPES.get(int(params.type_v), f"type {int(params.type_v)}"),
+            "n_ctx": int(self.llm.n_ctx()),
+            "n_gpu_layers": options.n_gpu_layers,
+            "chat_template_sha256": text_sha256(self.llm.metadata.get("tokenizer.chat_template")),
+            "prefix_reuse": options.reuse_prefix,
+        }
+
+    def _sampler_chain(self, params: SamplingParams) -> list[dict[str, Any]]:
+        """The sampler chain llama.cpp is running, step by step in its order, each step with the
+        settings it was built from. Names come from llama.cpp itself, so a change in how
+        llama-cpp-python assembles the chain shows up in the record."""
+        lib = self._lib
+        sampler = getattr(self.llm, "_sampler", None)
+        chain = getattr(sampler, "sampler", None)
+        if chain is None:
+            return []
+        settings: dict[str, dict[str, Any]] = {
+            "penalties": {
+                "last_n": self.llm.last_n_tokens_size,
+                "repeat": params.repeat_penalty,
+                "frequency": params.frequency_penalty,
+                "presence": params.presence_penalty,
+            },
+            "top-k": {"k": params.top_k},
+            "typical": {"p": 1.0},
+            "top-p": {"p": params.top_p},
+            "min-p": {"p": params.min_p},
+            "temp": {"t": params.temperature},
+            "dist": {"seed": params.seed},
+        }
+        steps = []
+        for i in range(lib.llama_sampler_chain_n(chain)):
+            name = bytes(lib.llama_sampler_name(lib.llama_sampler_chain_get(chain, i))).decode()
+            # llama.cpp marks a step that changes nothing at these settings with "?".
+            active = not name.startswith("?")
+            name = name.lstrip("?")
+            steps.append({"name": name, **settings.get(name, {}),
+                          **({} if active else {"inactive": True})})
+        return steps
 
     # -- tokens -----------------------------------------------------------------------------
 
@@ -298,7 +362,9 @@ class _Engine:
         self.llm.set_seed(params.seed)
         if not self.options.reuse_prefix:
             self.llm.reset()  # type: ignore[no-untyped-call]
-        self._evaluate_all_but_last(tokens)
+        reused = self._evaluate_all_but_last(tokens)
+        chain: list[dict[str, Any]] = []
+        token_ids: list[int] = []
         scanner = StopScanner(params.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         generated = 0
@@ -321,6 +387,8 @@ class _Engine:
             presence_penalty=params.presence_penalty,
             reset=True,
         ):
+            if not chain:
+                chain = self._sampler_chain(params)
             if cancel_upto.value >= req_id:
                 finish = "cancelled"
                 break
@@ -328,6 +396,7 @@ class _Engine:
                 finish = "stop"
                 break
             generated += 1
+            token_ids.append(int(token))
             if generated == 1:
                 first_at = time.perf_counter()
             last_at = time.perf_counter()
@@ -352,9 +421,15 @@ class _Engine:
         text = scanner.text
         # Decode speed is timed here, at the source: tokens reach the parent in batches.
         decode_s = last_at - first_at if generated > 1 else None
-        conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s))
+        run = {
+            "sampler_chain": chain,
+            "seed": params.seed,
+            "reused_prompt_tokens": reused,
+            "batching": "single",
+        }
+        conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s, run, token_ids))
 
-    def _evaluate_all_but_last(self, tokens: list[int]) -> None:
+    def _evaluate_all_but_last(self, tokens: list[int]) -> int:
         """Evaluate the prompt up to its last token, reusing whatever prefix is cached.
 
         llama-cpp-python re-evaluates the last prompt token on its own when the rest is
@@ -365,6 +440,7 @@ class _Engine:
         time makes a fixed seed repeat exactly. (After another prompt that shares only part of
         this one, the reused part was computed in other batches, which can move the last bits
         again; ``reuse_prefix=False`` repeats exactly in every case, at the cost of the reuse.)
+        Returns how many prompt tokens came from the cache.
         """
         cached = self.llm._input_ids[: self.llm.n_tokens].tolist()
         prefix = 0
@@ -375,6 +451,7 @@ class _Engine:
         if prefix < len(tokens) - 1:
             self.llm.n_tokens = prefix
             self.llm.eval(tokens[prefix:-1])
+        return prefix
 
     def perplexity(self, prompt: str, continuation: str) -> tuple[float, int]:
         """Perplexity of ``continuation`` as the model's next words after ``prompt``.
@@ -446,6 +523,11 @@ class _Engine:
                 for i in idx
             )
         return TokenLogprob(piece, chosen, top)
+
+
+#: ggml's names for the KV cache types llama.cpp accepts (ggml.h, enum ggml_type).
+_GGML_TYPES = {0: "f32", 1: "f16", 2: "q4_0", 3: "q4_1", 6: "q5_0", 7: "q5_1", 8: "q8_0",
+               20: "iq4_nl", 30: "bf16"}
 
 
 class _Outbox:
