@@ -26,7 +26,16 @@ from playground.endpoints import (
     store_key_in_keyring,
 )
 from playground.errors import PlaygroundError
-from playground.events import ChatMessage, Failed, Finished, GenerationRequest, Started, Token
+from playground.events import (
+    ChatMessage,
+    Failed,
+    Finished,
+    GenerationRequest,
+    Started,
+    Token,
+    count_text,
+)
+
 from playground.gguf import ModelInfo, read_gguf
 from playground.library import (
     ItemReport,
@@ -349,7 +358,8 @@ def _status_line(result: dict[str, Any]) -> str:
     tps = result["tokens_per_second"]
     ttft = result["ttft_s"]
     return (
-        f"[{result['finish_reason']}] {result['prompt_tokens']} prompt + "
+        f"[{result['finish_reason']}] {count_text(result['prompt_tokens'])} prompt + "
+
         f"{result['completion_tokens']} generated tokens"
         + (f", {tps:.1f} tok/s" if tps else "")
         + (f", first token {ttft * 1000:.0f} ms" if ttft is not None else "")

@@ -71,7 +71,8 @@ class Result:
 
     text: str
     finish_reason: FinishReason
-    prompt_tokens: int
+    #: None when the backend could not say (a server that sends no usage): unknown, not 0.
+    prompt_tokens: int | None
     completion_tokens: int
     ttft_s: float | None
     tokens_per_second: float | None
@@ -113,6 +114,15 @@ class Result:
             "warnings": list(self.warnings),
             "record": self.record,
         }
+
+
+#: How a count the backend could not report is shown: unknown, never a made-up 0.
+UNKNOWN_COUNT = "?"
+
+
+def count_text(value: int | None) -> str:
+    """A token count as the CLI, the reports and the window show it."""
+    return UNKNOWN_COUNT if value is None else str(value)
 
 
 @dataclass(frozen=True)

@@ -384,7 +384,7 @@ class RemoteBackend:
             return Result(
                 text="".join(pieces),
                 finish_reason=reason,
-                prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else 0,
+                prompt_tokens=_count(prompt_tokens),
                 completion_tokens=completion,
                 ttft_s=None if first is None else first - sent,
                 tokens_per_second=tps,
@@ -480,6 +480,14 @@ def _version_facts(payload: dict[str, Any]) -> dict[str, Any]:
     """vLLM's /version."""
     version = payload.get("version")
     return {"version": version} if isinstance(version, str) else {}
+
+
+def _count(value: object) -> int | None:
+    """A token count from the server's usage, None (unknown) when it sent none or nonsense:
+    a made-up 0 would read as an empty prompt."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _parse_chunk(data: str, name: str) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.events import count_text
 from playground.report import EXPORT_FORMATS, ExportFormat, export
 from playground.store import (
     COMPARISON_STATUSES,
@@ -666,6 +667,7 @@ class HistoryView(QWidget):
         facts = [f"run {run.id}", run.status, f"seed {run.seed}"]
         if run.completion_tokens is not None:
             facts.append(f"{run.completion_tokens} tokens")
+            facts.append(f"prompt {count_text(run.prompt_tokens)} tokens")
         if run.tokens_per_second:
             facts.append(f"{run.tokens_per_second:.1f} tok/s")
         if run.finish_reason:

@@ -37,7 +37,7 @@ from playground.backends import LocalBackend
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.endpoints import PREFIX, is_remote, load_endpoints
 from playground.errors import PlaygroundError, SamplingError
-from playground.events import Result, Token, TokenLogprob
+from playground.events import Result, Token, TokenLogprob, count_text
 from playground.library import Library
 from playground.models import discover_models
 from playground.runner import CancelToken, ComparisonStarted, RunDone
@@ -250,7 +250,7 @@ def describe_result(result: Result, seed: int | None) -> str:
         parts.append(f"{result.tokens_per_second:.1f} tokens/s")
     if result.ttft_s is not None:
         parts.append(f"first token after {result.ttft_s:.2f} s")
-    parts.append(f"prompt {result.prompt_tokens} tokens")
+    parts.append(f"prompt {count_text(result.prompt_tokens)} tokens")
     parts.append(f"finished: {_FINISH.get(result.finish_reason, result.finish_reason)}")
     if seed is not None:
         parts.append(f"seed {seed}")
@@ -1041,6 +1041,7 @@ class PlaygroundView(QWidget):
             parts.append(f"failed: {stored.error or 'no reason recorded'}")
         elif facts.get("completion_tokens") is not None:
             parts.append(f"{facts['completion_tokens']} tokens")
+            parts.append(f"prompt {count_text(facts.get('prompt_tokens'))} tokens")
             if facts.get("tokens_per_second"):
                 parts.append(f"{facts['tokens_per_second']:.1f} tokens/s")
             if facts.get("finish_reason"):

@@ -13,7 +13,14 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-MODES = ("ok", "error500", "notfound", "malformed", "disconnect", "hang", "slow")
+MODES = ("ok", "error500", "notfound", "malformed", "disconnect", "hang", "slow", "nousage",
+         "hostile", "controls")
+#: What a hostile server puts in its error bodies and model names: set the terminal's title,
+#: clear the screen.
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J"
+#: The text the "controls" mode streams: colour codes, a carriage return, a C1 CSI, a bell,
+#: between plain words, a tab and a newline.
+CONTROL_TEXT = "plain \x1b[31mred\x1b[0m\rover\x9b2J\x07\tand\nnext"
 #: Longest a "hang" request is held, so a broken test cannot stall the suite.
 HANG_LIMIT_S = 10.0
 
@@ -49,6 +56,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self._mode() == "notfound":
             self._json(404, {"detail": "Not Found"})
             return
+        if self._mode() == "hostile":
+            models = [{"id": f"evil{HOSTILE}", "object": "model"}]
+            self._json(200, {"object": "list", "data": models})
+            return
         self._json(200, {"object": "list", "data": [{"id": "fake-model", "object": "model"}]})
 
     def do_POST(self) -> None:
@@ -65,6 +76,15 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif mode == "notfound":
             self._json(404, {"detail": "Not Found"})
+        elif mode == "hostile":
+            self._json(500, {"error": {"message": f"boom{HOSTILE}", "type": "server_error"}})
+        elif mode == "nousage":
+            self._ok(chat="chat" in self.path, logprobs=False, usage=False)
+        elif mode == "controls":
+            self._sse_start()
+            for piece in (CONTROL_TEXT[:9], CONTROL_TEXT[9:]):
+                self._event(_chunk(piece, chat="chat" in self.path))
+            self._event("[DONE]")
         elif mode == "hang":
             self.server.release.wait(HANG_LIMIT_S)
         elif mode == "malformed":
@@ -89,8 +109,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._ok(chat="chat" in self.path, logprobs=body.get("logprobs") is not None)
 
-    def _ok(self, *, chat: bool, logprobs: bool) -> None:
-        """A well-behaved stream with usage and logprobs, as a full OpenAI server sends it."""
+    def _ok(self, *, chat: bool, logprobs: bool, usage: bool = True) -> None:
+        """A well-behaved stream with usage and logprobs, as a full OpenAI server sends it;
+        without ``usage``, as servers that ignore ``stream_options`` do."""
         self._sse_start()
         if chat:
             self._event({"choices": [{"index": 0, "delta": {"role": "assistant"}}]})
@@ -121,12 +142,13 @@ class _Handler(BaseHTTPRequestHandler):
         final = _chunk("", chat=chat)
         final["choices"][0]["finish_reason"] = "stop"
         self._event(final)
-        self._event(
-            {
-                "choices": [],
-                "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
-            }
-        )
+        if usage:
+            self._event(
+                {
+                    "choices": [],
+                    "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10},
+                }
+            )
         self._event("[DONE]")
 
 

@@ -29,6 +29,7 @@ from playground.events import (
 )
 from playground.remote import Endpoint, RemoteBackend, RemoteError
 from playground.sampling import SamplingParams
+from playground.worker import LoadOptions, default_threads
 from tests.integration.conftest import collect, streamed_text
 from tests.integration.misbehaving_server import MisbehavingServer
 
@@ -41,6 +42,16 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _server_load_args() -> list[str]:
+    """The worker's load settings (LoadOptions defaults, which `make test-variants` changes)
+    for the server too: its own defaults (flash attention off, half the cores for decoding)
+    would make it compute other numbers than the local model."""
+    options = LoadOptions()
+    threads = str(options.n_threads or default_threads())
+    return ["--n_threads", threads, "--n_threads_batch", threads,
+            "--n_batch", str(options.n_batch), "--flash_attn", str(options.flash_attn).lower()]
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +81,7 @@ def server_url(default_model_path: Path) -> Iterator[str]:
                 str(port),
                 "--n_ctx",
                 "2048",
+                *_server_load_args(),
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -252,6 +264,45 @@ def test_api_key_is_read_from_the_environment(
     assert result.finish_reason == "stop"
     assert fake.requests[-1]["headers"]["Authorization"] == "Bearer sekrit"
     assert "sekrit" not in repr(backend.endpoint)
+
+
+def test_a_server_without_usage_leaves_the_prompt_count_unknown(
+    fake: MisbehavingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from playground.comparison import ComparisonSpec, Input, Variant
+    from playground.endpoints import save_endpoint
+    from playground.store import Store
+
+    backend = RemoteBackend(Endpoint("fake", fake.url("nousage"), "fake-model"))
+    _, result = run(backend, GenerationRequest(prompt="Hi"))
+    assert result.text == "Hi there!" and result.finish_reason == "stop"
+    assert result.prompt_tokens is None  # unknown, not a made-up 0
+    assert result.to_dict()["prompt_tokens"] is None
+
+    with Store(tmp_path / "runs.db") as store:
+        variant = Variant("v", "t", "Hi", SamplingParams(), "remote:fake")
+        cid = store.save_comparison(ComparisonSpec("c", (variant,), (Input("i", {}),)))
+        run_id = store.save_run(comparison_id=cid, variant_id=store.variant_ids(cid)["v"],
+                                input_id=store.input_ids(cid)["i"], sample=0, seed=1,
+                                run_key="k", result=result, status="ok", error=None)
+        assert store.run(run_id).prompt_tokens is None
+
+    endpoints = tmp_path / "endpoints.json"
+    monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(endpoints))
+    save_endpoint(Endpoint("quiet", fake.url("nousage"), "fake-model"))
+    env = {**os.environ, "PLAYGROUND_ENDPOINTS": str(endpoints),
+           "PLAYGROUND_DB": str(tmp_path / "cli.db")}
+    proc = subprocess.run([sys.executable, "-m", "playground", "generate", "--model",
+                           "remote:quiet", "Hi"], capture_output=True, text=True, env=env,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hi there!\n"
+    assert "[stop] ? prompt + " in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "playground", "generate", "--model",
+                           "remote:quiet", "--json", "Hi"], capture_output=True, text=True,
+                          env=env, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["prompt_tokens"] is None
 
 
 # -- failures -----------------------------------------------------------------------------------
