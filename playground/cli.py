@@ -35,7 +35,6 @@ from playground.events import (
     Token,
     count_text,
 )
-
 from playground.gguf import ModelInfo, read_gguf
 from playground.library import (
     ItemReport,
@@ -58,6 +57,7 @@ from playground.runner import (
     Progress,
     RunDone,
     make_scorer,
+    report_run,
     run_comparison,
 )
 from playground.sampling import SamplingParams
@@ -359,7 +359,6 @@ def _status_line(result: dict[str, Any]) -> str:
     ttft = result["ttft_s"]
     return (
         f"[{result['finish_reason']}] {count_text(result['prompt_tokens'])} prompt + "
-
         f"{result['completion_tokens']} generated tokens"
         + (f", {tps:.1f} tok/s" if tps else "")
         + (f", first token {ttft * 1000:.0f} ms" if ttft is not None else "")
@@ -672,20 +671,6 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
     return specs.build_spec(collection, name=args.name or ", ".join(args.template),
                             variants=variants, dataset=dataset, rows=args.rows,
                             samples=args.samples or 1)
-
-
-def report_run(done: RunDone) -> ReportRun:
-    result = done.result
-    return ReportRun(
-        variant=done.planned.variant.name, input_id=done.planned.input.id,
-        sample=done.planned.sample, seed=done.planned.seed, status=done.status,
-        prompt=result.rendered_prompt if result else done.planned.prompt_text,
-        output=result.text if result else "", references=done.planned.input.references,
-        scores={s.metric: s.value for s in done.scores},
-        tokens_per_second=result.tokens_per_second if result else None,
-        total_s=result.total_s if result else None, ttft_s=result.ttft_s if result else None,
-        error=done.error, run_id=done.run_id,
-    )
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from playground import provenance
 from playground.preferences import Judgement, Rating, agreement, bradley_terry
 from playground.stats import (
     Estimate,
@@ -97,6 +98,8 @@ class ReportRun:
     run_id: int | None = None
     #: Likert ratings of this run: criterion → 1–5.
     criteria: Mapping[str, int] = field(default_factory=dict)
+    #: The run's reproducibility record (playground.provenance); None when not recorded.
+    record: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,16 @@ class ComparisonReport:
     sweep_param: str | None = None
     #: Likert ratings and pairwise judgements, when there are any.
     human: HumanEvaluation | None = None
+
+    @property
+    def how_made(self) -> list[tuple[str, str]]:
+        """How these runs were made: each recorded setting once, or each value with a count."""
+        return provenance.summary([r.record for r in self.runs])
+
+    @property
+    def mixed_settings(self) -> str | None:
+        """A plain sentence when the runs mix backends or settings that change the numbers."""
+        return provenance.mixed_settings_note(r.record for r in self.runs)
 
     def sweep_series(self, metric: str) -> list[tuple[float, float | None]]:
         """The metric's mean at each value of the swept setting (for charts)."""
@@ -378,7 +391,7 @@ def export(report: ComparisonReport, fmt: ExportFormat) -> str:
 
 
 _RUN_FIELDS = ("run_id", "variant", "input_id", "sample", "seed", "status", "prompt", "output",
-               "references", "tokens_per_second", "ttft_s", "total_s", "error")
+               "references", "tokens_per_second", "ttft_s", "total_s", "error", "record")
 
 
 def _run_record(run: ReportRun, metrics: Sequence[str]) -> dict[str, Any]:
@@ -388,6 +401,7 @@ def _run_record(run: ReportRun, metrics: Sequence[str]) -> dict[str, Any]:
         "output": run.output, "references": list(run.references),
         "tokens_per_second": run.tokens_per_second, "ttft_s": run.ttft_s,
         "total_s": run.total_s, "error": run.error,
+        "record": None if run.record is None else dict(run.record),
     }
     for metric in metrics:
         record[metric] = run.scores.get(metric)
@@ -408,6 +422,8 @@ def to_csv(report: ComparisonReport) -> str:
     for run in report.runs:
         record = _run_record(run, report.metrics)
         record["references"] = "\n---\n".join(run.references)
+        if record["record"] is not None:
+            record["record"] = json.dumps(record["record"], ensure_ascii=False, sort_keys=True)
         writer.writerow(["" if record[k] is None else record[k]
                          for k in (*_RUN_FIELDS, *report.metrics)]
                         + [run.criteria.get(c, "") for c in criteria])
@@ -451,7 +467,10 @@ def _winner_sentence(report: ComparisonReport) -> str:
 
 
 def to_markdown(report: ComparisonReport) -> str:
-    lines = [f"# {report.name}", "", _winner_sentence(report), "", "## Scores (mean [95% CI])", ""]
+    lines = [f"# {report.name}", "", _winner_sentence(report), ""]
+    if report.mixed_settings:
+        lines += [f"**Note:** {report.mixed_settings}", ""]
+    lines += ["## Scores (mean [95% CI])", ""]
     confidence = any(v.low_confidence is not None for v in report.variants)
     header = ["variant", "runs", "failed", *report.table_metrics, "corpus BLEU",
               *(["low-confidence"] if confidence else []), "tokens/s", "latency s"]
@@ -506,6 +525,7 @@ def to_markdown(report: ComparisonReport) -> str:
             )
     if report.human is not None:
         lines += ["", *_human_markdown(report.human)]
+    lines += ["", *_how_made_markdown(report)]
     lines += ["", "## Outputs", ""]
     for run in report.runs:
         lines.append(f"### {run.variant} · {run.input_id} · sample {run.sample} ({run.status})")
@@ -517,6 +537,29 @@ def to_markdown(report: ComparisonReport) -> str:
             lines += ["", "Reference:", ""] + ["    " + ln for ln in ref.splitlines() or [""]]
         lines.append("")
     return "\n".join(lines)
+
+
+HOW_MADE_INTRO = ("What decided these outputs besides the prompts and seeds: the engine, the CPU "
+                  "path it took, its settings and the model file. `playground replay RUN_ID` "
+                  "runs one again and names what differs.")
+
+
+def _how_made_markdown(report: ComparisonReport) -> list[str]:
+    rows = report.how_made
+    if not rows:
+        return []
+    lines = ["## How these runs were made", "", HOW_MADE_INTRO, "", "| | |", "|---|---|"]
+    lines += [f"| {label} | {value.replace('|', '/')} |" for label, value in rows]
+    return lines
+
+
+def _how_made_html(report: ComparisonReport) -> str:
+    rows = report.how_made
+    if not rows:
+        return ""
+    esc = html.escape
+    cells = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in rows)
+    return f"<h2>How these runs were made</h2><p>{esc(HOW_MADE_INTRO)}</p><table>{cells}</table>"
 
 
 def _tau(value: float) -> str:
@@ -689,7 +732,8 @@ _CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px;colo
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;
 vertical-align:top;text-align:left}th{background:#f3f3f3}.best{font-weight:bold;
 background:#e8f4e8}pre{white-space:pre-wrap;margin:0;font-family:ui-monospace,monospace}
-ins{background:#d4f7d4;text-decoration:none}del{background:#f7d4d4}.failed{color:#a00}"""
+ins{background:#d4f7d4;text-decoration:none}del{background:#f7d4d4}.failed{color:#a00}
+.note{background:#fff6d6;padding:6px 10px}"""
 
 
 def to_html(report: ComparisonReport) -> str:
@@ -698,7 +742,10 @@ def to_html(report: ComparisonReport) -> str:
     out = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{esc(report.name)}"
            f"</title><style>{_CSS}</style></head><body><h1>{esc(report.name)}</h1>"]
     sentence = _winner_sentence(report).replace("**", "")
-    out.append(f"<p>{esc(sentence)}</p><h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
+    out.append(f"<p>{esc(sentence)}</p>")
+    if report.mixed_settings:
+        out.append(f"<p class=note><b>Note:</b> {esc(report.mixed_settings)}</p>")
+    out.append("<h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
                "<th>runs</th><th>failed</th>")
     out += [f"<th>{esc(m)}</th>" for m in report.table_metrics]
     out.append("<th>corpus BLEU</th><th>tokens/s</th><th>latency s</th></tr>")
@@ -733,6 +780,7 @@ def to_html(report: ComparisonReport) -> str:
         out.append("</table>")
     if report.human is not None:
         out.append(_human_html(report.human))
+    out.append(_how_made_html(report))
     out.append("<h2>Outputs</h2><p>Each output beside its reference; the diff marks words the "
                "output adds (green) or leaves out (red) against the first reference.</p>")
     by_input: dict[str, list[ReportRun]] = defaultdict(list)

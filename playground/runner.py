@@ -24,6 +24,7 @@ from playground.errors import PlaygroundError
 from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.models import resolve_model
 from playground.remote import RemoteBackend
+from playground.report import ReportRun
 from playground.store import ScoreLike, Store
 from playground.templates import PromptTemplate, parse_template, render_template, to_request
 from playground.worker import LoadOptions
@@ -59,6 +60,24 @@ class RunDone:
     error: str | None
     scores: tuple[ScoreLike, ...]
     run_id: int | None
+
+
+def report_run(done: RunDone) -> ReportRun:
+    """A finished run as the report reads it: the same fields a report built later from the
+    database gets (the prompt the model read, the record), so a live report and a stored
+    one agree."""
+    result = done.result
+    return ReportRun(
+        variant=done.planned.variant.name, input_id=done.planned.input.id,
+        sample=done.planned.sample, seed=done.planned.seed, status=done.status,
+        prompt=result.rendered_prompt if result else done.planned.prompt_text,
+        output=result.text if result else "", references=done.planned.input.references,
+        scores={s.metric: s.value for s in done.scores},
+        tokens_per_second=result.tokens_per_second if result else None,
+        total_s=result.total_s if result else None, ttft_s=result.ttft_s if result else None,
+        error=done.error, run_id=done.run_id,
+        record=result.record if result else None,
+    )
 
 
 @dataclass(frozen=True)

@@ -1430,6 +1430,7 @@ def report_runs(store: Store, comparison_id: int) -> list[ReportRun]:
                 error=run.error,
                 run_id=run.id,
                 criteria=ratings.get(run.id, {}),
+                record=run.record,
             )
         )
     return runs

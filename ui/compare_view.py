@@ -72,6 +72,7 @@ from playground.runner import (
     PlannedRun,
     Progress,
     RunDone,
+    report_run,
 )
 from playground.spec import metrics_for
 from playground.stats import Estimate, bootstrap_ci
@@ -134,21 +135,6 @@ def detect_sweep(variants: Sequence[Variant]) -> str | None:
 
 def display_metrics(spec: ComparisonSpec) -> list[str]:
     return [*BASE_METRICS, *(m for m in TASK_DISPLAY_METRICS if m in spec.metrics)]
-
-
-def report_run(done: RunDone) -> ReportRun:
-    result = done.result
-    return ReportRun(
-        variant=done.planned.variant.name, input_id=done.planned.input.id,
-        sample=done.planned.sample, seed=done.planned.seed, status=done.status,
-        prompt=done.planned.prompt_text, output=result.text if result is not None else "",
-        references=done.planned.input.references,
-        scores={s.metric: s.value for s in done.scores},
-        tokens_per_second=result.tokens_per_second if result is not None else None,
-        total_s=result.total_s if result is not None else None,
-        ttft_s=result.ttft_s if result is not None else None,
-        error=done.error, run_id=done.run_id,
-    )
 
 
 def run_label(spec: ComparisonSpec, input_id: str, sample: int) -> str:
