@@ -68,6 +68,7 @@ from playground.templates import (
     template_params,
     to_request,
 )
+from playground.terminal import escape_controls, escaping, for_terminal, raw
 from playground.worker import LoadOptions
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
@@ -400,13 +401,15 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
         out.write("no models found; run `make setup` or set PLAYGROUND_MODELS\n")
     for row in rows:
         if row["error"]:
-            out.write(f"{row['name']}  [{row['source']}]  unreadable: {row['error']}\n")
+            out.write(escape_controls(
+                f"{row['name']}  [{row['source']}]  unreadable: {row['error']}\n"))
             continue
-        out.write(
+        # Names and titles come from the model file's metadata: text from outside.
+        out.write(escape_controls(
             f"{row['name']}  [{row['source']}]  {row['title'] or ''}\n    {row['architecture']}, "
             f"{row['parameters'] / 1e6:.0f}M params, {row['quant']}, "
             f"ctx {row['context_length']}, {row['file_size'] / 2**20:.0f} MiB\n    {row['path']}\n"
-        )
+        ))
     out.write(f"GPU offload in this llama.cpp build: {'yes' if gpu else 'no'}\n")
     return 0
 
@@ -706,7 +709,8 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                   f"{event.planned.input.id}: {event.error}\n")
                 elif isinstance(event, Progress):
                     eta = "" if event.eta_s is None else f", about {event.eta_s:.0f} s left"
-                    err.write(f"\r  {event.done + event.skipped}/{event.total} runs{eta}   ")
+                    # The progress line's own carriage return: the one control not escaped.
+                    raw(err).write(f"\r  {event.done + event.skipped}/{event.total} runs{eta}   ")
                     err.flush()
                 elif isinstance(event, ComparisonFinished):
                     status = event.status
@@ -750,7 +754,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
                 out.write("\n")
                 return 0
             for r in runs:
-                text = " ".join((r.output or r.error or "").split())
+                text = escape_controls(" ".join((r.output or r.error or "").split()))
                 out.write(f"run {r.id:>6}  comparison {r.comparison_id or '-':>5}  "
                           f"{r.created_at[:19]}  {text[:80]}\n")
             if not runs:
@@ -767,7 +771,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"{c.id:>5}  {c.created_at[:19]}  {c.status:<9} "
                   f"{c.run_count}/{c.expected_runs} runs"
                   + (f", {c.failed_count} failed" if c.failed_count else "")
-                  + f"  {c.name}\n")
+                  + f"  {escape_controls(c.name)}\n")
     if not rows:
         out.write("no comparisons saved yet; run `playground compare`\n")
     return 0
@@ -870,7 +874,9 @@ def cmd_endpoints(args: argparse.Namespace, out: TextIO) -> int:
     elif action == "check":
         with RemoteBackend(resolve_endpoint("remote:" + args.name)) as backend:
             models = backend.models()
-        out.write("\n".join(models) + ("\n" if models else "the server lists no models\n"))
+        # Model names are the server's words: a message, escaped even when piped.
+        out.write(escape_controls("\n".join(models))
+                  + ("\n" if models else "the server lists no models\n"))
     else:
         saved = load_endpoints()
         for e in saved.values():
@@ -906,7 +912,20 @@ def self_test(out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    out, err = sys.stdout, sys.stderr
+    # Every message is escaped; model output and reports only on a terminal, so piped output
+    # stays byte-exact (see playground.terminal).
+    out, err = for_terminal(sys.stdout), escaping(sys.stderr)
+    try:
+        return _run(parser, args, out, err)
+    finally:
+        for stream in (out, err):
+            if stream is not sys.stdout:
+                stream.close()  # writes a carriage return still held back; sys's stay open
+
+
+def _run(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO, err: TextIO
+) -> int:
     try:
         if args.self_test:
             return self_test(out)

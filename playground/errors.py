@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from playground.terminal import escape_controls
+
 
 class PlaygroundError(Exception):
     """Base of every error the app reports to a user.
 
     ``str(error)`` is the user-facing message; it never needs a traceback to be understood.
+    Messages quote text from outside (a server's error body, a file, a template), so control
+    characters in them are escaped here, once for the CLI and the window alike: a hostile
+    endpoint cannot set a terminal's title or clear its screen through an error.
     """
+
+    def __str__(self) -> str:
+        return escape_controls(super().__str__())
 
 
 class ModelFileError(PlaygroundError):

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 from superqt.utils import GeneratorWorker, create_worker
 
 from playground.errors import PlaygroundError
+from playground.terminal import escape_controls
 
 log = logging.getLogger("playground.ui")
 Worker = GeneratorWorker[Any, Any, Any]
@@ -29,7 +30,7 @@ def describe_error(exc: BaseException) -> str:
         return f"{exc.strerror}{where}"
     log.error("unexpected error:\n%s", "".join(traceback.format_exception(exc)))
     text = str(exc).strip() or type(exc).__name__
-    return f"something went wrong: {text}"
+    return escape_controls(f"something went wrong: {text}")
 
 
 class TaskError(Exception):
