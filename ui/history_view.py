@@ -68,6 +68,7 @@ from ui.item_models import (
     spec_models,
     spec_templates,
 )
+from ui.replay_dialog import ReplayDialog
 
 #: Rows fetched per page of the history ("Load more" fetches the next page).
 PAGE_SIZE = 50
@@ -452,6 +453,12 @@ class HistoryView(QWidget):
         bar.addWidget(self.note_edit, 1)
         bar.addWidget(self.note_button)
         bar.addWidget(self.clear_rating_button)
+        self.replay_button = QPushButton("Replay…")
+        self.replay_button.setToolTip(
+            "Run this again with its recorded prompt, settings, seed and model, and see "
+            "whether it repeats and which recorded settings differ now")
+        self.replay_button.clicked.connect(self.replay_selected)
+        bar.addWidget(self.replay_button)
         return bar
 
     # -- settings ---------------------------------------------------------------------------
@@ -653,7 +660,7 @@ class HistoryView(QWidget):
         """The full output and prompt of one run, with its rating in the controls."""
         enabled = run is not None
         for widget in (self.thumbs_up, self.thumbs_down, self.note_edit, self.note_button,
-                       self.clear_rating_button, *self.star_buttons):
+                       self.clear_rating_button, self.replay_button, *self.star_buttons):
             widget.setEnabled(enabled)
         if run is None:
             self.output_text.clear()
@@ -713,6 +720,11 @@ class HistoryView(QWidget):
     def _open_run_at(self, index: QModelIndex) -> None:
         if index.isValid():
             self.context.open_run.emit(self.runs_model.detail(index.row()).run.id)
+
+    def replay_selected(self) -> None:
+        run = self.selected_run()
+        if run is not None:
+            ReplayDialog(self.context, run.id, self).show()
 
     # -- rating -----------------------------------------------------------------------------
 

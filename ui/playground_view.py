@@ -64,6 +64,7 @@ from ui.references import (
     join_references,
     split_references,
 )
+from ui.replay_dialog import ReplayDialog
 from ui.tasks import Worker
 from ui.template_picker import TemplatePicker
 from ui.token_view import TokenView
@@ -373,6 +374,7 @@ class PlaygroundView(QWidget):
         self.run_button = QToolButton()
         self.stop_button = QToolButton()
         self.regenerate_button = QToolButton()
+        self.replay_button = QToolButton()
 
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
@@ -426,7 +428,8 @@ class PlaygroundView(QWidget):
         model_row.addWidget(self.model_state)
         model_row.addWidget(self.load_button)
         buttons = QHBoxLayout()
-        for button in (self.run_button, self.stop_button, self.regenerate_button):
+        for button in (self.run_button, self.stop_button, self.regenerate_button,
+                       self.replay_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.live_check)
@@ -495,9 +498,25 @@ class PlaygroundView(QWidget):
         self.stop_button.setDefaultAction(self.stop_action)
         self.regenerate_button.setDefaultAction(self.regenerate_action)
         self.stop_action.setEnabled(False)
+        self.replay_action = QAction("Re&play…", self)
+        self.replay_action.setToolTip(
+            "Run the saved run again with its recorded prompt, settings, seed and model, and "
+            "see whether it repeats and which recorded settings differ now")
+        self.replay_action.triggered.connect(self.replay)
+        self.replay_action.setEnabled(False)
+        self.replay_button.setDefaultAction(self.replay_action)
+        self._replay_id: int | None = None
 
     def run_actions(self) -> list[QAction]:
-        return [self.run_action, self.stop_action, self.regenerate_action]
+        return [self.run_action, self.stop_action, self.regenerate_action, self.replay_action]
+
+    def _set_replayable(self, run_id: int | None) -> None:
+        self._replay_id = run_id
+        self.replay_action.setEnabled(run_id is not None)
+
+    def replay(self) -> None:
+        if self._replay_id is not None:
+            ReplayDialog(self.context, self._replay_id, self).show()
 
     def _connect(self) -> None:
         self._preview_timer = QTimer(self)
@@ -712,6 +731,7 @@ class PlaygroundView(QWidget):
             self.run_finished.emit(None)
             return
         self._serial += 1
+        self._set_replayable(None)
         relay = TokenRelay()
         run = _ActiveRun(self._serial, spec, CancelToken(), relay, random_seed)
         relay.token.connect(functools.partial(self._on_token, run.serial))
@@ -856,6 +876,7 @@ class PlaygroundView(QWidget):
             self._fail_status(f"Failed: {message}")
         elif result is not None:
             saved = f" · saved as run {done.run_id}" if done.run_id is not None else ""
+            self._set_replayable(done.run_id)
             mean = next((s.value for s in done.scores if s.metric == "mean_logprob"), None)
             flag = confidence_flag(mean, confidence_threshold(self.context.settings))
             confidence = flag or ("" if mean is None else f"mean log-prob {mean:.2f}")
@@ -1021,6 +1042,7 @@ class PlaygroundView(QWidget):
             self.scores_label.setText(f"Scores: {summary}" if summary else "")
             self.scores_label.setToolTip(details)
             self._set_status(self._stored_status(stored), error=stored.status == "failed")
+            self._set_replayable(stored.run_id)
         finally:
             self._loading = False
         self._preview_timer.start()

@@ -26,6 +26,8 @@ from playground.sampling import SamplingParams
 from playground.store import Store
 from playground.worker import LoadOptions
 
+pytestmark = pytest.mark.model
+
 PROMPT = "Write one sentence about the sea:"
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
@@ -23,6 +24,7 @@ from playground.store import StorageError, Store
 from playground.worker import LoadOptions
 from ui.context import AppContext
 from ui.history_view import HistoryView
+from ui.replay_dialog import ReplayDialog
 
 HAND_COUNT = 55
 
@@ -393,3 +395,50 @@ def test_history_reloads_when_something_is_saved(
     assert view.model.item(0).comparison.id == cid
     assert _text(view, 0, view.model.STATUS) == "running (0/2)"
     assert _text(view, 0, view.model.MODEL) == "other"
+
+
+def _replay_clicked(qtbot: QtBot, view: HistoryView, comparison_id: int) -> ReplayDialog:
+    """Select the comparison, click its first run, click Replay…; the dialog that opens."""
+    view.resize(1366, 768)
+    _select(qtbot, view, comparison_id)
+    rect = view.runs_table.visualRect(view.runs_model.index(0, 0))
+    qtbot.mouseClick(view.runs_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    button = view.replay_button
+    assert button.isVisible() and button.isEnabled()
+    assert button.width() >= 16 and button.height() >= 16
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    dialogs = view.findChildren(ReplayDialog)
+    assert len(dialogs) == 1
+    qtbot.waitUntil(lambda: not dialogs[0].stop_button.isEnabled(), timeout=120000)
+    return dialogs[0]
+
+
+@pytest.mark.model
+def test_replay_of_a_run_on_the_same_machine_says_identical(
+    qtbot: QtBot, view: HistoryView, seed: Seed
+) -> None:
+    dialog = _replay_clicked(qtbot, view, seed.single_id)
+    assert dialog.report is not None, dialog.status_label.text()
+    assert dialog.status_label.text().startswith("Identical")
+    assert dialog.report_text.isVisible()
+    text = dialog.report_text.toPlainText()
+    assert text.startswith(f"run {seed.single_run_id}: identical")
+    assert "no recorded setting differs now" in text
+    assert dialog.output.toPlainText() == dialog.report.original.output
+    qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(
+        QDialogButtonBox.StandardButton.Close), Qt.MouseButton.LeftButton)
+
+
+@pytest.mark.model
+def test_replay_of_a_run_whose_model_is_gone_says_so(
+    qtbot: QtBot, view: HistoryView, seed: Seed
+) -> None:
+    with Store(view.context.db_path) as store:
+        hand = next(c for c in store.history(limit=100) if c.name.startswith("Playground: hand"))
+    dialog = _replay_clicked(qtbot, view, hand.id)
+    assert dialog.report is None
+    message = dialog.status_label.text()
+    assert "could not be replayed" in message
+    assert "/models/hand.gguf, which is not there any more" in message
+    assert "Traceback" not in message
+    dialog.close()
