@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import multiprocessing
 import os
+import re
 import signal
 import tempfile
 import threading
@@ -35,6 +36,8 @@ BackendState = Literal["unloaded", "loading", "ready", "crashed"]
 CANCEL_GRACE_S = 0.5
 LOAD_TIMEOUT_S = 600.0
 _TELLING_WORDS = ("failed", "assert", "abort", "unknown", "invalid", "cannot")
+#: How ggml words an abort: the source file (a build path, shortened to its name) and line.
+_ABORT_LINE = re.compile(r"(?:.*/)?(?P<file>[\w.+-]+\.(?:c|cc|cpp|cu|h|m|mm)):(?P<rest>\d+: .+)")
 
 
 class Backend(Protocol):
@@ -299,6 +302,10 @@ class LocalBackend:
         except OSError:
             return ""
         lines = [ln.strip() for ln in lines if ln.strip()]
+        # A native abort's own message (file:line: GGML_ASSERT(...) failed) is the last word.
+        aborts = [m for m in map(_ABORT_LINE.match, lines) if m]
+        if aborts:
+            return f" — llama.cpp said: {aborts[-1]['file']}:{aborts[-1]['rest']}"
         # The most specific line names an error; generic "failed to load" lines come after it.
         for words in (("error",), _TELLING_WORDS):
             telling = [ln for ln in lines if any(w in ln.lower() for w in words)]

@@ -150,6 +150,30 @@ def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
     return _log
 
 
+def install_abort_reporter(fd: int) -> Any:
+    """Write the message of a native llama.cpp abort (a failed ``GGML_ASSERT`` names the source
+    line and the condition) to ``fd`` before the process dies.
+
+    ggml prints it to stderr, which llama-cpp-python points at /dev/null during a quiet load,
+    and then starts a debugger for a backtrace. With a callback it does neither and aborts right
+    after it returns. The returned callback must stay referenced for the life of the process.
+    """
+    from llama_cpp._ggml import libggml
+
+    target = os.dup(fd)
+    callback_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+
+    def _report(message: bytes | None) -> None:
+        os.write(target, (message or b"llama.cpp aborted") + b"\n")
+
+    callback = callback_type(_report)
+    setter = libggml.ggml_set_abort_callback
+    setter.argtypes = [callback_type]
+    setter.restype = ctypes.c_void_p
+    setter(callback)
+    return callback
+
+
 class _UnusedChatFormatter:
     """Stands in for llama-cpp-python's chat formatter, which this process never calls."""
 
@@ -175,6 +199,7 @@ class _Engine:
         llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
         self._lib = llama_cpp
         self._log_callback = install_log_filter(llama_cpp, 2)
+        self._abort_callback = install_abort_reporter(2)
         self.options = options
         kwargs: dict[str, Any] = {
             "model_path": model_path,

@@ -123,3 +123,35 @@ def write(tmp_path: Path, data: bytes, name: str = "model.gguf") -> Path:
 
 def preamble(n_tensors: int, n_kv: int, version: int = 3) -> bytes:
     return b"GGUF" + struct.pack("<IQQ", version, n_tensors, n_kv)
+
+
+def with_duplicate_token(src: Path, dst: Path) -> Path:
+    """Copy a real model with one vocabulary entry overwritten by another of the same length.
+
+    llama.cpp builds its text → id map from the vocabulary and asserts that it has as many
+    entries as the id → text list (``GGML_ASSERT(id_to_token.size() == token_to_id.size())``
+    in llama-vocab.cpp): a repeated token aborts the process natively at load, with no error
+    returned. The file stays byte-for-byte the same length, so every offset after it holds.
+    """
+    data = bytearray(src.read_bytes())
+    key = gstr("tokenizer.ggml.tokens")
+    assert data.count(key) == 1
+    at = data.index(key) + len(key)
+    vtype, elem_type, count = struct.unpack_from("<IIQ", data, at)
+    assert (vtype, elem_type) == (ARRAY, STRING)
+    pos = at + 16
+    first_of_length: dict[int, int] = {}
+    # Past the control tokens at the start, the first two entries of equal length.
+    for i in range(count):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        start = pos + 8
+        pos = start + n
+        if i < 100:
+            continue
+        if n in first_of_length:
+            original = first_of_length[n]
+            data[start:pos] = data[original : original + n]
+            dst.write_bytes(data)
+            return dst
+        first_of_length[n] = start
+    raise AssertionError("no two tokens of the same length")
