@@ -1067,7 +1067,8 @@ class CompareView(QWidget):
         self._mark_best(shown, metrics)
         self._estimates = ready.estimates
         self.score_model.set_report(ready.report, ready.estimates)
-        self.winner_label.setText(winner_sentence(ready.report))
+        note = ready.report.mixed_settings
+        self.winner_label.setText(winner_sentence(ready.report) + (f"\n{note}" if note else ""))
         keep = self.chart_metric_combo.currentText()
         self.chart_metric_combo.blockSignals(True)
         self.chart_metric_combo.clear()
