@@ -80,10 +80,18 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--n-ctx", type=int, default=4096, help="context size (0 = trained size)")
     group.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
     group.add_argument("--gpu-layers", type=int, default=0, help="layers to offload (-1 = all)")
-    group.add_argument("--batch", type=int, default=512, help="prompt batch size")
-    group.add_argument("--flash-attn", choices=["on", "off"], default="on",
-                       help="flash attention (default on; off changes the last bits of the "
-                            "numbers, see README: Reproducibility)")
+    _add_engine_options(group)
+
+
+def _add_engine_options(group: argparse._ArgumentGroup) -> None:
+    """Load settings that change llama.cpp's numerics; unset means the core's default."""
+    d = LoadOptions()
+    group.add_argument("--batch", type=int, default=None,
+                       help=f"prompt batch size (default {d.n_batch})")
+    group.add_argument("--flash-attn", choices=["on", "off"], default=None,
+                       help=f"flash attention (default {'on' if d.flash_attn else 'off'}; "
+                            "switching it changes the last bits of the numbers, see README: "
+                            "Reproducibility)")
 
 
 def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
@@ -192,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--no-prefix-reuse", action="store_true",
                          help="evaluate every prompt from scratch: seeded runs repeat bit for bit "
                               "in any order, at the cost of the shared-prefix speed-up")
+    engine = compare.add_argument_group("model loading")
+    engine.add_argument("--threads", type=int, default=None,
+                        help="CPU threads (default: physical cores)")
+    _add_engine_options(engine)
     compare.add_argument("--template", "-T", action="append", default=[], metavar="ID",
                          help="a template to compare (repeatable; one variant each)")
     compare.add_argument("--dataset", "-d",
@@ -275,11 +287,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_options(args: argparse.Namespace) -> LoadOptions:
-    return LoadOptions(
-        n_ctx=args.n_ctx, n_threads=args.threads, n_gpu_layers=args.gpu_layers, n_batch=args.batch,
-        flash_attn=args.flash_attn == "on",
-    )
+def _load_options(args: argparse.Namespace, **fixed: Any) -> LoadOptions:
+    """The load settings given on the command line; the core's defaults for the rest."""
+    given: dict[str, Any] = {
+        "n_ctx": getattr(args, "n_ctx", None),
+        "n_threads": getattr(args, "threads", None),
+        "n_gpu_layers": getattr(args, "gpu_layers", None),
+        "n_batch": args.batch,
+        "flash_attn": None if args.flash_attn is None else args.flash_attn == "on",
+    }
+    return LoadOptions(**{k: v for k, v in given.items() if v is not None}, **fixed)
 
 
 def _sampling(args: argparse.Namespace) -> SamplingParams:
@@ -684,7 +701,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         spec = store.comparison(args.resume).to_spec()
     else:
         spec = _compare_spec(args, _collection(err))
-    pool = BackendPool(LoadOptions(reuse_prefix=not args.no_prefix_reuse))
+    pool = BackendPool(_load_options(args, reuse_prefix=not args.no_prefix_reuse))
     token = CancelToken()
     runs: list[ReportRun] = []
     status = "done"
