@@ -64,5 +64,5 @@ class AppContext(QObject):
     def close(self) -> None:
         """On quit: runs in flight end at their next token rather than at max tokens."""
         self.hub.cancel_all()
-        self.tasks.stop_all()
+        self.tasks.close()
         self.hub.close()

@@ -74,6 +74,7 @@ class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._workers: set[Worker] = set()
+        self._closed = False
 
     def start(
         self,
@@ -90,11 +91,16 @@ class TaskRunner(QObject):
         )
         assert isinstance(worker, GeneratorWorker), "tasks are generator functions"
         if on_event is not None:
-            worker.yielded.connect(on_event)
+
+            def yielded(value: Any) -> None:
+                if not self._closed:
+                    on_event(value)
+
+            worker.yielded.connect(yielded)
 
         def errored(exc: BaseException) -> None:
             message = describe_error(exc)
-            if on_error is not None:
+            if on_error is not None and not self._closed:
                 on_error(message)
             else:
                 log.error("background task failed: %s", message)
@@ -104,7 +110,7 @@ class TaskRunner(QObject):
         def finished(*_: object) -> None:
             self._workers.discard(worker)
             self.busy_changed.emit(len(self._workers))
-            if on_done is not None:
+            if on_done is not None and not self._closed:
                 on_done()
 
         worker.finished.connect(finished)
@@ -122,3 +128,11 @@ class TaskRunner(QObject):
         for worker in list(self._workers):
             worker.quit()
         return QThreadPool.globalInstance().waitForDone(timeout_ms)
+
+    def close(self, timeout_ms: int = 5000) -> bool:
+        """On quit: stop every task, and deliver nothing from now on. A task's results reach
+        the GUI thread as queued signals, which can still be pending once its thread has
+        ended; delivered after the window is gone, they would reach deleted widgets (and a
+        history reload they trigger would start new work on a closed window)."""
+        self._closed = True
+        return self.stop_all(timeout_ms)
