@@ -115,6 +115,7 @@ class RemoteBackend:
         self._cancelled = threading.Event()
         self._sock: socket.socket | None = None
         self._server: dict[str, Any] | None = None
+        self._key: str | None = None
 
     @property
     def model_summary(self) -> dict[str, Any]:
@@ -131,14 +132,23 @@ class RemoteBackend:
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
         env = self.endpoint.api_key_env
+        key = None
         if env:
             key = os.environ.get(env)
             if not key:
                 raise RemoteError(f"{self.endpoint.name}: the API key variable {env} is not set")
-            headers["Authorization"] = f"Bearer {key}"
         elif self.endpoint.api_key_keyring:
-            headers["Authorization"] = f"Bearer {keyring_key(self.endpoint.name)}"
+            key = keyring_key(self.endpoint.name)
+        if key:
+            self._key = key
+            headers["Authorization"] = f"Bearer {key}"
         return headers
+
+    def _without_key(self, text: str) -> str:
+        """Server text with the key taken out: some servers and proxies quote the key they
+        were sent in an error ("Incorrect API key provided: ..."), and error messages are
+        stored with the run, exported and printed."""
+        return text.replace(self._key, "[API key]") if self._key else text
 
     def _open(
         self, method: str, path: str, body: dict[str, Any] | None
@@ -162,7 +172,7 @@ class RemoteBackend:
             conn.close()
             raise
         if response.status >= 400:
-            detail = _error_detail(response)
+            detail = self._without_key(_error_detail(response))
             conn.close()
             raise RemoteError(
                 f"{self.endpoint.name}: the server answered HTTP {response.status} "
@@ -447,7 +457,8 @@ class RemoteBackend:
             yield Finished(result("cancelled"))
             return
         except RemoteError as exc:
-            yield Failed(exc, result("error", str(exc)))
+            error = RemoteError(self._without_key(str(exc)))
+            yield Failed(error, result("error", str(error)))
             return
         except (OSError, http.client.HTTPException) as exc:
             if self._cancelled.is_set():

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 MODES = ("ok", "error500", "notfound", "malformed", "disconnect", "hang", "slow", "nousage",
-         "hostile", "controls")
+         "hostile", "controls", "echokey")
 #: What a hostile server puts in its error bodies and model names: set the terminal's title,
 #: clear the screen.
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J"
@@ -78,6 +78,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"detail": "Not Found"})
         elif mode == "hostile":
             self._json(500, {"error": {"message": f"boom{HOSTILE}", "type": "server_error"}})
+        elif mode == "echokey":
+            # As some gateways answer a key they do not accept: quoting it back.
+            sent = self.headers.get("Authorization", "")
+            self._json(401, {"error": {"message": f"Incorrect API key provided: {sent}",
+                                       "type": "invalid_request_error"}})
         elif mode == "nousage":
             self._ok(chat="chat" in self.path, logprobs=False, usage=False)
         elif mode == "controls":
