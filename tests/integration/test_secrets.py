@@ -112,7 +112,6 @@ def _leaks(data: bytes) -> list[str]:
             if key.encode() in data]
 
 
-@pytest.mark.model
 def test_api_keys_appear_in_no_file_export_or_output_after_keyed_remote_runs(
     keyed_server: str, tmp_path: Path
 ) -> None:
