@@ -88,7 +88,8 @@ def prefix_order(inputs: int = 10) -> list[tuple[str, str]]:
                 n = sum(isinstance(e, RunDone) for e in run_comparison(
                     spec, pool, prefix_order=ordered, perplexity=False))
                 times[ordered].append(time.perf_counter() - started)
-                assert n == len(spec.cells())
+                if n != len(spec.cells()):
+                    raise RuntimeError(f"{n} of {len(spec.cells())} runs finished")
     finally:
         pool.close()
     plain, ordered_t = min(times[False]), min(times[True])

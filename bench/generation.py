@@ -27,6 +27,14 @@ class Sample:
     ttft_s: float
 
 
+def _sample(n: int, sent: float, first: float, last: float, where: str) -> Sample:
+    """A decode speed needs two tokens: the first one's time is the time to first token. How
+    many the model writes before it stops is its own business; fewer than two is reported."""
+    if n < 2:
+        raise RuntimeError(f"{where}: the model stopped after {n} token(s), too few to time")
+    return Sample(n, (n - 1) / (last - first), first - sent)
+
+
 def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[list[Sample], float]:
     """``llama_decode`` + the native greedy sampler, nothing else: the ceiling we measure against.
 
@@ -79,7 +87,7 @@ def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[lis
             one[0] = token
             if ll.llama_decode(ctx, ll.llama_batch_get_one(one, 1)) != 0:
                 raise RuntimeError("decode failed")
-        return Sample(n, (n - 1) / (last - first), first - t0)
+        return _sample(n, t0, first, last, "low-level loop")
 
     samples = [run() for _ in range(ROUNDS)]
     ll.llama_sampler_free(sampler)
@@ -103,7 +111,7 @@ def full_path(backend: LocalBackend, max_tokens: int) -> Sample:
                 first = last
         elif isinstance(event, Finished) and event.result.finish_reason not in ("stop", "length"):
             raise RuntimeError(f"benchmark run ended with {event.result.finish_reason}")
-    return Sample(n, (n - 1) / (last - first), first - sent)
+    return _sample(n, sent, first, last, "full app path")
 
 
 ROUNDS = 5

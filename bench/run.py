@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,15 +22,35 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
         print(f"| {key.ljust(width)} | {value.ljust(vwidth)} |")
 
 
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """A failure as one readable line: its type and the first line of its message, cut short
+    (a message may quote a whole result object)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def main() -> int:
     model = resolve_model(None)
-    print_table("Generation: full app path vs llama.cpp low-level loop", generation.run(model))
-    print_table("Comparison: prefix-aware run ordering", comparison.prefix_order())
-    print_table("Scoring throughput", comparison.scoring())
-    print_table("History search", history.history_search())
-    print_table("Remote vs local generation", remote.remote_vs_local(model))
-    print_table("The window while the model works", window.responsiveness())
-    return 0
+    benchmarks: list[tuple[str, Callable[[], list[tuple[str, str]]]]] = [
+        ("Generation: full app path vs llama.cpp low-level loop", lambda: generation.run(model)),
+        ("Comparison: prefix-aware run ordering", comparison.prefix_order),
+        ("Scoring throughput", comparison.scoring),
+        ("History search", history.history_search),
+        ("Remote vs local generation", lambda: remote.remote_vs_local(model)),
+        ("The window while the model works", window.responsiveness),
+    ]
+    failed = 0
+    for title, benchmark in benchmarks:
+        try:
+            rows = benchmark()
+        except Exception as exc:  # one benchmark failing says why and the others still run
+            failed += 1
+            print(f"\n### {title}\n\nfailed: {one_line(exc)}", flush=True)
+            continue
+        print_table(title, rows)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

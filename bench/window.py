@@ -1,6 +1,7 @@
 """The window while the model works: the longest event-loop stall during a model load and while
-300 tokens stream through the Playground with the token view on, and how fast tokens arrive in
-the window against what the worker measured."""
+a Playground run streams (up to 300 tokens, with the token view on), and how fast tokens arrive
+in the window against what the worker measured. How much of its budget the model uses depends on
+the machine (its greedy answer may end sooner); the table says how many tokens streamed."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 TOKENS = 300
 ROUNDS = 3
@@ -80,33 +82,50 @@ def responsiveness() -> list[tuple[str, str]]:
         view.token_check.setChecked(True)
         _idle(context)  # the first paint and the start-up reads are not the model's doing
         loads, streams, window_rates, worker_rates = [], [], [], []
+        streamed: list[int] = []
         try:
-            for _ in range(ROUNDS):
+            for round_ in range(1, ROUNDS + 1):
                 probe.start()
                 wait_for(hub.loaded, lambda: hub.load(hub.current, restart=True))
                 loads.append(probe.stop())
                 arrivals: list[float] = []
-                stamp = arrivals.append
-                view.output.textChanged.connect(lambda stamp=stamp: stamp(time.perf_counter()))
+                document = view.output.document()
+
+                def stamp(arrivals: list[float] = arrivals, document: Any = document) -> None:
+                    if not document.isEmpty():  # not the clearing at the start of the run
+                        arrivals.append(time.perf_counter())
+
+                view.output.textChanged.connect(stamp)
                 probe.start()
                 (done,) = wait_for(view.run_finished, view.run)
                 streams.append(probe.stop())
                 view.output.textChanged.disconnect()
                 result = getattr(done, "result", None)
-                if result is None or result.completion_tokens != TOKENS:
-                    raise RuntimeError(f"the run did not stream {TOKENS} tokens: {done}")
-                worker_rates.append(result.tokens_per_second or 0.0)
-                span = arrivals[-1] - arrivals[1] if len(arrivals) > 2 else 0.0
-                window_rates.append((TOKENS - 1) / span if span > 0 else 0.0)
+                if result is None:
+                    status = getattr(done, "status", "no result")
+                    error = getattr(done, "error", None) or "no error message"
+                    raise RuntimeError(f"round {round_}: the Playground run ended {status}: "
+                                       f"{error}")
+                streamed.append(result.completion_tokens)
+                if result.tokens_per_second is not None:  # None below two tokens
+                    worker_rates.append(result.tokens_per_second)
+                span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
+                if span > 0:
+                    window_rates.append((len(arrivals) - 1) / span)
         finally:
             window.close()
     return [
         ("rounds (model load + one Playground run each)", str(ROUNDS)),
-        ("tokens per run (token view on)", str(TOKENS)),
+        (f"tokens streamed per run (token view on, budget {TOKENS})",
+         f"{min(streamed)}" if min(streamed) == max(streamed)
+         else f"{min(streamed)}–{max(streamed)}"),
         ("longest stall while loading (max over rounds, target <= 50 ms)", f"{max(loads):.1f} ms"),
         ("longest stall while streaming (max over rounds, target <= 50 ms)",
          f"{max(streams):.1f} ms"),
-        ("decode tok/s measured by the worker (median)",
-         f"{statistics.median(worker_rates):.1f}"),
-        ("tokens/s arriving in the window (median)", f"{statistics.median(window_rates):.1f}"),
+        ("decode tok/s measured by the worker (median)", _median(worker_rates)),
+        ("tokens/s arriving in the window (median)", _median(window_rates)),
     ]
+
+
+def _median(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f}" if values else "n/a (fewer than two tokens)"
