@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QItemSelectionModel,
     QModelIndex,
     QSettings,
+    QSignalBlocker,
     Qt,
     QTimer,
     Signal,
@@ -474,7 +475,10 @@ class HistoryView(QWidget):
                 table.horizontalHeader().restoreState(columns)
         kind = self.kind_combo.findData(settings.value("history/kind", "all"))
         if kind >= 0:
-            self.kind_combo.setCurrentIndex(kind)
+            # Quietly: the first load, right after, reads the restored filter (a change signal
+            # here would reach the debounce timer before it exists).
+            with QSignalBlocker(self.kind_combo):
+                self.kind_combo.setCurrentIndex(kind)
 
     def save_settings(self, settings: QSettings) -> None:
         settings.setValue("history/splitter", self.splitter.saveState())

@@ -235,6 +235,18 @@ def test_filters_for_kind_status_and_model(qtbot: QtBot, view: HistoryView, seed
     assert view.model.rowCount() == 50 and view.more_available
 
 
+def test_the_kind_filter_survives_a_restart(
+    qtbot: QtBot, history_db: Path, context: AppContext, seed: Seed
+) -> None:
+    context.settings.setValue("history/kind", "comparison")
+    view = HistoryView(context)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: not view.loading, timeout=10000)
+    assert view.kind_combo.currentData() == "comparison"
+    assert [i.comparison.id for i in view.model.items] == [seed.multi_id]
+
+
 def test_selecting_a_comparison_shows_its_runs_and_the_full_output(
     qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext, qtmodeltester: object
 ) -> None:
