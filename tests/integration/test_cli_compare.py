@@ -30,6 +30,7 @@ COMPARE = ("compare", "-T", "sentiment-zero-shot", "-T", "sentiment-few-shot", "
            "--rows", "4", "-k", "2", "--param", "max_tokens=4")
 
 
+@pytest.mark.model
 def test_compare_saves_scores_and_reports(env: dict[str, str], tmp_path: Path) -> None:
     proc = run(env, *COMPARE)
     assert proc.returncode == 0, proc.stderr
@@ -53,6 +54,7 @@ def test_compare_saves_scores_and_reports(env: dict[str, str], tmp_path: Path) -
     assert "<svg" in page.read_text(encoding="utf-8")
 
 
+@pytest.mark.model
 def test_history_search_finds_outputs(env: dict[str, str]) -> None:
     assert run(env, *COMPARE).returncode == 0
     found = json.loads(run(env, "history", "--search", "Review", "--json").stdout)
@@ -63,6 +65,7 @@ def test_history_search_finds_outputs(env: dict[str, str]) -> None:
     assert "no runs match" in none.stdout
 
 
+@pytest.mark.model
 def test_an_interrupted_comparison_resumes_where_it_stopped(env: dict[str, str]) -> None:
     args = [sys.executable, "-m", "playground", "compare", "-T", "sentiment-few-shot", "-d",
             "sentiment", "--rows", "10", "-k", "3", "--param", "max_tokens=24", "--no-perplexity"]
@@ -84,6 +87,7 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(env: dict[str, str])
     assert final["runs"] == 30
 
 
+@pytest.mark.model
 def test_a_killed_comparison_keeps_every_finished_run(env: dict[str, str]) -> None:
     args = [sys.executable, "-m", "playground", "compare", "-T", "sentiment-zero-shot", "-d",
             "sentiment", "--rows", "10", "-k", "3", "--param", "max_tokens=24", "--no-perplexity"]
@@ -122,6 +126,7 @@ def test_compare_errors_are_messages(env: dict[str, str], tmp_path: Path) -> Non
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.model
 def test_a_spec_file_runs(env: dict[str, str], tmp_path: Path) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(
@@ -137,6 +142,7 @@ def test_a_spec_file_runs(env: dict[str, str], tmp_path: Path) -> None:
     assert len(records) == 6
 
 
+@pytest.mark.model
 def test_required_content_checks_are_scored(env: dict[str, str], tmp_path: Path) -> None:
     spec = tmp_path / "checks.yaml"
     spec.write_text(
@@ -158,6 +164,7 @@ def test_required_content_checks_are_scored(env: dict[str, str], tmp_path: Path)
     assert "invalid regular expression" in bad.stderr
 
 
+@pytest.mark.model
 def test_a_temperature_sweep_stores_every_cell_and_charts_it(
     env: dict[str, str], tmp_path: Path
 ) -> None:

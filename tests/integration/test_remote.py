@@ -35,6 +35,8 @@ from tests.integration.misbehaving_server import MisbehavingServer
 
 GREEDY = SamplingParams(temperature=0, seed=42, max_tokens=40)
 STORY = "Once upon a time, in a small village by the sea,"
+#: A prompt any model continues for a long time: the cancel tests need a stream still running.
+COUNTING = "1, 2, 3, 4, 5,"
 SERVER_START_TIMEOUT_S = 60.0
 
 
@@ -143,17 +145,28 @@ def failure(backend: RemoteBackend, request: GenerationRequest) -> str:
 # -- the real server ----------------------------------------------------------------------------
 
 
+def warm(remote: RemoteBackend, prompt: str) -> None:
+    """Put ``prompt`` in the server's cache. The server reuses the longest cached prefix of a
+    prompt: a first call evaluates the prompt in one batch, a repeat re-evaluates only its last
+    token, and the two paths differ in the last bits of the logits, enough to change a greedy
+    choice on some CPUs. After a warm-up every compared call takes the repeat path."""
+    run(remote, GenerationRequest(prompt=prompt, params=SamplingParams(temperature=0,
+                                                                       max_tokens=1)))
+
+
 def test_streams_tokens_and_greedy_is_deterministic(remote: RemoteBackend) -> None:
+    warm(remote, STORY)
     events, first = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
     _, second = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
     assert isinstance(events[0], Started)
     assert events[0].rendered_prompt == STORY
     assert isinstance(events[-1], Finished)
-    assert first.text.strip()
+    assert first.text
     assert streamed(events) == first.text
     assert first.text == second.text
     assert first.finish_reason in ("stop", "length")
-    assert first.completion_tokens > 0
+    assert 0 < first.completion_tokens <= GREEDY.max_tokens
+    assert (first.finish_reason == "length") == (first.completion_tokens == GREEDY.max_tokens)
     assert first.ttft_s is not None and first.ttft_s > 0
     assert first.tokens_per_second is not None and first.tokens_per_second > 0
     assert first.params.seed == 42
@@ -179,9 +192,11 @@ def test_chat_request(remote: RemoteBackend) -> None:
 
 
 def test_stop_sequence_is_respected(remote: RemoteBackend) -> None:
+    warm(remote, STORY)
     _, full = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
+    # The stop sequence is a word of whatever this machine's greedy answer is.
     words = full.text.split()
-    assert len(words) > 4, full.text
+    assert words, full.text
     stop = words[len(words) // 2]
     expected = full.text[: full.text.index(stop)]
     params = SamplingParams(temperature=0, seed=42, max_tokens=40, stop=(stop,))
@@ -193,15 +208,17 @@ def test_stop_sequence_is_respected(remote: RemoteBackend) -> None:
 
 def test_max_tokens_ends_with_length(remote: RemoteBackend) -> None:
     params = SamplingParams(temperature=0, seed=1, max_tokens=5)
-    _, result = run(remote, GenerationRequest(prompt=STORY, params=params))
-    assert result.finish_reason == "length"
+    _, result = run(remote, GenerationRequest(prompt=COUNTING, params=params))
+    assert result.finish_reason in ("length", "stop")
     assert 0 < result.completion_tokens <= 5
+    # "length" exactly when the budget ran out, whenever this model happens to stop.
+    assert (result.finish_reason == "length") == (result.completion_tokens == 5)
 
 
 def test_cancel_mid_stream_then_next_request_works(remote: RemoteBackend) -> None:
     params = SamplingParams(temperature=0.8, seed=3, max_tokens=1000)
     events: list[Event] = []
-    for event in remote.generate(GenerationRequest(prompt=STORY, params=params)):
+    for event in remote.generate(GenerationRequest(prompt=COUNTING, params=params)):
         events.append(event)
         if sum(isinstance(e, Token) for e in events) == 3:
             threading.Thread(target=remote.cancel).start()
@@ -211,7 +228,7 @@ def test_cancel_mid_stream_then_next_request_works(remote: RemoteBackend) -> Non
     assert last.result.completion_tokens < 1000
     _, after = run(remote, GenerationRequest(prompt=STORY, params=GREEDY))
     assert after.finish_reason in ("stop", "length")
-    assert after.text.strip()
+    assert after.text
 
 
 def test_models_lists_the_loaded_model(remote: RemoteBackend) -> None:

@@ -26,6 +26,8 @@ from tests.integration.conftest import collect
 
 GREEDY = SamplingParams(temperature=0, max_tokens=30)
 STORY = "Once upon a time, in a small village by the sea,"
+#: A prompt any model continues for a long time: a crash "after 3 tokens" needs 3 tokens.
+COUNTING = "1, 2, 3, 4, 5,"
 SMALL = LoadOptions(n_ctx=512)
 
 
@@ -33,7 +35,7 @@ def test_native_abort_mid_stream_is_reported_and_the_worker_restarts(
     default_model_path: Path,
 ) -> None:
     with LocalBackend(default_model_path, SMALL) as b:
-        request = GenerationRequest(prompt=STORY, params=GREEDY, crash_after_tokens=3)
+        request = GenerationRequest(prompt=COUNTING, params=GREEDY, crash_after_tokens=3)
         events = list(b.generate(request))
         tokens = [e for e in events if isinstance(e, Token)]
         failed = events[-1]
@@ -61,7 +63,7 @@ def test_auto_restart_brings_a_crashed_worker_back_for_the_next_run(
     default_model_path: Path,
 ) -> None:
     with LocalBackend(default_model_path, SMALL, auto_restart=True) as b:
-        crash = GenerationRequest(prompt="The sky is", params=GREEDY, crash_after_tokens=1)
+        crash = GenerationRequest(prompt=COUNTING, params=GREEDY, crash_after_tokens=1)
         assert isinstance(list(b.generate(crash))[-1], Failed)
         _, result = collect(b, GenerationRequest(prompt="The sky is", params=GREEDY))
         assert result.finish_reason in ("length", "stop")
@@ -69,7 +71,8 @@ def test_auto_restart_brings_a_crashed_worker_back_for_the_next_run(
 
 def test_killed_worker_is_a_crash_with_the_signal_named(default_model_path: Path) -> None:
     with LocalBackend(default_model_path, SMALL) as b:
-        stream = b.generate(GenerationRequest(prompt=STORY, params=GREEDY))
+        long_run = SamplingParams(temperature=0, max_tokens=400)
+        stream = b.generate(GenerationRequest(prompt=COUNTING, params=long_run))
         next(stream)
         assert b.pid is not None
         os.kill(b.pid, 9)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
@@ -50,6 +51,7 @@ def test_the_edit_menu_acts_on_the_focused_text_field(qtbot: QtBot, window: Main
     assert field.text() == "zeppelin"
 
 
+@pytest.mark.model
 def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainWindow) -> None:
     from PySide6.QtCore import QThreadPool
 
@@ -64,7 +66,7 @@ def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainW
     view.variables.set_values({"concept": "recursion"})
     view.params.set_params(SamplingParams(temperature=0.8, max_tokens=3000, stop=(), seed=5))
     view.run()
-    qtbot.waitUntil(lambda: len(view.output.toPlainText()) > 20, timeout=60000)
+    qtbot.waitUntil(lambda: view.output.toPlainText() != "", timeout=60000)  # it is streaming
 
     window.close()
     # The run in flight was cancelled at its next token, not left to reach 3,000 tokens (about

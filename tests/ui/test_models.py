@@ -108,6 +108,7 @@ def test_the_memory_estimate_follows_the_context_size_and_warns_when_it_will_not
     assert not view.memory_warning.isVisible()
 
 
+@pytest.mark.model
 def test_load_from_the_view_then_a_real_crash_then_restart(
     qtbot: QtBot, view: ModelsView, context: AppContext
 ) -> None:
@@ -127,7 +128,8 @@ def test_load_from_the_view_then_a_real_crash_then_restart(
     backend = hub.backend(key)
     assert backend is not None
     events: list[Event] = []
-    request = GenerationRequest(prompt="Once upon a time",
+    # A prompt any model continues for long: the crash "after 2 tokens" needs 2 tokens.
+    request = GenerationRequest(prompt="1, 2, 3, 4, 5,",
                                 params=SamplingParams(max_tokens=16, seed=1),
                                 crash_after_tokens=2)
     worker = threading.Thread(target=lambda: events.extend(backend.generate(request)))

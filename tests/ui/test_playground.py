@@ -114,6 +114,11 @@ def prepare(qtbot: QtBot, view: PlaygroundView, *, max_tokens: int = 16,
     assert view.params.params().max_tokens == max_tokens
 
 
+#: A template any model continues for a long time: stopping or replacing a run needs a run still
+#: going. What the model writes is never asserted.
+COUNTING = "1, 2, 3, 4, 5,"
+
+
 def focus_editor(qtbot: QtBot, view: PlaygroundView) -> None:
     """Shortcuts reach the active window only: bring it forward and click into the editor."""
     view.activateWindow()
@@ -198,6 +203,7 @@ def test_picking_a_template_fills_editor_form_settings_and_preview(
     qtbot.waitUntil(lambda: first_input.splitlines()[0] in view.preview.toPlainText())
 
 
+@pytest.mark.model
 def test_the_preview_counts_tokens_once_the_model_is_loaded_and_warns_about_values(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -235,6 +241,7 @@ def test_the_preview_counts_tokens_once_the_model_is_loaded_and_warns_about_valu
 # -- running -----------------------------------------------------------------------------------
 
 
+@pytest.mark.model
 def test_a_run_streams_its_output_then_shows_scores_and_timing(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -250,7 +257,7 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert isinstance(done, RunDone)
     assert done.status == "ok" and done.result is not None
     result = done.result
-    assert result.text.strip()
+    assert result.text
     assert view.output.toPlainText() == result.text
     assert view.output.isReadOnly()
     streamed = [n for n in seen if 0 < n < len(result.text)]
@@ -263,7 +270,7 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert "finished:" in status
     # Confidence: the mean token log-probability, flagged only under the chosen threshold.
     mean = next(s.value for s in done.scores if s.metric == "mean_logprob")
-    assert mean is not None and mean < 0
+    assert mean is not None and mean <= 0
     assert f"mean log-prob {mean:.2f}" in status
     threshold = float(view.context.settings.value("scoring/low_confidence_below", -1.0))
     assert ("low confidence" in status) == (mean < threshold)
@@ -278,6 +285,7 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert comparison.name == f"Playground: {SUMMARY}"
 
 
+@pytest.mark.model
 def test_a_fixed_seed_regenerates_the_same_output_and_random_seeds_differ(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -320,10 +328,12 @@ def test_a_fixed_seed_regenerates_the_same_output_and_random_seeds_differ(
         seeds.add(fresh.planned.seed)
 
 
+@pytest.mark.model
 def test_stop_ends_the_run_and_keeps_the_partial_output(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
     prepare(qtbot, view, max_tokens=600)
+    type_into(qtbot, view.editor, COUNTING)
     view.params.stop_edit.clear()
     with qtbot.waitSignal(view.run_finished, timeout=TIMEOUT_MS) as blocker:
         qtbot.mouseClick(view.run_button, Qt.MouseButton.LeftButton)
@@ -338,8 +348,10 @@ def test_stop_ends_the_run_and_keeps_the_partial_output(
     assert not view.running
 
 
+@pytest.mark.model
 def test_run_while_running_replaces_the_run_in_flight(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=600)
+    type_into(qtbot, view.editor, COUNTING)
     view.params.stop_edit.clear()
     finished: list[object] = []
     view.run_finished.connect(finished.append)
@@ -354,6 +366,7 @@ def test_run_while_running_replaces_the_run_in_flight(qtbot: QtBot, view: Playgr
     assert finished == [done]  # the replaced run is not reported
 
 
+@pytest.mark.model
 def test_a_template_error_is_marked_in_the_editor_and_run_reports_it(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -387,6 +400,7 @@ def test_a_template_error_is_marked_in_the_editor_and_run_reports_it(
     assert view.editor.extraSelections() == []
 
 
+@pytest.mark.model
 def test_the_edited_source_is_what_runs(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=4)
     source = view.editor.toPlainText()
@@ -401,6 +415,7 @@ def test_the_edited_source_is_what_runs(qtbot: QtBot, view: PlaygroundView) -> N
     assert done.planned.variant.template_source == edited
 
 
+@pytest.mark.model
 def test_live_mode_runs_again_after_a_change(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=6)
     with qtbot.waitSignal(view.run_finished, timeout=TIMEOUT_MS) as blocker:
@@ -426,6 +441,7 @@ def test_live_mode_runs_again_after_a_change(qtbot: QtBot, view: PlaygroundView)
         set_slider(view.params.max_tokens, 5)
 
 
+@pytest.mark.model
 def test_the_token_view_colours_tokens_and_lists_alternatives_on_hover(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -470,6 +486,7 @@ def test_the_token_view_colours_tokens_and_lists_alternatives_on_hover(
     assert tuple(view.token_view.tokens) == logprobs
 
 
+@pytest.mark.model
 def test_a_stored_run_opens_back_in_the_playground(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=8)
     type_into(qtbot, view.reference, REFERENCE)

@@ -3,6 +3,7 @@ History by a word of its input, and open it back."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -21,6 +22,7 @@ DIALOGUE = (
 TIMEOUT_MS = 120000
 
 
+@pytest.mark.model
 def test_a_run_is_found_in_history_and_opens_back_in_the_playground(
     qtbot: QtBot, window: MainWindow
 ) -> None:
