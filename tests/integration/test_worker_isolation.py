@@ -90,6 +90,7 @@ def test_a_bad_file_is_refused_before_any_worker_starts(tmp_path: Path) -> None:
         LocalBackend(page)
 
 
+@pytest.mark.model  # llama.cpp itself tries the load
 def test_a_valid_header_llama_cpp_cannot_load_gives_model_load_error(tmp_path: Path) -> None:
     builder = valid_builder()
     arch = GGUFBuilder()
