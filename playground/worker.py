@@ -274,7 +274,8 @@ class _Engine:
             "n_threads_batch": int(params.n_threads_batch),
             "n_batch": int(params.n_batch),
             "n_ubatch": int(params.n_ubatch),
-            "flash_attn": options.flash_attn,
+            # As llama.cpp's context was told, not as asked: the two could part in a later version.
+            "flash_attn": int(params.flash_attn_type) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
             "type_k": _GGML_TYPES.get(int(params.type_k), f"type {int(params.type_k)}"),
             "type_v": _GGML_TYPES.get(int(params.type_v), f"type {int(params.type_v)}"),
             "n_ctx": int(self.llm.n_ctx()),

@@ -22,6 +22,7 @@ def isolated_profile(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("PLAYGROUND_DB", str(home / "history.db"))
     monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(home / "endpoints.json"))
     return home
