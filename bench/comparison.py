@@ -6,11 +6,11 @@ import random
 import time
 
 from playground.comparison import ComparisonSpec, Variant, inputs_from_rows
-from playground.library import Library, load_builtin_library
-from playground.runner import BackendPool, RunDone, run_comparison
+from playground.engine.worker import LoadOptions
+from playground.evaluation.scoring import Scorer
+from playground.prompts.library import Library, load_builtin_library
+from playground.runs.runner import BackendPool, RunDone, run_comparison
 from playground.sampling import SamplingParams
-from playground.scoring import Scorer
-from playground.worker import LoadOptions
 
 WORDS = (  # noqa: SIM905 - one readable string of words
     "the a model prompt answer review summary meeting said agreed friday budget team will "

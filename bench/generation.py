@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest, Token
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions, default_threads
 
 PROMPT = "Write a long story about a lighthouse keeper who finds a message in a bottle.\n\n"
 N_CTX = 2048
@@ -42,7 +42,7 @@ def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[lis
     """
     import llama_cpp as ll
 
-    from playground.worker import install_log_filter
+    from playground.engine.worker import install_log_filter
 
     keep = install_log_filter(ll, None)
     ll.llama_backend_init()

@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from playground.store import Store
+from playground.storage.store import Store
 
 VOCAB = (  # noqa: SIM905 - one readable string of words
     "summary meeting budget review product quality price delivery customer service battery "

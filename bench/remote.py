@@ -11,11 +11,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
+from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.worker import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest
-from playground.remote import Endpoint, RemoteBackend
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions, default_threads
 
 PROMPT = "Write a long story about a lighthouse keeper who finds a message in a bottle.\n\n"
 

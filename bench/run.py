@@ -9,7 +9,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import comparison, generation, history, remote, window
-from playground.models import resolve_model
+from playground.engine.models import resolve_model
 
 
 def print_table(title: str, rows: list[tuple[str, str]]) -> None:

@@ -59,8 +59,8 @@ def responsiveness() -> list[tuple[str, str]]:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QSettings
 
+    from playground.engine.worker import LoadOptions
     from playground.sampling import SamplingParams
-    from playground.worker import LoadOptions
     from ui.app import application
     from ui.context import AppContext
     from ui.main_window import MainWindow

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 
 from playground import __version__
-from playground.backends import Backend, LocalBackend
-from playground.collection import Collection, install, load_collection, template_values
 from playground.comparison import ComparisonSpec
-from playground.endpoints import (
+from playground.engine.backends import Backend, LocalBackend
+from playground.engine.endpoints import (
     is_remote,
     load_endpoints,
     remove_endpoint,
@@ -25,7 +24,13 @@ from playground.endpoints import (
     save_endpoint,
     store_key_in_keyring,
 )
+from playground.engine.gguf import ModelInfo, read_gguf
+from playground.engine.models import discover_models, resolve_model
+from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
+from playground.evaluation.preferences import export_preferences
+from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, build_report, export
 from playground.events import (
     ChatMessage,
     Failed,
@@ -35,8 +40,8 @@ from playground.events import (
     Token,
     count_text,
 )
-from playground.gguf import ModelInfo, read_gguf
-from playground.library import (
+from playground.prompts.collection import Collection, install, load_collection, template_values
+from playground.prompts.library import (
     ItemReport,
     LibraryError,
     export_library,
@@ -44,12 +49,14 @@ from playground.library import (
     import_llm_template,
     read_library,
 )
-from playground.models import discover_models, resolve_model
-from playground.preferences import export_preferences
-from playground.remote import Endpoint, RemoteBackend
-from playground.replay import LoadOverrides, ReplayReport, replay
-from playground.report import LOW_CONFIDENCE, ReportRun, build_report, export
-from playground.runner import (
+from playground.prompts.templates import (
+    PromptTemplate,
+    render_template,
+    template_params,
+    to_request,
+)
+from playground.runs.replay import LoadOverrides, ReplayReport, replay
+from playground.runs.runner import (
     BackendPool,
     CancelToken,
     ComparisonFinished,
@@ -61,15 +68,8 @@ from playground.runner import (
     run_comparison,
 )
 from playground.sampling import SamplingParams
-from playground.store import Store, comparison_judgements, report_runs, stored_report
-from playground.templates import (
-    PromptTemplate,
-    render_template,
-    template_params,
-    to_request,
-)
+from playground.storage.store import Store, comparison_judgements, report_runs, stored_report
 from playground.terminal import escape_controls, escaping, for_terminal, raw
-from playground.worker import LoadOptions
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
 
@@ -635,7 +635,7 @@ def cmd_templates_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
 
 
 def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
-    from playground.scoring import score_pair
+    from playground.evaluation.scoring import score_pair
 
     scores = score_pair(args.hyp, args.ref, language=args.lang, stem=not args.no_stem)
     if args.json:
@@ -665,7 +665,7 @@ def _param_value(text: str) -> tuple[str, Any]:
 
 
 def _compare_spec(args: argparse.Namespace, collection: Collection) -> ComparisonSpec:
-    from playground import spec as specs
+    from playground.runs import spec as specs
 
     if args.spec:
         path = Path(args.spec)
@@ -673,7 +673,7 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise PlaygroundError(f"{path}: cannot read the spec ({exc})") from exc
-        from playground.library import load_yaml_strict
+        from playground.prompts.library import load_yaml_strict
 
         data = load_yaml_strict(text, str(path))
         overrides = {"samples": args.samples, "rows": args.rows, "model": args.model,

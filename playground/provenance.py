@@ -27,8 +27,8 @@ from typing import Any
 
 import platformdirs
 
+from playground.engine.models import APP_NAME
 from playground.events import GenerationRequest
-from playground.models import APP_NAME
 
 #: Record fields in the order people read them, with their plain names.
 FIELD_LABELS: dict[str, str] = {

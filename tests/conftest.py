@@ -71,7 +71,7 @@ def model_loads_are_marked(
 ) -> Iterator[None]:
     """A test that starts a model worker must carry the ``model`` marker, or
     `make test-variants` would leave it out without anyone noticing."""
-    from playground.backends import LocalBackend
+    from playground.engine.backends import LocalBackend
 
     spawned: list[str] = []
     spawn = LocalBackend._spawn

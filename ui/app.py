@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from playground import __version__
 from ui.context import AppContext
 from ui.main_window import MainWindow
-from ui.tasks import describe_error
+from ui.services.tasks import describe_error
 
 ORGANIZATION = "Prompt Playground"
 APPLICATION = "playground"

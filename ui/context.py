@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from playground.collection import Collection, load_collection
-from playground.store import default_db_path
-from ui.hub import ModelHub
-from ui.tasks import TaskRunner
+from playground.prompts.collection import Collection, load_collection
+from playground.storage.store import default_db_path
+from ui.services.hub import ModelHub
+from ui.services.tasks import TaskRunner
 
 
 class AppContext(QObject):

@@ -7,13 +7,13 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from playground import __version__
-from ui.compare_view import CompareView
 from ui.context import AppContext
-from ui.evaluate_view import EvaluateView
-from ui.history_view import HistoryView
-from ui.library_view import LibraryView
-from ui.models_view import ModelsView
-from ui.playground_view import PlaygroundView
+from ui.views.compare.compare_view import CompareView
+from ui.views.evaluate.evaluate_view import EvaluateView
+from ui.views.history.history_view import HistoryView
+from ui.views.library.library_view import LibraryView
+from ui.views.models.models_view import ModelsView
+from ui.views.playground.playground_view import PlaygroundView
 
 
 class MainWindow(QMainWindow):

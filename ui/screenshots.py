@@ -53,8 +53,8 @@ def _overlap(text: str) -> int:
 def _shoot(home: Path, out: Path) -> list[str]:
     from PySide6.QtCore import QSettings
 
+    from playground.engine.worker import LoadOptions
     from playground.sampling import SamplingParams
-    from playground.worker import LoadOptions
     from ui.app import application
     from ui.context import AppContext
     from ui.main_window import MainWindow

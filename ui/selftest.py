@@ -40,8 +40,8 @@ class _SelfTestError(Exception):
 def _run(home: Path) -> str:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
+    from playground.engine.worker import LoadOptions
     from playground.sampling import SamplingParams
-    from playground.worker import LoadOptions
     from ui.app import application
     from ui.context import AppContext
     from ui.main_window import MainWindow

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from playground import __version__, cli, models
+from playground import __version__, cli
 from playground.cli import _load_options, _request, _sampling, build_parser, main
+from playground.engine import models
+from playground.engine.models import DEFAULT_MODEL_FILE
+from playground.engine.worker import LoadOptions
 from playground.events import ChatMessage
-from playground.models import DEFAULT_MODEL_FILE
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions
 
 
 @pytest.fixture(autouse=True)

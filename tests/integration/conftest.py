@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from playground.backends import Backend, LocalBackend
+from playground.engine.backends import Backend, LocalBackend
+from playground.engine.worker import LoadOptions
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Token
-from playground.worker import LoadOptions
 
 
 @pytest.fixture(scope="session")

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
 from playground.events import GenerationRequest
-from playground.sampling import SamplingParams
-from playground.templates import (
+from playground.prompts.templates import (
     BUILTIN_DIR,
     TECHNIQUES,
     PromptTemplate,
@@ -26,6 +25,7 @@ from playground.templates import (
     load_template_file,
     render_template,
 )
+from playground.sampling import SamplingParams
 from tests.integration.conftest import collect
 
 TASKS = ("summarization", "sentiment", "translation", "ner", "qa", "explain")

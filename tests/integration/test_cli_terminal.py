@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.endpoints import save_endpoint
-from playground.remote import Endpoint
+from playground.engine.endpoints import save_endpoint
+from playground.engine.remote import Endpoint
 from tests.integration.misbehaving_server import CONTROL_TEXT, MisbehavingServer
 
 #: Any control character but newline and tab: nothing of the kind may reach a terminal.

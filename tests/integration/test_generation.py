@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions
 from playground.errors import ContextOverflowError, GenerationError
 from playground.events import (
     ChatMessage,
@@ -22,7 +23,6 @@ from playground.events import (
     Token,
 )
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions
 from tests.integration.conftest import collect, streamed_text
 
 GREEDY = SamplingParams(temperature=0, max_tokens=40)

@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from playground.backends import LocalBackend
-from playground.runner import BackendPool
-from playground.worker import LoadOptions, default_threads
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions, default_threads
+from playground.runs.runner import BackendPool
 from tests.integration.test_remote import _server_load_args
 
 pytestmark = pytest.mark.model

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions, default_threads
 
 N_CTX = 512
 TOP = 5

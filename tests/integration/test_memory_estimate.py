@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.gguf import read_gguf
-from playground.memory import estimate_memory
+from playground.engine.gguf import read_gguf
+from playground.engine.memory import estimate_memory
 
 MiB = 1024 * 1024
 TOLERANCE = 0.20

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from playground.backends import LocalBackend
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions
 from playground.errors import ModelLoadError
 from playground.events import Finished, GenerationRequest
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions
 from tests.gguf_factory import with_duplicate_token
 
 ASSERTION = "GGML_ASSERT(id_to_token.size() == token_to_id.size()) failed"

@@ -18,6 +18,8 @@ import keyring
 import keyring.backend
 import pytest
 
+from playground.engine.remote import Endpoint, RemoteBackend, RemoteError
+from playground.engine.worker import LoadOptions, default_threads
 from playground.events import (
     ChatMessage,
     Event,
@@ -27,9 +29,7 @@ from playground.events import (
     Started,
     Token,
 )
-from playground.remote import Endpoint, RemoteBackend, RemoteError
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions, default_threads
 from tests.integration.conftest import collect, streamed_text
 from tests.integration.misbehaving_server import MisbehavingServer
 
@@ -287,8 +287,8 @@ def test_a_server_without_usage_leaves_the_prompt_count_unknown(
     fake: MisbehavingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from playground.comparison import ComparisonSpec, Input, Variant
-    from playground.endpoints import save_endpoint
-    from playground.store import Store
+    from playground.engine.endpoints import save_endpoint
+    from playground.storage.store import Store
 
     backend = RemoteBackend(Endpoint("fake", fake.url("nousage"), "fake-model"))
     _, result = run(backend, GenerationRequest(prompt="Hi"))
@@ -409,7 +409,7 @@ def saved_endpoint(
 
 
 def test_saved_endpoints_never_hold_keys(saved_endpoint: dict[str, str]) -> None:
-    from playground.endpoints import EndpointError, load_endpoints, save_endpoint
+    from playground.engine.endpoints import EndpointError, load_endpoints, save_endpoint
 
     saved = json.loads(Path(saved_endpoint["PLAYGROUND_ENDPOINTS"]).read_text())
     assert saved["endpoints"][0]["name"] == "local-server"
@@ -456,9 +456,9 @@ def test_remote_runs_go_out_n_at_a_time_and_land_in_the_store(
     concurrency: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from playground.comparison import ComparisonSpec, Input, Variant
-    from playground.endpoints import save_endpoint
-    from playground.runner import BackendPool, ComparisonStarted, RunDone, run_comparison
-    from playground.store import Store
+    from playground.engine.endpoints import save_endpoint
+    from playground.runs.runner import BackendPool, ComparisonStarted, RunDone, run_comparison
+    from playground.storage.store import Store
 
     monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(tmp_path / "endpoints.json"))
     with MisbehavingServer() as server:
@@ -505,7 +505,7 @@ class _MemoryKeyring(keyring.backend.KeyringBackend):
 def test_api_key_from_the_os_keyring(
     fake: MisbehavingServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from playground.endpoints import load_endpoints, save_endpoint, store_key_in_keyring
+    from playground.engine.endpoints import load_endpoints, save_endpoint, store_key_in_keyring
 
     monkeypatch.setenv("PLAYGROUND_ENDPOINTS", str(tmp_path / "endpoints.json"))
     endpoint = Endpoint("vault", fake.url("ok"), "m", api_key_keyring=True)
@@ -531,7 +531,7 @@ def test_without_an_os_keyring_the_message_says_what_to_do(
 ) -> None:
     from keyring.backends.fail import Keyring as NoKeyring
 
-    from playground.endpoints import EndpointError, store_key_in_keyring
+    from playground.engine.endpoints import EndpointError, store_key_in_keyring
 
     previous = keyring.get_keyring()
     keyring.set_keyring(NoKeyring())

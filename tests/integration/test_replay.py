@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from playground import cli
-from playground.backends import LocalBackend
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions
 from playground.provenance import FIELD_LABELS, describe
-from playground.replay import LoadOverrides, ReplayReport, replay
-from playground.runner import BackendPool, RunDone, run_comparison
+from playground.runs.replay import LoadOverrides, ReplayReport, replay
+from playground.runs.runner import BackendPool, RunDone, run_comparison
 from playground.sampling import SamplingParams
-from playground.store import Store
-from playground.worker import LoadOptions
+from playground.storage.store import Store
 
 pytestmark = pytest.mark.model
 

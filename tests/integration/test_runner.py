@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from playground.comparison import ComparisonSpec, Variant, inputs_from_rows
-from playground.library import Library, load_builtin_library
-from playground.runner import (
+from playground.engine.worker import LoadOptions
+from playground.prompts.library import Library, load_builtin_library
+from playground.runs.runner import (
     BackendPool,
     CancelToken,
     ComparisonFinished,
@@ -23,7 +24,6 @@ from playground.runner import (
     run_comparison,
 )
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions
 
 
 @pytest.fixture(scope="module")
@@ -182,7 +182,7 @@ def test_a_missing_model_fails_its_runs_with_the_reason(library: Library) -> Non
 
 @pytest.mark.model
 def test_the_task_decides_the_extra_metric(library: Library, pool: BackendPool) -> None:
-    from playground.spec import metrics_for
+    from playground.runs.spec import metrics_for
 
     variants = (variant(library, "sentiment-zero-shot"),)
     metrics = metrics_for(variants)

@@ -21,12 +21,12 @@ from typing import Any
 import pytest
 import yaml
 
-from playground.collection import load_collection, template_values
-from playground.library import import_library, library_document
-from playground.migrations import known_migrations
-from playground.preferences import DEFAULT_CRITERIA
-from playground.store import Store, stored_report
-from playground.templates import parse_template, render_template
+from playground.evaluation.preferences import DEFAULT_CRITERIA
+from playground.prompts.collection import load_collection, template_values
+from playground.prompts.library import import_library, library_document
+from playground.prompts.templates import parse_template, render_template
+from playground.storage.migrations import known_migrations
+from playground.storage.store import Store, stored_report
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1"
 PLAYGROUND = [sys.executable, "-m", "playground"]

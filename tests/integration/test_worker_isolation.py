@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from playground import memory
-from playground.backends import LocalBackend
+from playground.engine import memory
+from playground.engine.backends import LocalBackend
+from playground.engine.gguf import read_gguf
+from playground.engine.worker import LoadOptions
 from playground.errors import (
     InsufficientMemoryError,
     ModelFileError,
@@ -18,9 +20,7 @@ from playground.errors import (
     WorkerCrashed,
 )
 from playground.events import ChatMessage, Failed, GenerationRequest, Token
-from playground.gguf import read_gguf
 from playground.sampling import SamplingParams
-from playground.worker import LoadOptions
 from tests.gguf_factory import STRING, GGUFBuilder, valid_builder
 from tests.integration.conftest import collect
 
@@ -199,7 +199,7 @@ def test_gpu_offload_support_is_asked_in_a_child_process() -> None:
     import sys
 
     from playground.cli import gpu_offload_supported
-    from playground.worker import probe_gpu_offload
+    from playground.engine.worker import probe_gpu_offload
 
     had_llama = "llama_cpp" in sys.modules
     answer = probe_gpu_offload()

@@ -18,12 +18,12 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import Variant
+from playground.engine.worker import LoadOptions
 from playground.sampling import SamplingParams
-from playground.store import Store
-from playground.worker import LoadOptions
-from ui.compare_column import CompareColumn, score_value
-from ui.compare_view import CompareView
+from playground.storage.store import Store
 from ui.context import AppContext
+from ui.views.compare.compare_column import CompareColumn, score_value
+from ui.views.compare.compare_view import CompareView
 
 DIALOGUE = (
     "Maya: Did you book the train for Saturday?\n"

@@ -13,12 +13,12 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.evaluation.preferences import DEFAULT_CRITERIA, Judgement, read_preferences
 from playground.events import Result
-from playground.preferences import DEFAULT_CRITERIA, Judgement, read_preferences
 from playground.sampling import SamplingParams
-from playground.store import Store
+from playground.storage.store import Store
 from ui.context import AppContext
-from ui.evaluate_view import EvaluateView
+from ui.views.evaluate.evaluate_view import EvaluateView
 
 #: Variant → how good its outputs are (higher is better) and the BLEU it is given, which
 #: orders the variants the same way.

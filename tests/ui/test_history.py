@@ -16,15 +16,15 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.engine.worker import LoadOptions
 from playground.events import Result
-from playground.library import load_builtin_library
-from playground.runner import BackendPool, ComparisonFinished, make_scorer, run_comparison
+from playground.prompts.library import load_builtin_library
+from playground.runs.runner import BackendPool, ComparisonFinished, make_scorer, run_comparison
 from playground.sampling import SamplingParams
-from playground.store import StorageError, Store
-from playground.worker import LoadOptions
+from playground.storage.store import StorageError, Store
 from ui.context import AppContext
-from ui.history_view import HistoryView
-from ui.replay_dialog import ReplayDialog
+from ui.views.history.history_view import HistoryView
+from ui.widgets.replay_dialog import ReplayDialog
 
 HAND_COUNT = 55
 

@@ -9,9 +9,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from playground.endpoints import save_endpoint
-from playground.remote import Endpoint
-from playground.store import Store
+from playground.engine.endpoints import save_endpoint
+from playground.engine.remote import Endpoint
+from playground.storage.store import Store
 from tests.integration.misbehaving_server import MisbehavingServer
 from ui.main_window import MainWindow
 

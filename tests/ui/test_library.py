@@ -15,14 +15,14 @@ from PySide6.QtWidgets import QTableWidgetItem
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from playground.collection import (
+from playground.prompts.collection import (
     BUILTIN,
     install,
     library_path,
     load_collection,
     save_library,
 )
-from playground.library import (
+from playground.prompts.library import (
     ExampleSet,
     ItemReport,
     Library,
@@ -30,10 +30,10 @@ from playground.library import (
     export_library,
     load_builtin_library,
 )
-from playground.templates import parse_template
+from playground.prompts.templates import parse_template
 from ui.context import AppContext
-from ui.import_report import ImportReportDialog, ImportReportModel
-from ui.library_view import DEFAULT_LIBRARY, LibraryView, PromptfooDialog
+from ui.views.library.import_report import ImportReportDialog, ImportReportModel
+from ui.views.library.library_view import DEFAULT_LIBRARY, LibraryView, PromptfooDialog
 
 WAIT_MS = 20000
 

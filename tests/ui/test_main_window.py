@@ -55,9 +55,9 @@ def test_the_edit_menu_acts_on_the_focused_text_field(qtbot: QtBot, window: Main
 def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainWindow) -> None:
     from PySide6.QtCore import QThreadPool
 
+    from playground.engine.worker import LoadOptions
     from playground.sampling import SamplingParams
-    from playground.store import Store
-    from playground.worker import LoadOptions
+    from playground.storage.store import Store
 
     hub = window.context.hub
     hub.set_options(hub.current, LoadOptions(n_ctx=4096))

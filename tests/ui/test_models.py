@@ -12,14 +12,14 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
+from playground.engine.gguf import read_gguf
 from playground.errors import ModelFileError, WorkerCrashed
 from playground.events import Event, Failed, GenerationRequest
-from playground.gguf import read_gguf
 from playground.sampling import SamplingParams
 from tests.gguf_factory import valid_builder
 from ui.context import AppContext
-from ui.item_models import ModelTableModel
-from ui.models_view import ADDED_KEY, ModelsView
+from ui.views.models.models_view import ADDED_KEY, ModelsView
+from ui.widgets.item_models import ModelTableModel
 
 
 def _make_view(qtbot: QtBot, context: AppContext) -> ModelsView:

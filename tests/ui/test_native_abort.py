@@ -9,11 +9,11 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from pytestqt.qtbot import QtBot
 
-from playground.runner import RunDone
+from playground.runs.runner import RunDone
 from tests.gguf_factory import with_duplicate_token
 from tests.ui.test_playground import prepare, run_and_wait
 from ui.main_window import MainWindow
-from ui.models_view import ModelsView
+from ui.views.models.models_view import ModelsView
 
 ASSERTION = "GGML_ASSERT(id_to_token.size() == token_to_id.size()) failed"
 

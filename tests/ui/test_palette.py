@@ -9,8 +9,8 @@ from PySide6.QtGui import QColor, QGuiApplication, QPalette, QTextDocument
 from pytestqt.qtbot import QtBot
 
 from playground.events import TokenLogprob
-from ui.highlighter import JinjaHighlighter
-from ui.token_view import TokenView
+from ui.widgets.highlighter import JinjaHighlighter
+from ui.widgets.token_view import TokenView
 
 
 @pytest.fixture

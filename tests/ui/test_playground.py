@@ -13,22 +13,22 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QStyle, QToolTip, QW
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from playground.collection import install
-from playground.endpoints import save_endpoint
+from playground.engine.endpoints import save_endpoint
+from playground.engine.remote import Endpoint
+from playground.engine.worker import LoadOptions
 from playground.errors import SamplingError
-from playground.library import Library
-from playground.remote import Endpoint
-from playground.runner import RunDone
+from playground.prompts.collection import install
+from playground.prompts.library import Library
+from playground.prompts.templates import parse_template
+from playground.runs.runner import RunDone
 from playground.sampling import SamplingParams
-from playground.store import Store
-from playground.templates import parse_template
-from playground.worker import LoadOptions
+from playground.storage.store import Store
 from ui.context import AppContext
-from ui.highlighter import JinjaHighlighter
-from ui.params_panel import ParamsPanel, format_stop, parse_stop
-from ui.playground_view import PlaygroundView, split_references
-from ui.token_view import colour_for, probability
-from ui.variables_form import ExamplesEditor, VariablesForm
+from ui.views.playground.params_panel import ParamsPanel, format_stop, parse_stop
+from ui.views.playground.playground_view import PlaygroundView, split_references
+from ui.views.playground.variables_form import ExamplesEditor, VariablesForm
+from ui.widgets.highlighter import JinjaHighlighter
+from ui.widgets.token_view import colour_for, probability
 
 BUILTIN = "Built-in"
 SUMMARY = "summarization-zero-shot"

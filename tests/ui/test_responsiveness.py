@@ -15,12 +15,12 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from playground.backends import LocalBackend
-from playground.runner import RunDone
-from playground.worker import LoadOptions
+from playground.engine.backends import LocalBackend
+from playground.engine.worker import LoadOptions
+from playground.runs.runner import RunDone
 from tests.ui.conftest import StallProbe
 from ui.context import AppContext
-from ui.playground_view import PlaygroundView
+from ui.views.playground.playground_view import PlaygroundView
 
 #: What the window may add to the machine's own stalls.
 MAX_STALL_MS = 50.0

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from pytestqt.qtbot import QtBot
 
-from ui.tasks import TaskRunner
+from ui.services.tasks import TaskRunner
 
 
 def _yield_once(emitted: threading.Event) -> Iterator[str]:

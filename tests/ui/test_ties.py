@@ -12,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.events import Result
-from playground.runner import make_scorer
+from playground.runs.runner import make_scorer
 from playground.sampling import SamplingParams
-from playground.store import Store
+from playground.storage.store import Store
 from ui.main_window import MainWindow
 
 TEMPLATE = "Summarize in one sentence: {{ dialogue }}"

@@ -12,7 +12,7 @@ from pytestqt.qtbot import QtBot
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.events import Result
 from playground.sampling import SamplingParams
-from playground.store import Store
+from playground.storage.store import Store
 from ui.main_window import MainWindow
 
 TEMPLATE = "Say hello to {{ name }}."

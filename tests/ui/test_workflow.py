@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from playground.runner import RunDone
+from playground.engine.worker import LoadOptions
+from playground.runs.runner import RunDone
 from playground.sampling import SamplingParams
-from playground.store import Store
-from playground.worker import LoadOptions
+from playground.storage.store import Store
 from ui.main_window import MainWindow
 
 DIALOGUE = (

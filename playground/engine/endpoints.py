@@ -1,0 +1,125 @@
+"""Saved remote endpoints, referred to as ``remote:NAME`` wherever a model is named.
+
+Only the base URL, the model name and the *name* of the environment variable that holds the
+API key are saved; the key itself is read at request time and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import platformdirs
+
+from playground.engine.models import APP_NAME
+from playground.engine.remote import KEYRING_SERVICE, Endpoint, RemoteBackend
+from playground.errors import PlaygroundError
+
+PREFIX = "remote:"
+_NAME = re.compile(r"[\w.-]{1,64}\Z")
+_ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+class EndpointError(PlaygroundError):
+    """An endpoint name, URL or saved-endpoints file is not usable."""
+
+
+def endpoints_path() -> Path:
+    override = os.environ.get("PLAYGROUND_ENDPOINTS")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "endpoints.json"
+
+
+def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:
+    path = path or endpoints_path()
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError) as exc:
+        raise EndpointError(f"{path}: cannot read the saved endpoints ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("endpoints"), list):
+        raise EndpointError(f"{path}: expected {{\"endpoints\": [...]}}")
+    found: dict[str, Endpoint] = {}
+    for n, raw in enumerate(data["endpoints"], 1):
+        if not isinstance(raw, dict):
+            raise EndpointError(f"{path}: endpoint {n} is not an object")
+        try:
+            endpoint = Endpoint(str(raw["name"]), str(raw["base_url"]), str(raw["model"]),
+                                raw.get("api_key_env"), bool(raw.get("api_key_keyring", False)))
+        except KeyError as exc:
+            raise EndpointError(f"{path}: endpoint {n} has no {exc.args[0]!r}") from None
+        found[endpoint.name] = endpoint
+    return found
+
+
+def _write(endpoints: dict[str, Endpoint], path: Path) -> None:
+    data = {"endpoints": [
+        {"name": e.name, "base_url": e.base_url, "model": e.model, "api_key_env": e.api_key_env,
+         "api_key_keyring": e.api_key_keyring}
+        for e in endpoints.values()
+    ]}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".endpoints-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2)
+    os.replace(tmp, path)
+
+
+def save_endpoint(endpoint: Endpoint, path: Path | None = None) -> None:
+    """Validate and save (replacing one of the same name)."""
+    if not _NAME.match(endpoint.name):
+        raise EndpointError(
+            f"endpoint name {endpoint.name!r}: use letters, digits, '.', '-' or '_' (max 64)"
+        )
+    if endpoint.api_key_env is not None and not _ENV.match(endpoint.api_key_env):
+        raise EndpointError(
+            f"{endpoint.api_key_env!r} is not an environment variable name; give the name of "
+            "the variable that holds the key, never the key itself"
+        )
+    RemoteBackend(endpoint).close()  # the URL check lives with the client
+    path = path or endpoints_path()
+    endpoints = load_endpoints(path)
+    endpoints[endpoint.name] = endpoint
+    _write(endpoints, path)
+
+
+def store_key_in_keyring(name: str, key: str) -> None:
+    """Keep an endpoint's key in the OS keyring (never in the endpoints file)."""
+    import keyring
+    from keyring.errors import KeyringError
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, key)
+    except KeyringError as exc:
+        raise EndpointError(
+            f"the OS keyring is not available ({exc}); keep the key in an environment variable "
+            "and use --api-key-env"
+        ) from exc
+
+
+def remove_endpoint(name: str, path: Path | None = None) -> None:
+    path = path or endpoints_path()
+    endpoints = load_endpoints(path)
+    if name not in endpoints:
+        raise EndpointError(f"no saved endpoint named {name!r}")
+    del endpoints[name]
+    _write(endpoints, path)
+
+
+def is_remote(model: str | None) -> bool:
+    return bool(model) and str(model).startswith(PREFIX)
+
+
+def resolve_endpoint(model: str, path: Path | None = None) -> Endpoint:
+    """``remote:NAME`` → the saved endpoint NAME."""
+    name = model[len(PREFIX):]
+    endpoints = load_endpoints(path)
+    if name not in endpoints:
+        known = ", ".join(endpoints) or "none saved; add one with `playground endpoints add`"
+        raise EndpointError(f"no saved endpoint named {name!r} (known: {known})")
+    return endpoints[name]

@@ -1,0 +1,674 @@
+"""The child process that owns one ``llama_cpp.Llama``.
+
+It runs in a ``spawn``-ed process so that a native abort, a segfault or an OOM kill in llama.cpp
+ends this process only. The parent (:mod:`playground.engine.backends`) talks to it over a pipe with
+plain tuples and checks a shared cancel counter it can set at any moment.
+
+Messages parent → child: ``("generate", req_id, request)``, ``("preview", req_id, request)``,
+``("pieces", req_id, token_ids)``, ``("shutdown",)``. Child → parent: ``("ready", info)``,
+``("load_failed", kind, message)``, ``("started", req_id, ...)``,
+``("tokens", req_id, [(text, logprob), ...])``,
+``("done", req_id, ..., run_record, token_ids)``, ``("failed", req_id, kind, message)``,
+``("preview", req_id, prompt, n_tokens)``, ``("pieces", req_id, texts)``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+from playground.errors import (
+    ContextOverflowError,
+    GenerationError,
+    ModelLoadError,
+    PlaygroundError,
+    TemplateError,
+)
+from playground.events import GenerationRequest, TokenLogprob
+from playground.sampling import SamplingParams
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """How a model is loaded. ``n_ctx = 0`` means the context length the model was trained for;
+    ``n_gpu_layers = -1`` offloads every layer (where the build supports offload)."""
+
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    n_gpu_layers: int = 0
+    n_batch: int = 512
+    reuse_prefix: bool = True
+    #: llama.cpp's own default ("auto") turns it on where it helps; llama-cpp-python turns it off.
+    flash_attn: bool = True
+
+    def __post_init__(self) -> None:
+        if self.n_ctx < 0 or self.n_ctx > 1 << 20:
+            raise PlaygroundError(f"context size must be between 0 and {1 << 20}, got {self.n_ctx}")
+        if self.n_threads is not None and not 1 <= self.n_threads <= 512:
+            raise PlaygroundError(f"threads must be between 1 and 512, got {self.n_threads}")
+        if self.n_gpu_layers < -1:
+            raise PlaygroundError(
+                f"GPU layers must be -1 (all), 0 (none) or a layer count, got {self.n_gpu_layers}"
+            )
+        if not 1 <= self.n_batch <= 1 << 16:
+            raise PlaygroundError(f"batch size must be between 1 and 65536, got {self.n_batch}")
+
+
+def default_threads() -> int:
+    """Physical cores: llama.cpp gains nothing from hyper-threads and loses to contention."""
+    import psutil
+
+    return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+
+
+def worker_main(
+    conn: Connection,
+    cancel_upto: Synchronized[int],
+    model_path: str,
+    options: LoadOptions,
+    stderr_path: str | None,
+) -> None:
+    """Entry point of the child process."""
+    # Ctrl-C in a terminal reaches the whole process group; the parent turns it into a cancel.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if stderr_path:
+        # llama.cpp writes to fd 2 directly; keep it in a file the parent can quote after a crash.
+        fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+    try:
+        engine = _Engine(model_path, options)
+    except PlaygroundError as exc:
+        conn.send(("load_failed", type(exc).__name__, str(exc)))
+        return
+    except Exception as exc:
+        conn.send(("load_failed", "ModelLoadError", f"llama.cpp could not load the model: {exc}"))
+        return
+    conn.send(("ready", engine.info))
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            return
+        kind = message[0]
+        if kind == "shutdown":
+            return
+        if kind == "generate":
+            _, req_id, request = message
+            engine.generate(conn, cancel_upto, req_id, request)
+        elif kind == "perplexity":
+            _, req_id, request, continuation = message
+            try:
+                ppl, n = engine.perplexity(engine.render(request), continuation)
+                conn.send(("perplexity", req_id, ppl, n))
+            except PlaygroundError as exc:
+                conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+            except Exception as exc:
+                conn.send(("failed", req_id, "GenerationError", f"perplexity failed: {exc}"))
+        elif kind == "pieces":
+            _, req_id, token_ids = message
+            pieces = [engine._piece(int(t)).decode("utf-8", "replace") for t in token_ids]
+            conn.send(("pieces", req_id, pieces))
+        elif kind == "preview":
+            _, req_id, request = message
+            try:
+                prompt = engine.render(request)
+                conn.send(("preview", req_id, prompt, len(engine.tokenize(prompt))))
+            except PlaygroundError as exc:
+                conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+
+
+def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
+    """Send llama.cpp's warnings and errors to ``fd`` (None: nowhere), and drop its debug chatter.
+
+    The fd is duplicated first: llama-cpp-python points fd 2 at /dev/null while it loads a
+    model quietly, which would otherwise swallow the one line that says why a load failed.
+    The returned callback must stay referenced for as long as llama.cpp may call it.
+    """
+    target = os.dup(fd) if fd is not None else None
+    last_level = [0]
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def _log(level: int, text: bytes, _user_data: object) -> None:
+        if level == 5:  # GGML_LOG_LEVEL_CONT continues the previous line
+            level = last_level[0]
+        else:
+            last_level[0] = level
+        if target is not None and level in (3, 4):  # GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR
+            os.write(target, text)
+
+    llama_cpp.llama_log_set(_log, ctypes.c_void_p(0))
+    return _log
+
+
+def install_abort_reporter(fd: int) -> Any:
+    """Write the message of a native llama.cpp abort (a failed ``GGML_ASSERT`` names the source
+    line and the condition) to ``fd`` before the process dies.
+
+    ggml prints it to stderr, which llama-cpp-python points at /dev/null during a quiet load,
+    and then starts a debugger for a backtrace. With a callback it does neither and aborts right
+    after it returns. The returned callback must stay referenced for the life of the process.
+    """
+    from llama_cpp._ggml import libggml
+
+    target = os.dup(fd)
+    callback_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
+
+    def _report(message: bytes | None) -> None:
+        os.write(target, (message or b"llama.cpp aborted") + b"\n")
+
+    callback = callback_type(_report)
+    setter = libggml.ggml_set_abort_callback
+    setter.argtypes = [callback_type]
+    setter.restype = ctypes.c_void_p
+    setter(callback)
+    return callback
+
+
+class _UnusedChatFormatter:
+    """Stands in for llama-cpp-python's chat formatter, which this process never calls."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def to_chat_handler(self) -> None:
+        return None
+
+
+class _Engine:
+    """Generation on one loaded model; lives only inside the worker process."""
+
+    def __init__(self, model_path: str, options: LoadOptions) -> None:
+        started = time.perf_counter()
+        import llama_cpp
+        import llama_cpp.llama_chat_format
+
+        # Chat templates render in our own bounded sandbox (playground.prompts.chat).
+        # llama-cpp-python would also compile every template in the file at load, outside any
+        # budget: a syntax error would then block raw completion, and constant folding of
+        # `9 ** 999999999` would hang the load. Its copy is never used here, so it is never built.
+        llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
+        self._lib = llama_cpp
+        self._log_callback = install_log_filter(llama_cpp, 2)
+        self._abort_callback = install_abort_reporter(2)
+        self.options = options
+        kwargs: dict[str, Any] = {
+            "model_path": model_path,
+            "n_ctx": options.n_ctx,
+            "n_gpu_layers": options.n_gpu_layers,
+            "n_batch": options.n_batch,
+            "flash_attn": options.flash_attn,
+            "verbose": False,
+        }
+        threads = options.n_threads or default_threads()
+        kwargs["n_threads"] = threads
+        kwargs["n_threads_batch"] = threads
+        try:
+            self.llm = llama_cpp.Llama(**kwargs)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelLoadError(f"llama.cpp could not load the model: {exc}") from exc
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self.n_vocab = self.llm.n_vocab()
+        self._piece_buf = ctypes.create_string_buffer(256)
+        warnings: list[str] = []
+        self.chat = None
+        chat_error = None
+        try:
+            from playground.prompts.chat import ChatTemplate
+
+            self.chat = ChatTemplate.load(
+                self.llm.metadata.get("tokenizer.chat_template"),
+                self._token_text(self.llm.token_bos()),
+                self._token_text(self.llm.token_eos()),
+                strip_bos=bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)),
+            )
+        except TemplateError as exc:
+            chat_error = str(exc)
+            warnings.append(
+                f"chat mode is unavailable ({exc}); raw completion works as usual"
+            )
+        control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+        special = sorted(
+            {
+                self._token_text(i)
+                for i in range(self.n_vocab)
+                if llama_cpp.llama_vocab_get_attr(self.vocab, i) & control
+            }
+            - {""}
+        )
+        self.info: dict[str, Any] = {
+            "engine": self._engine_record(llama_cpp, options),
+            "n_ctx": self.llm.n_ctx(),
+            "n_ctx_train": self.llm._model.n_ctx_train(),
+            "n_threads": self.llm.context_params.n_threads,
+            "n_gpu_layers": options.n_gpu_layers,
+            "gpu_offload_supported": bool(llama_cpp.llama_supports_gpu_offload()),
+            "chat_template_error": chat_error,
+            "special_tokens": special,
+            "warnings": warnings,
+            "load_s": time.perf_counter() - started,
+            "llama_cpp_version": getattr(llama_cpp, "__version__", "unknown"),
+        }
+
+    def _engine_record(self, llama_cpp: Any, options: LoadOptions) -> dict[str, Any]:
+        """The load-time half of every run's reproducibility record (see
+        :mod:`playground.provenance`): what this process computes with, as llama.cpp has it."""
+        from playground.provenance import cpu_path, text_sha256
+
+        params = self.llm.context_params
+        system_info = bytes(llama_cpp.llama_print_system_info()).decode("utf-8", "replace")
+        return {
+            "llama_cpp_python": getattr(llama_cpp, "__version__", "unknown"),
+            "system_info": " ".join(system_info.split()),
+            "cpu_path": cpu_path(system_info),
+            "n_threads": int(params.n_threads),
+            "n_threads_batch": int(params.n_threads_batch),
+            "n_batch": int(params.n_batch),
+            "n_ubatch": int(params.n_ubatch),
+            # As llama.cpp's context was told, not as asked: the two could part in a later version.
+            "flash_attn": int(params.flash_attn_type) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            "type_k": _GGML_TYPES.get(int(params.type_k), f"type {int(params.type_k)}"),
+            "type_v": _GGML_TYPES.get(int(params.type_v), f"type {int(params.type_v)}"),
+            "n_ctx": int(self.llm.n_ctx()),
+            "n_gpu_layers": options.n_gpu_layers,
+            "chat_template_sha256": text_sha256(self.llm.metadata.get("tokenizer.chat_template")),
+            "prefix_reuse": options.reuse_prefix,
+        }
+
+    def _sampler_chain(self, params: SamplingParams) -> list[dict[str, Any]]:
+        """The sampler chain llama.cpp is running, step by step in its order, each step with the
+        settings it was built from. Names come from llama.cpp itself, so a change in how
+        llama-cpp-python assembles the chain shows up in the record."""
+        lib = self._lib
+        sampler = getattr(self.llm, "_sampler", None)
+        chain = getattr(sampler, "sampler", None)
+        if chain is None:
+            return []
+        settings: dict[str, dict[str, Any]] = {
+            "penalties": {
+                "last_n": self.llm.last_n_tokens_size,
+                "repeat": params.repeat_penalty,
+                "frequency": params.frequency_penalty,
+                "presence": params.presence_penalty,
+            },
+            "top-k": {"k": params.top_k},
+            "typical": {"p": 1.0},
+            "top-p": {"p": params.top_p},
+            "min-p": {"p": params.min_p},
+            "temp": {"t": params.temperature},
+            "dist": {"seed": params.seed},
+        }
+        steps = []
+        for i in range(lib.llama_sampler_chain_n(chain)):
+            name = bytes(lib.llama_sampler_name(lib.llama_sampler_chain_get(chain, i))).decode()
+            # llama.cpp marks a step that changes nothing at these settings with "?".
+            active = not name.startswith("?")
+            name = name.lstrip("?")
+            steps.append({"name": name, **settings.get(name, {}),
+                          **({} if active else {"inactive": True})})
+        return steps
+
+    # -- tokens -----------------------------------------------------------------------------
+
+    def _piece(self, token: int) -> bytes:
+        n = self._lib.llama_token_to_piece(self.vocab, token, self._piece_buf, 256, 0, False)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = self._lib.llama_token_to_piece(self.vocab, token, buf, -n, 0, False)
+            return buf.raw[:n]
+        return self._piece_buf.raw[:n]
+
+    def _token_text(self, token: int) -> str:
+        if token < 0:
+            return ""
+        return str(self.llm._model.token_get_text(token))
+
+    def tokenize(self, text: str) -> list[int]:
+        # special=True: a rendered chat template spells its control tokens as text.
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def render(self, request: GenerationRequest) -> str:
+        if request.messages is None:
+            return request.prompt or ""
+        if self.chat is None:
+            raise TemplateError(
+                "this model has no usable chat template "
+                f"({self.info['chat_template_error']}); send a raw prompt instead"
+            )
+        return self.chat.render(request.messages)
+
+    # -- generation -------------------------------------------------------------------------
+
+    def generate(
+        self,
+        conn: Connection,
+        cancel_upto: Synchronized[int],
+        req_id: int,
+        request: GenerationRequest,
+    ) -> None:
+        try:
+            self._generate(conn, cancel_upto, req_id, request)
+        except PlaygroundError as exc:
+            conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+        except Exception as exc:
+            conn.send(("failed", req_id, "GenerationError", f"generation failed: {exc}"))
+
+    def _generate(
+        self,
+        conn: Connection,
+        cancel_upto: Synchronized[int],
+        req_id: int,
+        request: GenerationRequest,
+    ) -> None:
+        params = request.params
+        prompt = self.render(request)
+        tokens = self.tokenize(prompt)
+        n_ctx = self.info["n_ctx"]
+        if len(tokens) >= n_ctx:
+            raise ContextOverflowError(
+                f"the prompt is {len(tokens):,} tokens but the context window holds "
+                f"{n_ctx:,} (the model was trained for {self.info['n_ctx_train']:,}); "
+                "shorten the prompt or load the model with a larger context"
+            )
+        room = n_ctx - len(tokens)
+        max_tokens = min(params.max_tokens, room)
+        clipped = max_tokens < params.max_tokens
+        conn.send(("started", req_id, prompt, len(tokens), max_tokens, clipped))
+
+        assert params.seed is not None, "the backend fixes the seed before sending"
+        self.llm.set_seed(params.seed)
+        if not self.options.reuse_prefix:
+            self.llm.reset()  # type: ignore[no-untyped-call]
+        reused = self._evaluate_all_but_last(tokens)
+        chain: list[dict[str, Any]] = []
+        token_ids: list[int] = []
+        scanner = StopScanner(params.stop)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        generated = 0
+        finish = "length"
+        lib, vocab = self._lib, self.vocab
+        want_logprobs = request.logprobs is not None
+        crash_after = request.crash_after_tokens
+        outbox = _Outbox(conn, req_id)
+        first_at = last_at = 0.0
+
+        # generate() finds the prompt cached up to its last token and evaluates that one alone.
+        for token in self.llm.generate(
+            tokens,
+            top_k=params.top_k,
+            top_p=params.top_p,
+            min_p=params.min_p,
+            temp=params.temperature,
+            repeat_penalty=params.repeat_penalty,
+            frequency_penalty=params.frequency_penalty,
+            presence_penalty=params.presence_penalty,
+            reset=True,
+        ):
+            if not chain:
+                chain = self._sampler_chain(params)
+            if cancel_upto.value >= req_id:
+                finish = "cancelled"
+                break
+            if lib.llama_vocab_is_eog(vocab, token):
+                finish = "stop"
+                break
+            generated += 1
+            token_ids.append(int(token))
+            if generated == 1:
+                first_at = time.perf_counter()
+            last_at = time.perf_counter()
+            if crash_after is not None and generated >= crash_after:
+                os.abort()
+            piece = decoder.decode(self._piece(token))
+            logprob = self._logprob(token, piece, request.logprobs) if want_logprobs else None
+            shown = scanner.feed(piece)
+            if shown or logprob is not None:
+                outbox.token(shown, logprob)
+            if scanner.stopped:
+                finish = "stop"
+                break
+            if generated >= max_tokens:
+                break
+        # What was held back as a possible stop-sequence prefix goes out now, so that the result
+        # text is exactly the concatenation of the streamed pieces.
+        rest = scanner.flush(decoder.decode(b"", final=True))
+        if rest:
+            outbox.token(rest, None)
+        outbox.flush()
+        text = scanner.text
+        # Decode speed is timed here, at the source: tokens reach the parent in batches.
+        decode_s = last_at - first_at if generated > 1 else None
+        run = {
+            "sampler_chain": chain,
+            "seed": params.seed,
+            "reused_prompt_tokens": reused,
+            "batching": "single",
+        }
+        conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s, run, token_ids))
+
+    def _evaluate_all_but_last(self, tokens: list[int]) -> int:
+        """Evaluate the prompt up to its last token, reusing whatever prefix is cached.
+
+        llama-cpp-python re-evaluates the last prompt token on its own when the rest is
+        cached, but evaluates a fresh prompt in one batch. The two paths give logits that
+        differ in the last bits (flash attention takes another kernel for a single token),
+        enough to change what a seeded sampler draws at a high temperature: the first run
+        after a load would differ from every repeat. Evaluating the last token alone every
+        time makes a fixed seed repeat exactly. (After another prompt that shares only part of
+        this one, the reused part was computed in other batches, which can move the last bits
+        again; ``reuse_prefix=False`` repeats exactly in every case, at the cost of the reuse.)
+        Returns how many prompt tokens came from the cache.
+        """
+        cached = self.llm._input_ids[: self.llm.n_tokens].tolist()
+        prefix = 0
+        for have, want in zip(cached, tokens[:-1], strict=False):
+            if have != want:
+                break
+            prefix += 1
+        if prefix < len(tokens) - 1:
+            self.llm.n_tokens = prefix
+            self.llm.eval(tokens[prefix:-1])
+        return prefix
+
+    def perplexity(self, prompt: str, continuation: str) -> tuple[float, int]:
+        """Perplexity of ``continuation`` as the model's next words after ``prompt``.
+
+        One forward pass over prompt + continuation with logits kept only where a continuation
+        token is predicted; no sampling. The KV cache is cleared, so the next generation
+        re-evaluates its prompt.
+        """
+        import numpy as np
+
+        lib = self._lib
+        head = self.tokenize(prompt)
+        tail = list(self.llm.tokenize(continuation.encode("utf-8"), add_bos=False, special=False))
+        if not tail:
+            raise GenerationError("the reference text is empty: perplexity is not defined")
+        tokens = head + tail
+        n_ctx = self.info["n_ctx"]
+        if len(tokens) > n_ctx:
+            raise ContextOverflowError(
+                f"prompt and reference are {len(tokens):,} tokens but the context window holds "
+                f"{n_ctx:,}"
+            )
+        self.llm.reset()  # type: ignore[no-untyped-call]
+        lib.llama_memory_clear(lib.llama_get_memory(self.llm.ctx), True)
+        n_batch = self.options.n_batch
+        batch = lib.llama_batch_init(n_batch, 0, 1)
+        first = len(head) - 1  # logits at position i predict token i + 1
+        nll = 0.0
+        try:
+            for start in range(0, len(tokens), n_batch):
+                chunk = tokens[start : start + n_batch]
+                batch.n_tokens = len(chunk)
+                for j, token in enumerate(chunk):
+                    pos = start + j
+                    batch.token[j] = token
+                    batch.pos[j] = pos
+                    batch.n_seq_id[j] = 1
+                    batch.seq_id[j][0] = 0
+                    batch.logits[j] = first <= pos < len(tokens) - 1
+                if lib.llama_decode(self.llm.ctx, batch) != 0:
+                    raise GenerationError("llama.cpp could not evaluate the reference")
+                for j in range(len(chunk)):
+                    if not batch.logits[j]:
+                        continue
+                    ptr = lib.llama_get_logits_ith(self.llm.ctx, j)
+                    logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+                    peak = logits.max()
+                    log_z = peak + np.log(np.exp(logits - peak).sum())
+                    nll -= float(logits[tokens[start + j + 1]] - log_z)
+        finally:
+            lib.llama_batch_free(batch)
+            self.llm.reset()  # type: ignore[no-untyped-call]
+        return float(np.exp(nll / len(tail))), len(tail)
+
+    def _logprob(self, token: int, piece: str, top_n: int | None) -> TokenLogprob:
+        import numpy as np
+
+        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
+        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+        peak = float(logits.max())
+        log_z = peak + float(np.log(np.exp(logits - peak).sum()))
+        chosen = float(logits[token]) - log_z
+        top: tuple[tuple[str, float], ...] = ()
+        if top_n:
+            idx = np.argpartition(logits, -top_n)[-top_n:]
+            idx = idx[np.argsort(logits[idx])[::-1]]
+            top = tuple(
+                (self._piece(int(i)).decode("utf-8", errors="replace"), float(logits[i]) - log_z)
+                for i in idx
+            )
+        return TokenLogprob(piece, chosen, top)
+
+
+#: ggml's names for the KV cache types llama.cpp accepts (ggml.h, enum ggml_type).
+_GGML_TYPES = {0: "f32", 1: "f16", 2: "q4_0", 3: "q4_1", 6: "q5_0", 7: "q5_1", 8: "q8_0",
+               20: "iq4_nl", 30: "bf16"}
+
+
+class _Outbox:
+    """Streams tokens in small batches: the first at once, then at most every ``interval``.
+
+    One pipe message per token would wake the parent ~100 times a second; on a 2-core laptop
+    each wake-up takes the CPU from llama.cpp's threads. 40 ms batches still read as a stream.
+    """
+
+    def __init__(self, conn: Connection, req_id: int, interval: float = 0.04) -> None:
+        self.conn = conn
+        self.req_id = req_id
+        self.interval = interval
+        self.pending: list[tuple[str, TokenLogprob | None]] = []
+        self.last = 0.0
+
+    def token(self, text: str, logprob: TokenLogprob | None) -> None:
+        self.pending.append((text, logprob))
+        if time.perf_counter() - self.last >= self.interval:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            self.conn.send(("tokens", self.req_id, self.pending))
+            self.pending = []
+        self.last = time.perf_counter()
+
+
+class StopScanner:
+    """Releases generated text as soon as it is safe to show.
+
+    Text that could still grow into a stop sequence is held back until it either completes one
+    (then generation stops and the stop sequence is never shown) or stops matching.
+    """
+
+    def __init__(self, stop: tuple[str, ...]) -> None:
+        self.stop = stop
+        self._longest = max((len(s) for s in stop), default=0)
+        self.text = ""
+        self.emitted = 0
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """Add generated text; return the part that can be shown now."""
+        self.text += piece
+        end = len(self.text)
+        if self.stop:
+            hit = _find_stop(self.text, self.stop, max(0, self.emitted - self._longest))
+            if hit >= 0:
+                self.text = self.text[:hit]
+                self.stopped = True
+                end = hit
+            else:
+                end -= _held_back(self.text, self.stop)
+        shown = self.text[self.emitted:end]
+        self.emitted = max(self.emitted, end)
+        return shown
+
+    def flush(self, tail: str = "") -> str:
+        """Generation ended: everything not shown yet (plus a decoder's last characters)."""
+        if not self.stopped:
+            self.text += tail
+        rest = self.text[self.emitted:]
+        self.emitted = len(self.text)
+        return rest
+
+
+def _find_stop(text: str, stop: tuple[str, ...], start: int) -> int:
+    """Earliest position at which any stop sequence begins, or -1."""
+    best = -1
+    for s in stop:
+        at = text.find(s, start)
+        if at >= 0 and (best < 0 or at < best):
+            best = at
+    return best
+
+
+def _held_back(text: str, stop: tuple[str, ...]) -> int:
+    """Length of the longest tail of ``text`` that could still grow into a stop sequence."""
+    hold = 0
+    for s in stop:
+        for k in range(min(len(s) - 1, len(text)), hold, -1):
+            if s.startswith(text[-k:]):
+                hold = k
+                break
+    return hold
+
+
+if __name__ == "__main__":  # pragma: no cover - the parent always spawns worker_main
+    sys.exit("this module runs as a child of playground.engine.backends")
+
+
+def _report_gpu_offload(conn: Connection) -> None:
+    import llama_cpp
+
+    conn.send(bool(llama_cpp.llama_supports_gpu_offload()))
+    conn.close()
+
+
+def probe_gpu_offload(timeout_s: float = 60.0) -> bool | None:
+    """Whether this llama.cpp build can offload layers to a GPU, asked in a short-lived child
+    process: a window can know it before any model loads without loading llama.cpp itself.
+    None when the child gave no answer."""
+    ctx = multiprocessing.get_context("spawn")
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_report_gpu_offload, args=(child,), name="playground-gpu-probe",
+                          daemon=True)
+    process.start()
+    child.close()
+    try:
+        return bool(parent.recv()) if parent.poll(timeout_s) else None
+    except (EOFError, OSError):
+        return None
+    finally:
+        parent.close()
+        process.join(5)
+        if process.is_alive():
+            process.kill()

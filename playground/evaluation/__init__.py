@@ -1,0 +1,2 @@
+"""Judging outputs: overlap and task metrics, statistics, human preferences, reports.
+"""

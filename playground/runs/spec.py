@@ -1,0 +1,207 @@
+"""Comparison specs written by hand (YAML or JSON) or assembled from command-line options.
+
+A spec names templates from the known libraries and a dataset (a built-in demo dataset by
+task name, or a CSV/JSONL/JSON file); this module resolves them into a :class:`ComparisonSpec`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from playground.comparison import ComparisonError, ComparisonSpec, Input, Variant
+from playground.errors import PlaygroundError
+from playground.prompts.collection import Collection, template_values
+from playground.prompts.datasets import LoadedDataset, dataset_from_library, load_dataset
+from playground.sampling import SamplingParams
+
+_SPEC_KEYS = {"name", "samples", "seed", "dataset", "rows", "variants", "metrics", "language",
+              "model", "params", "checks", "sweep"}
+_VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples"}
+
+
+def resolve_dataset(collection: Collection, name_or_path: str) -> LoadedDataset:
+    """A built-in dataset by name (``sentiment``) or a file path."""
+    path = Path(name_or_path).expanduser()
+    if path.suffix and (path.exists() or "/" in name_or_path or "\\" in name_or_path):
+        return load_dataset(path)
+    for library in collection.libraries:
+        dataset = library.dataset(name_or_path)
+        if dataset is not None:
+            return dataset_from_library(dataset)
+    known = sorted({d.name for lib in collection.libraries for d in lib.datasets})
+    raise ComparisonError(
+        f"no dataset named {name_or_path!r}; use a file path or one of: {', '.join(known)}"
+    )
+
+
+def build_variant(
+    collection: Collection,
+    template_id: str,
+    *,
+    name: str | None = None,
+    model: str = "",
+    params: Mapping[str, Any] | None = None,
+    values: Mapping[str, Any] | None = None,
+    chat: bool = False,
+    examples: str | None = None,
+) -> Variant:
+    library, template = collection.find(template_id)
+    fixed = template_values(library, template, example_set=examples, values=dict(values or {}))
+    sampling = SamplingParams.from_dict({**template.meta.params, **(params or {})})
+    return Variant(
+        name=name or template.id,
+        template_id=template.id,
+        template_source=template.source,
+        params=sampling,
+        model=model,
+        values=fixed,
+        chat=chat,
+        library_sources=library.sources(),
+    )
+
+
+def build_spec(
+    collection: Collection,
+    *,
+    name: str,
+    variants: Sequence[Variant],
+    dataset: LoadedDataset,
+    rows: int | None = None,
+    samples: int = 1,
+    seed: int = 1234,
+    metrics: Sequence[str] | None = None,
+    language: str | None = None,
+    checks: Mapping[str, Any] | None = None,
+    sweep_param: str | None = None,
+) -> ComparisonSpec:
+    inputs: tuple[Input, ...] = dataset.inputs
+    if rows is not None:
+        if rows < 1:
+            raise ComparisonError(f"rows must be at least 1, got {rows}")
+        inputs = inputs[:rows]
+    extra: dict[str, Any] = {}
+    if metrics is not None:
+        extra["metrics"] = tuple(metrics)
+    else:
+        extra["metrics"] = metrics_for(variants)
+    return ComparisonSpec(name, tuple(variants), inputs, samples=samples, base_seed=seed,
+                          language=language, checks=dict(checks or {}),
+                          sweep_param=sweep_param, **extra)
+
+
+def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
+    """Overlap metrics and token-probability confidence always, plus the task metric that fits
+    each variant's task (classification → accuracy, QA → token F1 and exact match, NER →
+    entity F1)."""
+    from playground.evaluation.scoring import DEFAULT_METRICS
+    from playground.evaluation.taskmetrics import TASK_METRICS
+    from playground.prompts.templates import parse_template
+
+    chosen = [*DEFAULT_METRICS, "confidence"]
+    for variant in variants:
+        task = parse_template(variant.template_source, variant.template_id).meta.task
+        for metric in TASK_METRICS.get(task, ()):
+            if metric not in chosen:
+                chosen.append(metric)
+    return tuple(chosen)
+
+
+_SWEEPABLE = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty",
+              "frequency_penalty")
+
+
+def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
+    """``sweep: {template, param, values}`` as one variant per value, named ``param=value``."""
+    if variants is not None:
+        raise ComparisonError("a spec has either 'sweep' or 'variants', not both")
+    if not isinstance(sweep, Mapping):
+        raise ComparisonError("'sweep' must be a mapping: template, param, values")
+    bad = sorted(set(sweep) - {"template", "param", "values", "model", "params", "values_of"})
+    if bad:
+        raise ComparisonError(f"sweep: unknown field(s): {', '.join(bad)}")
+    param = sweep.get("param")
+    if param not in _SWEEPABLE:
+        raise ComparisonError(f"sweep: 'param' must be one of {', '.join(_SWEEPABLE)}")
+    values = sweep.get("values")
+    if not isinstance(values, list) or len(values) < 2:
+        raise ComparisonError("sweep: 'values' must list at least two settings")
+    if not isinstance(sweep.get("template"), str):
+        raise ComparisonError("sweep: needs 'template', a template id")
+    return [
+        {"template": sweep["template"], "name": f"{param}={value}", "model": sweep.get("model"),
+         "params": {**(sweep.get("params") or {}), param: value},
+         "values": sweep.get("values_of") or {}}
+        for value in values
+    ], str(param)
+
+
+def spec_from_mapping(
+    data: Mapping[str, Any], collection: Collection, *, base_dir: Path | None = None
+) -> ComparisonSpec:
+    """A spec file's content, checked field by field with messages that name the field."""
+    if not isinstance(data, Mapping):
+        raise ComparisonError("a comparison spec must be a mapping of fields")
+    unknown = sorted(set(data) - _SPEC_KEYS)
+    if unknown:
+        raise ComparisonError(f"unknown field(s) in the spec: {', '.join(unknown)}")
+    sweep = data.get("sweep")
+    sweep_param = None
+    raw_variants: Any
+    if sweep is not None:
+        raw_variants, sweep_param = _sweep_variants(sweep, data.get("variants"))
+    else:
+        raw_variants = data.get("variants")
+    if not isinstance(raw_variants, list) or not raw_variants:
+        raise ComparisonError("the spec needs 'variants': a list with at least one variant")
+    dataset_name = data.get("dataset")
+    if not isinstance(dataset_name, str):
+        raise ComparisonError("the spec needs 'dataset': a built-in dataset name or a file path")
+    if base_dir is not None and Path(dataset_name).suffix and not Path(dataset_name).is_absolute():
+        candidate = base_dir / dataset_name
+        if candidate.exists():
+            dataset_name = str(candidate)
+    checks = data.get("checks")
+    if checks is not None and not isinstance(checks, Mapping):
+        raise ComparisonError("'checks' must be a mapping: must_contain, must_not_contain, regex")
+    default_model = str(data.get("model") or "")
+    default_params = data.get("params") or {}
+    variants = []
+    for n, raw in enumerate(raw_variants, 1):
+        where = f"variants[{n}]"
+        if isinstance(raw, str):
+            raw = {"template": raw}
+        if not isinstance(raw, Mapping):
+            raise ComparisonError(f"{where}: a template id or a mapping with 'template'")
+        bad = sorted(set(raw) - _VARIANT_KEYS)
+        if bad:
+            raise ComparisonError(f"{where}: unknown field(s): {', '.join(bad)}")
+        if not isinstance(raw.get("template"), str):
+            raise ComparisonError(f"{where}: needs 'template', a template id")
+        try:
+            variants.append(build_variant(
+                collection,
+                raw["template"],
+                name=raw.get("name"),
+                model=str(raw.get("model") or default_model),
+                params={**default_params, **(raw.get("params") or {})},
+                values=raw.get("values") or {},
+                chat=bool(raw.get("chat", False)),
+                examples=raw.get("examples"),
+            ))
+        except PlaygroundError as exc:
+            raise ComparisonError(f"{where}: {exc}") from exc
+    return build_spec(
+        collection,
+        name=str(data.get("name") or "comparison"),
+        variants=variants,
+        dataset=resolve_dataset(collection, dataset_name),
+        rows=data.get("rows"),
+        samples=int(data.get("samples", 1)),
+        seed=int(data.get("seed", 1234)),
+        metrics=data.get("metrics"),
+        language=data.get("language"),
+        checks=checks,
+        sweep_param=sweep_param,
+    )

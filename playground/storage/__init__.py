@@ -1,0 +1,2 @@
+"""The SQLite database: connection, migrations, backups and the stores of records.
+"""

@@ -1,0 +1,2 @@
+"""One folder per tab of the window, each split into panels with one job.
+"""

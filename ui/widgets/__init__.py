@@ -1,0 +1,2 @@
+"""Widgets and dialogs shared by several views.
+"""
