@@ -23,11 +23,11 @@ from typing import Any, Literal, Protocol
 
 from playground import errors
 from playground.engine.gguf import ModelInfo, read_gguf
+from playground.engine.machine import machine_facts, request_record, sha256_in_background
 from playground.engine.memory import check_fits
 from playground.engine.worker import LoadOptions, worker_main
 from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
-from playground.provenance import machine_facts, request_record, sha256_in_background
 
 BackendState = Literal["unloaded", "loading", "ready", "crashed"]
 

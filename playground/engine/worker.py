@@ -262,7 +262,7 @@ class _Engine:
     def _engine_record(self, llama_cpp: Any, options: LoadOptions) -> dict[str, Any]:
         """The load-time half of every run's reproducibility record (see
         :mod:`playground.provenance`): what this process computes with, as llama.cpp has it."""
-        from playground.provenance import cpu_path, text_sha256
+        from playground.engine.machine import cpu_path, text_sha256
 
         params = self.llm.context_params
         system_info = bytes(llama_cpp.llama_print_system_info()).decode("utf-8", "replace")

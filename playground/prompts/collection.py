@@ -16,9 +16,8 @@ from typing import Any, Literal
 
 import jinja2
 import jinja2.meta
-import platformdirs
 
-from playground.engine.models import APP_NAME
+from playground import paths
 from playground.errors import PlaygroundError, TemplateError
 from playground.prompts.library import (
     MAX_LIBRARY_BYTES,
@@ -43,7 +42,7 @@ BUILTIN = "Built-in"
 
 
 def libraries_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "libraries"
+    return paths.libraries_dir()
 
 
 def _file_name(name: str) -> str:

@@ -30,12 +30,11 @@ from hashlib import sha256
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, cast
 
-import platformdirs
 from sqlite_utils import Database
 from sqlite_utils.db import Table
 
+from playground import paths
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, content_hash
-from playground.engine.models import APP_NAME
 from playground.errors import PlaygroundError
 from playground.evaluation.preferences import (
     DEFAULT_CRITERIA,
@@ -50,8 +49,8 @@ from playground.events import Result, TokenLogprob
 from playground.sampling import SamplingParams
 from playground.storage.migrations import known_migrations, migrations
 
-DB_ENV = "PLAYGROUND_DB"
-DB_FILE_NAME = "playground.db"
+DB_ENV = paths.DB_ENV
+DB_FILE_NAME = paths.DB_FILE_NAME
 
 ComparisonStatus = Literal["running", "done", "cancelled", "failed"]
 COMPARISON_STATUSES: tuple[ComparisonStatus, ...] = ("running", "done", "cancelled", "failed")
@@ -242,10 +241,7 @@ class ComparisonRow:
 def default_db_path() -> Path:
     """``$PLAYGROUND_DB`` lets tests, scripts and a second profile use another database
     without touching the user's own."""
-    env = os.environ.get(DB_ENV, "").strip()
-    if env:
-        return Path(env).expanduser()
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / DB_FILE_NAME
+    return paths.database_path()
 
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -19,6 +19,7 @@ import pytest
 from sqlite_utils import Database
 
 from playground import provenance
+from playground.engine import machine
 from playground.engine.remote import Endpoint, RemoteBackend
 from playground.evaluation.report import ReportRun, build_report, export
 from playground.events import Finished, GenerationRequest
@@ -38,7 +39,7 @@ CUDA = "CUDA : ARCHS = 890 | USE_GRAPHS = 1 | PEER_MAX_BATCH_SIZE = 128 | " + AV
     ("CPU : OPENMP = 1 |", "generic"), ("", None),
 ])
 def test_cpu_path_is_read_from_llamas_system_info(info: str, path: str | None) -> None:
-    assert provenance.cpu_path(info) == path
+    assert machine.cpu_path(info) == path
 
 
 def record(**changes: Any) -> dict[str, Any]:
@@ -118,18 +119,18 @@ def test_file_hash_is_cached_by_path_size_and_mtime(tmp_path: Path, cache_home: 
     model = tmp_path / "m.gguf"
     model.write_bytes(b"GGUF" + bytes(range(256)) * 1000)
     expected = hashlib.sha256(model.read_bytes()).hexdigest()
-    assert provenance.cached_sha256(model) is None
-    assert provenance.file_sha256(model) == expected
-    assert provenance.hash_cache_path().is_relative_to(cache_home)
+    assert machine.cached_sha256(model) is None
+    assert machine.file_sha256(model) == expected
+    assert machine.hash_cache_path().is_relative_to(cache_home)
     # The cache is what answers next time: a planted value comes back for the unchanged file...
-    data = json.loads(provenance.hash_cache_path().read_text())
+    data = json.loads(machine.hash_cache_path().read_text())
     data[str(model.resolve())]["sha256"] = "0" * 64
-    provenance.hash_cache_path().write_text(json.dumps(data))
-    assert provenance.file_sha256(model) == "0" * 64
+    machine.hash_cache_path().write_text(json.dumps(data))
+    assert machine.file_sha256(model) == "0" * 64
     # ...and a changed file is hashed again.
     stat = model.stat()
     os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert provenance.file_sha256(model) == expected
+    assert machine.file_sha256(model) == expected
 
 
 def test_background_hash_runs_off_the_calling_thread(
@@ -138,20 +139,20 @@ def test_background_hash_runs_off_the_calling_thread(
     model = tmp_path / "m.gguf"
     model.write_bytes(b"x" * 4096)
     threads: list[str] = []
-    real = provenance.file_sha256
+    real = machine.file_sha256
 
     def spy(path: Any) -> str:
         threads.append(threading.current_thread().name)
         return real(path)
 
-    monkeypatch.setattr(provenance, "file_sha256", spy)
-    future = provenance.sha256_in_background(model)
+    monkeypatch.setattr(machine, "file_sha256", spy)
+    future = machine.sha256_in_background(model)
     assert future.result(10) == hashlib.sha256(b"x" * 4096).hexdigest()
     assert threads == [threads[0]] and threads[0].startswith("playground-sha256")
     # Asked again for the same file, the same future answers: it is hashed once.
-    assert provenance.sha256_in_background(model) is future
+    assert machine.sha256_in_background(model) is future
     with pytest.raises(FileNotFoundError):
-        provenance.sha256_in_background(tmp_path / "gone.gguf").result(1)
+        machine.sha256_in_background(tmp_path / "gone.gguf").result(1)
 
 
 # -- through the store and the reports ----------------------------------------------------------
