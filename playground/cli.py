@@ -940,42 +940,42 @@ def main(argv: Sequence[str] | None = None) -> int:
                 stream.close()  # writes a carriage return still held back; sys's stay open
 
 
+Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
+
+#: Each command's handler, by its name on the command line (templates by its sub-command).
+COMMANDS: dict[str, Command] = {
+    "generate": cmd_generate,
+    "models": lambda args, out, err: cmd_models(args, out),
+    "templates list": cmd_templates_list,
+    "templates show": cmd_templates_show,
+    "templates render": cmd_templates_render,
+    "library": cmd_library,
+    "score": lambda args, out, err: cmd_score(args, out),
+    "endpoints": lambda args, out, err: cmd_endpoints(args, out),
+    "compare": cmd_compare,
+    "history": lambda args, out, err: cmd_history(args, out),
+    "show": cmd_show_or_export,
+    "export": cmd_show_or_export,
+    "replay": cmd_replay,
+    "judgements": cmd_judgements_export,
+    "demo": cmd_demo,
+}
+
+
 def _run(
     parser: argparse.ArgumentParser, args: argparse.Namespace, out: TextIO, err: TextIO
 ) -> int:
+    name = args.command
     try:
         if args.self_test:
             return self_test(out)
-        if args.command == "generate":
-            return cmd_generate(args, out, err)
-        if args.command == "models":
-            return cmd_models(args, out)
-        if args.command == "templates":
-            if args.templates_command == "list":
-                return cmd_templates_list(args, out, err)
-            if args.templates_command == "show":
-                return cmd_templates_show(args, out, err)
-            return cmd_templates_render(args, out, err)
-        if args.command == "library":
-            return cmd_library(args, out, err)
-        if args.command == "score":
-            return cmd_score(args, out)
-        if args.command == "endpoints":
-            return cmd_endpoints(args, out)
-        if args.command == "compare":
-            return cmd_compare(args, out, err)
-        if args.command == "history":
-            return cmd_history(args, out)
-        if args.command in ("show", "export"):
-            return cmd_show_or_export(args, out, err)
-        if args.command == "replay":
-            return cmd_replay(args, out, err)
-        if args.command == "judgements":
-            return cmd_judgements_export(args, out, err)
-        if args.command in ("demo", None):
-            if args.command is None:
-                args = parser.parse_args(["demo"])
-            return cmd_demo(args, out, err)
+        if name is None:
+            name, args = "demo", parser.parse_args(["demo"])
+        elif name == "templates":
+            name = f"templates {args.templates_command or 'render'}"
+        command = COMMANDS.get(name)
+        if command is not None:
+            return command(args, out, err)
     except PlaygroundError as exc:
         err.write(f"playground: error: {exc}\n")
         return 2

@@ -448,7 +448,7 @@ class LocalBackend:
             self._cancel_at = None
             self._lock.release()
 
-    def _generate(self, request: GenerationRequest) -> Iterator[Event]:
+    def _generate(self, request: GenerationRequest) -> Iterator[Event]:  # noqa: C901
         params = request.params.with_seed()
         request = GenerationRequest(
             prompt=request.prompt,

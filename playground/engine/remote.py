@@ -361,7 +361,7 @@ class RemoteBackend:
         verb = "is an extension" if len(changed) == 1 else "are extensions"
         return (f"{names} {verb}; this server may ignore {'it' if len(changed) == 1 else 'them'}",)
 
-    def _generate(self, request: GenerationRequest) -> Iterator[Event]:
+    def _generate(self, request: GenerationRequest) -> Iterator[Event]:  # noqa: C901
         # A concrete seed makes every remote run reproducible on servers that honour it.
         params = request.params.with_seed()
         chat = request.messages is not None

@@ -466,7 +466,7 @@ def _winner_sentence(report: ComparisonReport) -> str:
             "(paired test over inputs, Holm-adjusted p ≥ 0.05 for at least one pair).")
 
 
-def to_markdown(report: ComparisonReport) -> str:
+def to_markdown(report: ComparisonReport) -> str:  # noqa: C901
     lines = [f"# {report.name}", "", _winner_sentence(report), ""]
     if report.mixed_settings:
         lines += [f"**Note:** {report.mixed_settings}", ""]

@@ -1170,7 +1170,7 @@ _JINJA_RESERVED = frozenset({
 _LLM_INPUT_HELP = "The main input: what llm reads from standard input or the prompt argument."
 
 
-def import_llm_template(text: str, name: str) -> LlmImport:
+def import_llm_template(text: str, name: str) -> LlmImport:  # noqa: C901
     """Convert an llm YAML template (``prompt``, ``system``, ``defaults``, ``options``...).
 
     ``$var``/``${var}`` become Jinja variables and ``$$`` a literal ``$``; any literal ``{{``,

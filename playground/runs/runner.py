@@ -285,7 +285,7 @@ class _Tally:
         return Progress(self.done, total, skipped, self.failed, elapsed, eta)
 
 
-def run_comparison(
+def run_comparison(  # noqa: C901
     spec: ComparisonSpec,
     pool: BackendPool,
     *,
