@@ -694,7 +694,7 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    store = None if args.no_save else Store(args.db)
+    store = None if args.no_save else open_store(args.db, err)
     if args.resume is not None:
         if store is None:
             raise PlaygroundError("--resume needs the database; drop --no-save")
@@ -754,14 +754,23 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 130 if status == "cancelled" else 0
 
 
+def open_store(path: str | None, err: TextIO) -> Store:
+    """The database, with what opening it did said on stderr (an upgrade and where its backup
+    is, a damaged file set aside): a change to the user's data is never silent."""
+    store = Store(path)
+    for notice in store.notices:
+        err.write(f"playground: {notice}\n")
+    return store
+
+
 def _summary_md(markdown: str) -> str:
     """The report without the per-output section: what fits a terminal."""
     head, _, _ = markdown.partition("\n## Outputs")
     return head.rstrip() + "\n"
 
 
-def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
-    with Store(args.db) as store:
+def cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    with open_store(args.db, err) as store:
         if args.search is not None:
             runs = store.search(args.search, limit=args.limit)
             if args.json:
@@ -795,7 +804,7 @@ def cmd_history(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    with Store(args.db) as store:
+    with open_store(args.db, err) as store:
         row = store.comparison(args.id)
         report = stored_report(store, args.id)
     if args.command == "show":
@@ -821,7 +830,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         n_ctx=args.n_ctx,
     )
     report: ReplayReport | None = None
-    with Store(args.db) as store:
+    with open_store(args.db, err) as store:
         err.write(f"replaying run {args.run_id}…\n")
         for item in replay(store, args.run_id, overrides):
             if isinstance(item, ReplayReport):
@@ -850,7 +859,7 @@ def replay_json(report: ReplayReport) -> dict[str, Any]:
 def cmd_judgements_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Ties are left out (a chosen/rejected pair cannot say "neither") and counted, so a file
     shorter than the number of judgements is explained."""
-    with Store(args.db) as store:
+    with open_store(args.db, err) as store:
         store.comparison(args.id)
         judged = comparison_judgements(store, args.id)
     if not judged:
@@ -953,7 +962,7 @@ COMMANDS: dict[str, Command] = {
     "score": lambda args, out, err: cmd_score(args, out),
     "endpoints": lambda args, out, err: cmd_endpoints(args, out),
     "compare": cmd_compare,
-    "history": lambda args, out, err: cmd_history(args, out),
+    "history": cmd_history,
     "show": cmd_show_or_export,
     "export": cmd_show_or_export,
     "replay": cmd_replay,
