@@ -69,7 +69,7 @@ from playground.runs.runner import (
 )
 from playground.sampling import SamplingParams
 from playground.storage.store import Store, comparison_judgements, report_runs, stored_report
-from playground.terminal import escape_controls, escaping, for_terminal, raw
+from playground.terminal import escape_controls, escaping, for_terminal, json_text, raw
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
 
@@ -357,7 +357,7 @@ def stream(
             elif isinstance(event, Finished):
                 result = event.result
                 if as_json:
-                    json.dump(result.to_dict(), out, ensure_ascii=False, indent=2)
+                    out.write(json_text(result.to_dict()))
                     out.write("\n")
                 else:
                     out.write("\n")
@@ -365,7 +365,7 @@ def stream(
                 return 130 if result.finish_reason == "cancelled" else 0
             elif isinstance(event, Failed):
                 if as_json and event.result is not None:
-                    json.dump(event.result.to_dict(), out, ensure_ascii=False, indent=2)
+                    out.write(json_text(event.result.to_dict()))
                     out.write("\n")
                 err.write(f"playground: error: {event.error}\n")
                 return 1
@@ -411,7 +411,7 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
         rows.append(row)
     gpu = gpu_offload_supported()
     if args.json:
-        json.dump({"gpu_offload_supported": gpu, "models": rows}, out, indent=2)
+        out.write(json_text({"gpu_offload_supported": gpu, "models": rows}))
         out.write("\n")
         return 0
     if not rows:
@@ -545,7 +545,7 @@ def cmd_templates_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         for lib, t in _collection(err).templates()
     ]
     if args.json:
-        json.dump(rows, out, indent=2, ensure_ascii=False)
+        out.write(json_text(rows))
         out.write("\n")
         return 0
     width = max((len(r["id"]) for r in rows), default=10)
@@ -639,8 +639,8 @@ def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
 
     scores = score_pair(args.hyp, args.ref, language=args.lang, stem=not args.no_stem)
     if args.json:
-        json.dump([{"metric": s.metric, "value": s.value, "reason": s.reason,
-                    "signature": s.signature} for s in scores], out, indent=2, ensure_ascii=False)
+        out.write(json_text([{"metric": s.metric, "value": s.value, "reason": s.reason,
+                    "signature": s.signature} for s in scores]))
         out.write("\n")
         return 0
     for s in scores:
@@ -774,9 +774,9 @@ def cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if args.search is not None:
             runs = store.search(args.search, limit=args.limit)
             if args.json:
-                json.dump([{"run_id": r.id, "comparison_id": r.comparison_id,
+                out.write(json_text([{"run_id": r.id, "comparison_id": r.comparison_id,
                             "status": r.status, "output": r.output, "created_at": r.created_at}
-                           for r in runs], out, indent=2, ensure_ascii=False)
+                           for r in runs]))
                 out.write("\n")
                 return 0
             for r in runs:
@@ -788,9 +788,10 @@ def cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             return 0
         rows = store.history(limit=args.limit)
     if args.json:
-        json.dump([{"id": c.id, "name": c.name, "created_at": c.created_at, "status": c.status,
-                    "runs": c.run_count, "expected_runs": c.expected_runs,
-                    "failed": c.failed_count} for c in rows], out, indent=2, ensure_ascii=False)
+        out.write(json_text([{"id": c.id, "name": c.name, "created_at": c.created_at,
+                              "status": c.status, "runs": c.run_count,
+                              "expected_runs": c.expected_runs, "failed": c.failed_count}
+                             for c in rows]))
         out.write("\n")
         return 0
     for c in rows:
@@ -837,7 +838,7 @@ def cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 report = item
     assert report is not None
     if args.json:
-        out.write(json.dumps(replay_json(report), ensure_ascii=False, indent=2) + "\n")
+        out.write(json_text(replay_json(report)) + "\n")
     else:
         out.write("\n".join(report.lines()) + "\n")
     return 0 if report.identical else 1

@@ -22,6 +22,19 @@ from typing import TextIO, cast
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+_JSON_RAW_CONTROLS = re.compile("[\x7f-\x9f]")
+
+
+def json_text(value: object, *, indent: int | None = 2) -> str:
+    """JSON with no raw control character in it: ``json`` already writes C0 controls as
+    ``\\u00XX`` escapes, and DEL and C1 get the same, so the text is valid JSON that the
+    terminal escaping (which would turn them into ``\\xHH``, not JSON) leaves alone."""
+    import json
+
+    text = json.dumps(value, ensure_ascii=False, indent=indent)
+    return _JSON_RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def _escape(match: re.Match[str]) -> str:
     return f"\\x{ord(match.group()):02x}"
 

@@ -63,3 +63,14 @@ def test_error_messages_are_escaped_wherever_they_are_shown(error: PlaygroundErr
     assert "\\x1b]0;pwned\\x07" in str(error)
     # Errors cross the worker's pipe pickled: the message is still escaped on arrival.
     assert str(pickle.loads(pickle.dumps(error))) == str(error)
+
+
+def test_json_for_a_terminal_is_valid_json_with_no_raw_control_character() -> None:
+    import json
+
+    from playground.terminal import escape_controls, json_text
+
+    value = {"output": "a\x1b]0;title\x07b\x85c\x7f\u2028d", "n": [1, None]}
+    text = json_text(value)
+    assert json.loads(text) == value
+    assert escape_controls(text) == text  # the terminal's escaping finds nothing to change
