@@ -665,6 +665,7 @@ def _param_value(text: str) -> tuple[str, Any]:
 
 
 def _compare_spec(args: argparse.Namespace, collection: Collection) -> ComparisonSpec:
+    from playground.runs import build
     from playground.runs import spec as specs
 
     if args.spec:
@@ -685,12 +686,12 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
     if not args.template or not args.dataset:
         raise PlaygroundError("give --spec FILE, or --template ID (one or more) and --dataset")
     params = dict(_param_value(p) for p in args.param)
-    variants = [specs.build_variant(collection, t, model=args.model or "", params=params)
+    variants = [build.build_variant(collection, t, model=args.model or "", params=params)
                 for t in args.template]
-    dataset = specs.resolve_dataset(collection, args.dataset)
-    return specs.build_spec(collection, name=args.name or ", ".join(args.template),
-                            variants=variants, dataset=dataset, rows=args.rows,
-                            samples=args.samples or 1)
+    dataset = build.resolve_dataset(collection, args.dataset)
+    return build.build_comparison(variants, dataset.inputs,
+                                  name=args.name or ", ".join(args.template), rows=args.rows,
+                                  samples=args.samples or 1)
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

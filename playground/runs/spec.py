@@ -1,115 +1,24 @@
-"""Comparison specs written by hand (YAML or JSON) or assembled from command-line options.
+"""Comparison specs written by hand (YAML or JSON), with command-line overrides.
 
 A spec names templates from the known libraries and a dataset (a built-in demo dataset by
-task name, or a CSV/JSONL/JSON file); this module resolves them into a :class:`ComparisonSpec`.
+task name, or a CSV/JSONL/JSON file); this module checks the file's fields and builds the
+comparison the way every face does (:mod:`playground.runs.build`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from playground.comparison import ComparisonError, ComparisonSpec, Input, Variant
+from playground.comparison import ComparisonError, ComparisonSpec
 from playground.errors import PlaygroundError
-from playground.prompts.collection import Collection, template_values
-from playground.prompts.datasets import LoadedDataset, dataset_from_library, load_dataset
-from playground.sampling import SamplingParams
+from playground.prompts.collection import Collection
+from playground.runs.build import SWEEPABLE, build_comparison, build_variant, resolve_dataset
 
 _SPEC_KEYS = {"name", "samples", "seed", "dataset", "rows", "variants", "metrics", "language",
               "model", "params", "checks", "sweep"}
 _VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples"}
-
-
-def resolve_dataset(collection: Collection, name_or_path: str) -> LoadedDataset:
-    """A built-in dataset by name (``sentiment``) or a file path."""
-    path = Path(name_or_path).expanduser()
-    if path.suffix and (path.exists() or "/" in name_or_path or "\\" in name_or_path):
-        return load_dataset(path)
-    for library in collection.libraries:
-        dataset = library.dataset(name_or_path)
-        if dataset is not None:
-            return dataset_from_library(dataset)
-    known = sorted({d.name for lib in collection.libraries for d in lib.datasets})
-    raise ComparisonError(
-        f"no dataset named {name_or_path!r}; use a file path or one of: {', '.join(known)}"
-    )
-
-
-def build_variant(
-    collection: Collection,
-    template_id: str,
-    *,
-    name: str | None = None,
-    model: str = "",
-    params: Mapping[str, Any] | None = None,
-    values: Mapping[str, Any] | None = None,
-    chat: bool = False,
-    examples: str | None = None,
-) -> Variant:
-    library, template = collection.find(template_id)
-    fixed = template_values(library, template, example_set=examples, values=dict(values or {}))
-    sampling = SamplingParams.from_dict({**template.meta.params, **(params or {})})
-    return Variant(
-        name=name or template.id,
-        template_id=template.id,
-        template_source=template.source,
-        params=sampling,
-        model=model,
-        values=fixed,
-        chat=chat,
-        library_sources=library.sources(),
-    )
-
-
-def build_spec(
-    collection: Collection,
-    *,
-    name: str,
-    variants: Sequence[Variant],
-    dataset: LoadedDataset,
-    rows: int | None = None,
-    samples: int = 1,
-    seed: int = 1234,
-    metrics: Sequence[str] | None = None,
-    language: str | None = None,
-    checks: Mapping[str, Any] | None = None,
-    sweep_param: str | None = None,
-) -> ComparisonSpec:
-    inputs: tuple[Input, ...] = dataset.inputs
-    if rows is not None:
-        if rows < 1:
-            raise ComparisonError(f"rows must be at least 1, got {rows}")
-        inputs = inputs[:rows]
-    extra: dict[str, Any] = {}
-    if metrics is not None:
-        extra["metrics"] = tuple(metrics)
-    else:
-        extra["metrics"] = metrics_for(variants)
-    return ComparisonSpec(name, tuple(variants), inputs, samples=samples, base_seed=seed,
-                          language=language, checks=dict(checks or {}),
-                          sweep_param=sweep_param, **extra)
-
-
-def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
-    """Overlap metrics and token-probability confidence always, plus the task metric that fits
-    each variant's task (classification → accuracy, QA → token F1 and exact match, NER →
-    entity F1)."""
-    from playground.evaluation.scoring import DEFAULT_METRICS
-    from playground.evaluation.taskmetrics import TASK_METRICS
-    from playground.prompts.templates import parse_template
-
-    chosen = [*DEFAULT_METRICS, "confidence"]
-    for variant in variants:
-        task = parse_template(variant.template_source, variant.template_id).meta.task
-        for metric in TASK_METRICS.get(task, ()):
-            if metric not in chosen:
-                chosen.append(metric)
-    return tuple(chosen)
-
-
-_SWEEPABLE = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty",
-              "frequency_penalty")
 
 
 def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
@@ -122,8 +31,8 @@ def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
     if bad:
         raise ComparisonError(f"sweep: unknown field(s): {', '.join(bad)}")
     param = sweep.get("param")
-    if param not in _SWEEPABLE:
-        raise ComparisonError(f"sweep: 'param' must be one of {', '.join(_SWEEPABLE)}")
+    if param not in SWEEPABLE:
+        raise ComparisonError(f"sweep: 'param' must be one of {', '.join(SWEEPABLE)}")
     values = sweep.get("values")
     if not isinstance(values, list) or len(values) < 2:
         raise ComparisonError("sweep: 'values' must list at least two settings")
@@ -192,11 +101,10 @@ def spec_from_mapping(
             ))
         except PlaygroundError as exc:
             raise ComparisonError(f"{where}: {exc}") from exc
-    return build_spec(
-        collection,
+    return build_comparison(
+        variants,
+        resolve_dataset(collection, dataset_name).inputs,
         name=str(data.get("name") or "comparison"),
-        variants=variants,
-        dataset=resolve_dataset(collection, dataset_name),
         rows=data.get("rows"),
         samples=int(data.get("samples", 1)),
         seed=int(data.get("seed", 1234)),

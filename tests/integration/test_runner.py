@@ -182,7 +182,7 @@ def test_a_missing_model_fails_its_runs_with_the_reason(library: Library) -> Non
 
 @pytest.mark.model
 def test_the_task_decides_the_extra_metric(library: Library, pool: BackendPool) -> None:
-    from playground.runs.spec import metrics_for
+    from playground.runs.build import metrics_for
 
     variants = (variant(library, "sentiment-zero-shot"),)
     metrics = metrics_for(variants)

@@ -76,7 +76,7 @@ from playground.runs.runner import (
     RunDone,
     report_run,
 )
-from playground.runs.spec import metrics_for
+from playground.runs.build import metrics_for
 from playground.storage.store import ComparisonRow, Store, report_runs
 from ui.context import AppContext
 from ui.services.jobs import TokenRelay, comparison_job
