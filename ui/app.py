@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from playground import __version__
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.platform_check import startup_problem
 from ui.services.tasks import describe_error
 
 ORGANIZATION = "Prompt Playground"
@@ -67,22 +67,9 @@ def _route_stray_errors(context: AppContext) -> None:
     sys.excepthook = hook
 
 
-def missing_display() -> str | None:
-    """Why the window cannot open here, before Qt aborts the process for lack of a display."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return None
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return None
-    return (
-        "no graphical display was found (DISPLAY and WAYLAND_DISPLAY are not set), so the "
-        "window cannot open. Run it from a desktop session, or use the command-line interface "
-        "(`playground --help`); QT_QPA_PLATFORM=offscreen runs the window without a screen."
-    )
-
-
 def main(argv: Sequence[str] = ()) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    problem = missing_display()
+    problem = startup_problem()
     if problem is not None:
         sys.stderr.write(f"playground: {problem}\n")
         return 2

@@ -44,3 +44,61 @@ def test_without_a_display_the_window_explains_instead_of_aborting() -> None:
     assert proc.returncode == 2
     assert "no graphical display was found" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def _ldd_not_found(path: str) -> list[str]:
+    out = subprocess.run(["ldd", path], capture_output=True, text=True, check=False).stdout
+    return [line.split()[0] for line in out.splitlines() if "=> not found" in line]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb plugin is Linux's")
+def test_the_xcb_check_reads_what_the_dynamic_linker_cannot_find() -> None:
+    import ctypes.util
+
+    from ui.platform_check import qt_xcb_files, unresolved_libraries
+
+    files = qt_xcb_files()
+    assert files and files[0].name == "libqxcb.so"
+    expected: list[str] = []
+    for file in files:
+        expected += [name for name in _ldd_not_found(str(file)) if name not in expected]
+    if ctypes.util.find_library("xcb-cursor") is None:
+        expected.append("libxcb-cursor.so.0")
+    assert unresolved_libraries(files) == expected
+
+
+def test_the_message_names_each_library_and_its_package_on_debian_and_fedora() -> None:
+    from ui.platform_check import describe_missing
+
+    message = describe_missing(["libxcb-icccm.so.4", "libxcb-keysyms.so.1"])
+    assert "needs libxcb-icccm.so.4, libxcb-keysyms.so.1" in message
+    assert "sudo apt install libxcb-icccm4 libxcb-keysyms1" in message
+    assert "sudo dnf install xcb-util-keysyms xcb-util-wm" in message
+
+
+def test_qt_uses_xcb_only_where_it_would_choose_it() -> None:
+    from ui.platform_check import uses_xcb
+
+    linux = sys.platform.startswith("linux")
+    assert uses_xcb({"DISPLAY": ":0"}) is linux
+    assert uses_xcb({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}) is False
+    assert uses_xcb({"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0",
+                     "XDG_SESSION_TYPE": "wayland"}) is False
+    assert uses_xcb({"QT_QPA_PLATFORM": "xcb"}) is linux
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb plugin is Linux's")
+def test_missing_xcb_libraries_are_named_before_qt_can_abort() -> None:
+    from ui.platform_check import describe_missing, qt_xcb_files, unresolved_libraries
+
+    missing = unresolved_libraries(qt_xcb_files())
+    if not missing:
+        pytest.skip("every library Qt's xcb plugin needs is installed on this machine")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY")}
+    env["DISPLAY"] = ":97"
+    proc = subprocess.run([sys.executable, "-c", LAUNCH], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2
+    assert describe_missing(missing) in proc.stderr
+    assert "Traceback" not in proc.stderr
