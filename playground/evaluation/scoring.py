@@ -40,7 +40,6 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, cast
 
@@ -48,6 +47,7 @@ from sacrebleu.metrics.bleu import BLEU, BLEUSignature
 from sacrebleu.metrics.chrf import CHRF, CHRFSignature
 
 from playground.errors import PlaygroundError
+from playground.scores import Score
 
 ROUGE_TYPES: tuple[str, ...] = ("rouge1", "rouge2", "rougeL", "rougeLsum")
 #: Each ROUGE entry expands to three scores (``_p``, ``_r``, ``_f``); BLEU and chrF to one.
@@ -70,21 +70,6 @@ NO_REFERENCE_WORDS = "reference has no words"
 
 class ScoringError(PlaygroundError, ValueError):
     """A scoring request is malformed: unknown metric or tokenizer, or mis-shaped references."""
-
-
-@dataclass(frozen=True)
-class Score:
-    """One metric value, with what is needed to interpret and reproduce it.
-
-    ``value`` is on the library's scale (ROUGE 0–1, BLEU and chrF 0–100). ``value is None``
-    means *not applicable* and ``reason`` says why; on a real value ``reason`` may carry a
-    note (a corpus score says how many inputs it skipped).
-    """
-
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
 
 
 # --- Script-aware tokenization ----------------------------------------------------------

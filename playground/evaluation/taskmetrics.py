@@ -38,11 +38,11 @@ from playground.evaluation.scoring import (
     EMPTY_HYPOTHESIS,
     NO_REFERENCE,
     ROUGE_TYPES,
-    Score,
     ScriptAwareTokenizer,
     choose_bleu_tokenizer,
     is_empty_output,
 )
+from playground.scores import Score
 
 __all__ = [
     "DEFAULT_LABELS",

@@ -27,15 +27,8 @@ from playground.errors import PlaygroundError
 from playground.evaluation.report import ReportRun
 from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.prompts.templates import PromptTemplate, parse_template, render_template, to_request
-from playground.storage.store import ScoreLike, Store
-
-
-@dataclass(frozen=True)
-class MetricScore:
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
+from playground.scores import Score
+from playground.storage.store import Store
 
 
 @dataclass(frozen=True)
@@ -58,7 +51,7 @@ class RunDone:
     status: RunStatus
     result: Result | None
     error: str | None
-    scores: tuple[ScoreLike, ...]
+    scores: tuple[Score, ...]
     run_id: int | None
 
 
@@ -179,7 +172,7 @@ class BackendPool:
         self._backends.clear()
 
 
-Scorer = Callable[[str, Sequence[str]], Sequence[ScoreLike]]
+Scorer = Callable[[str, Sequence[str]], Sequence[Score]]
 
 
 TASK_METRIC_NAMES = ("accuracy", "exact_match", "token_f1", "entity_f1", "confidence")
@@ -198,8 +191,8 @@ def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
     overlap = [m for m in metrics if m not in TASK_METRIC_NAMES]
     task = [m for m in metrics if m in TASK_METRIC_NAMES]
 
-    def score(hypothesis: str, references: Sequence[str]) -> Sequence[ScoreLike]:
-        scores: list[ScoreLike] = []
+    def score(hypothesis: str, references: Sequence[str]) -> Sequence[Score]:
+        scores: list[Score] = []
         if overlap:
             scores.extend(scorer.score_pair(hypothesis, references, metrics=overlap))
         for metric in task:
@@ -333,7 +326,7 @@ def run_comparison(  # noqa: C901
     yield ComparisonStarted(comparison_id, len(planned), skipped)
 
     tally = _Tally()
-    ppl_cache: dict[tuple[str, str], ScoreLike | None] = {}
+    ppl_cache: dict[tuple[str, str], Score | None] = {}
     if perplexity:
         # Evaluating a reference clears the KV cache, so all of them go first, not between runs.
         for item in todo:
@@ -347,7 +340,7 @@ def run_comparison(  # noqa: C901
             status = "cancelled"
             break
         run_status, result, error = outcome
-        scores: list[ScoreLike] = []
+        scores: list[Score] = []
         if result is not None and run_status == "ok" and item.input.references and scorer:
             scores.extend(scorer(result.text, item.input.references))
         if spec.checks and result is not None and run_status == "ok":
@@ -505,8 +498,8 @@ def _concurrent(
 
 
 def _reference_perplexity(
-    item: PlannedRun, pool: BackendPool, cache: dict[tuple[str, str], ScoreLike | None]
-) -> ScoreLike | None:
+    item: PlannedRun, pool: BackendPool, cache: dict[tuple[str, str], Score | None]
+) -> Score | None:
     """Mean perplexity of the references after the prompt, once per (variant, input)."""
     key = (item.variant.name, item.input.id)
     if key in cache:
@@ -516,7 +509,7 @@ def _reference_perplexity(
     except PlaygroundError:
         cache[key] = None  # the run itself reports why the model is unusable
         return None
-    score: ScoreLike | None = None
+    score: Score | None = None
     if isinstance(backend, LocalBackend) and item.request is not None:
         values: list[float] = []
         try:
@@ -524,14 +517,14 @@ def _reference_perplexity(
                 if reference.strip():
                     values.append(backend.perplexity(item.request, reference))
         except PlaygroundError as exc:
-            score = MetricScore("ref_ppl", None, _ppl_signature(backend), str(exc))
+            score = Score("ref_ppl", None, _ppl_signature(backend), str(exc))
         else:
             if values:
-                score = MetricScore(
+                score = Score(
                     "ref_ppl", sum(values) / len(values), _ppl_signature(backend)
                 )
             else:
-                score = MetricScore("ref_ppl", None, _ppl_signature(backend), "empty reference")
+                score = Score("ref_ppl", None, _ppl_signature(backend), "empty reference")
     cache[key] = score
     return score
 

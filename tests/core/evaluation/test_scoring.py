@@ -22,7 +22,6 @@ from playground.evaluation.scoring import (
     NO_REFERENCE,
     NO_REFERENCE_WORDS,
     ROUGE_TYPES,
-    Score,
     Scorer,
     ScoringError,
     ScriptAwareTokenizer,
@@ -33,6 +32,7 @@ from playground.evaluation.scoring import (
     score_pair,
     split_sentences,
 )
+from playground.scores import Score
 
 MECAB_JA = scoring._bleu_tokenizer_available("ja-mecab")
 MECAB_KO = scoring._bleu_tokenizer_available("ko-mecab")

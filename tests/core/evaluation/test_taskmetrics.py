@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from playground.errors import PlaygroundError
-from playground.evaluation.scoring import EMPTY_HYPOTHESIS, NO_REFERENCE, ROUGE_TYPES, Score
+from playground.evaluation.scoring import EMPTY_HYPOTHESIS, NO_REFERENCE, ROUGE_TYPES
 from playground.evaluation.taskmetrics import (
     DEFAULT_LABELS,
     NO_LABEL,
@@ -25,6 +25,7 @@ from playground.evaluation.taskmetrics import (
     self_bleu,
     token_f1,
 )
+from playground.scores import Score
 
 
 def values(scores: list[Score]) -> dict[str, float | None]:

@@ -1,6 +1,6 @@
 """Saves runs one at a time, printing each run id only once ``save_run`` has returned.
 
-``python tests/core/store_writer.py DB N`` writes N runs. The durability test kills this
+``python tests/core/storage/store_writer.py DB N`` writes N runs. The durability test kills this
 process with SIGKILL at a random moment; every id it printed must then be in the database,
 with all of its scores. Outputs are a few kilobytes so a kill can land while a transaction is
 writing several pages.
@@ -9,21 +9,13 @@ writing several pages.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 from playground.events import Result
 from playground.sampling import SamplingParams
+from playground.scores import Score
 from playground.storage.store import Store
 
 SCORES_PER_RUN = 3
-
-
-@dataclass(frozen=True)
-class WriterScore:
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
 
 
 def result(n: int) -> Result:
@@ -56,9 +48,9 @@ def main(argv: list[str]) -> int:
                 status="ok",
                 error=None,
                 scores=[
-                    WriterScore("rouge1_f", 0.5, "rouge1|test"),
-                    WriterScore("bleu", 12.5, "bleu|test"),
-                    WriterScore("chrf", None, "chrf|test", "no reference"),
+                    Score("rouge1_f", 0.5, "rouge1|test"),
+                    Score("bleu", 12.5, "bleu|test"),
+                    Score("chrf", None, "chrf|test", "no reference"),
                 ][:SCORES_PER_RUN],
             )
             print(run_id, flush=True)
