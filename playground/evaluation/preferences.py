@@ -11,9 +11,8 @@ more consistent, so this module:
 * exports the preferences as chosen/rejected pairs, the JSONL shape DPO-style trainers read
   (:func:`export_preferences`, :func:`read_preferences`).
 
-Absolute ratings still have their place when a comparison needs to say *why* one variant is
-better (clearer, more factual...), so Likert criteria are named here too
-(:data:`DEFAULT_CRITERIA`, :func:`check_criteria`).
+What a judgement is, and the Likert criteria that say *why* one variant is better, are the
+domain's (``playground.ratings``): the store checks them before it saves a verdict.
 """
 
 from __future__ import annotations
@@ -23,33 +22,25 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from playground.errors import PlaygroundError
+from playground.ratings import Choice, Judgement, PreferenceError
 
 __all__ = [
-    "DEFAULT_CRITERIA",
     "EXPORT_FIELDS",
-    "MAX_CRITERIA",
     "BlindPair",
-    "Choice",
-    "Judgement",
-    "PreferenceError",
     "Rating",
     "agreement",
     "blind_pairs",
     "bradley_terry",
-    "check_criteria",
     "export_preferences",
-    "input_prompt",
     "judge",
     "read_preferences",
 ]
 
-Choice = Literal["a", "b", "tie"]
 Key = Literal["1", "2", "3"]
 
 #: Keys of one exported preference line, in the order they are written.
@@ -65,44 +56,9 @@ EXPORT_FIELDS: tuple[str, ...] = (
 )
 _REQUIRED_FIELDS: tuple[str, ...] = ("prompt", "chosen", "rejected")
 
-#: The Likert criteria a comparison starts with; each comparison can change its own.
-DEFAULT_CRITERIA: tuple[str, ...] = ("coherence", "fluency", "relevance", "factuality")
-#: More criteria than this and rating one output becomes a form to fill in, not a judgement.
-MAX_CRITERIA = 12
-#: Criterion names are column headers in reports and exports; longer ones break the tables.
-MAX_CRITERION_LENGTH = 40
-
 _FloatArray = npt.NDArray[np.float64]
 #: Largest change of a log-strength in one MM step at which the fit counts as converged.
 _TOLERANCE = 1e-9
-
-
-class PreferenceError(PlaygroundError, ValueError):
-    """A judgement, a judging key or a preference file is malformed."""
-
-
-@dataclass(frozen=True)
-class Judgement:
-    """One person's verdict on two outputs of the same input: ``a``, ``b`` or a tie."""
-
-    input_id: str
-    prompt: str
-    variant_a: str
-    output_a: str
-    variant_b: str
-    output_b: str
-    choice: Choice
-    model_a: str = ""
-    model_b: str = ""
-
-    def __post_init__(self) -> None:
-        if self.choice not in get_args(Choice):
-            raise PreferenceError(f"choice must be 'a', 'b' or 'tie', got {self.choice!r}")
-        if self.variant_a == self.variant_b:
-            # A variant compared with itself carries no information about the ranking.
-            raise PreferenceError(
-                f"a judgement needs two different variants, got {self.variant_a!r} twice"
-            )
 
 
 @dataclass(frozen=True)
@@ -191,51 +147,6 @@ def judge(pair: BlindPair, key: str) -> Judgement:
         model_a=pair.left_model,
         model_b=pair.right_model,
     )
-
-
-def input_prompt(values: Mapping[str, Any]) -> str:
-    """The task a judge reads above two outputs, and the ``prompt`` of an exported pair.
-
-    It is the input's own values rather than either variant's rendered prompt: the variants
-    being compared wrapped the same input in different prompts, and a preference between
-    their outputs is a preference about answering that input. A single value is shown as it
-    is; several as ``name: value`` lines.
-    """
-    if len(values) == 1:
-        return str(next(iter(values.values())))
-    return "\n".join(f"{name}: {value}" for name, value in values.items())
-
-
-def check_criteria(names: Sequence[str]) -> tuple[str, ...]:
-    """Criterion names cleaned of surrounding spaces, or an error naming what is wrong.
-
-    Names are compared without regard to case, since "Fluency" and "fluency" would split one
-    criterion's ratings across two columns.
-    """
-    if isinstance(names, str):
-        raise PreferenceError("criteria must be a list of names, not one string")
-    cleaned: list[str] = []
-    seen: set[str] = set()
-    for raw in names:
-        if not isinstance(raw, str):
-            raise PreferenceError(f"a criterion name must be text, got {raw!r}")
-        name = raw.strip()
-        if not name:
-            raise PreferenceError("a criterion name cannot be empty")
-        if len(name) > MAX_CRITERION_LENGTH or any(ch in name for ch in "\r\n\t"):
-            raise PreferenceError(
-                f"a criterion name must be one line of at most {MAX_CRITERION_LENGTH} "
-                f"characters, got {name!r}"
-            )
-        if name.casefold() in seen:
-            raise PreferenceError(f"the criterion {name!r} is listed twice")
-        seen.add(name.casefold())
-        cleaned.append(name)
-    if not 1 <= len(cleaned) <= MAX_CRITERIA:
-        raise PreferenceError(
-            f"a comparison needs 1 to {MAX_CRITERIA} criteria, got {len(cleaned)}"
-        )
-    return tuple(cleaned)
 
 
 # --- Bradley–Terry ratings --------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playground import provenance
-from playground.evaluation.preferences import Judgement, Rating, agreement, bradley_terry
+from playground.evaluation.preferences import Rating, agreement, bradley_terry
 from playground.evaluation.stats import (
     Estimate,
     PairedResult,
@@ -30,6 +30,7 @@ from playground.evaluation.stats import (
     pairwise,
     summarize,
 )
+from playground.ratings import Judgement
 
 ExportFormat = Literal["csv", "jsonl", "md", "html"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")

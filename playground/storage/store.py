@@ -36,7 +36,9 @@ from sqlite_utils.db import Table
 from playground import paths
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, content_hash
 from playground.errors import PlaygroundError
-from playground.evaluation.preferences import (
+from playground.evaluation.report import ComparisonReport, ReportRun, build_report
+from playground.events import Result, TokenLogprob
+from playground.ratings import (
     DEFAULT_CRITERIA,
     Choice,
     Judgement,
@@ -44,8 +46,6 @@ from playground.evaluation.preferences import (
     check_criteria,
     input_prompt,
 )
-from playground.evaluation.report import ComparisonReport, ReportRun, build_report
-from playground.events import Result, TokenLogprob
 from playground.sampling import SamplingParams
 from playground.storage.migrations import known_migrations, migrations
 

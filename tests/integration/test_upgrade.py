@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 import yaml
 
-from playground.evaluation.preferences import DEFAULT_CRITERIA
 from playground.prompts.collection import load_collection, template_values
 from playground.prompts.library import import_library, library_document
 from playground.prompts.templates import parse_template, render_template
+from playground.ratings import DEFAULT_CRITERIA
 from playground.storage.migrations import known_migrations
 from playground.storage.store import Store, stored_report
 

@@ -13,8 +13,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
-from playground.evaluation.preferences import DEFAULT_CRITERIA, Judgement, read_preferences
+from playground.evaluation.preferences import read_preferences
 from playground.events import Result
+from playground.ratings import DEFAULT_CRITERIA, Judgement
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 from ui.context import AppContext

@@ -16,9 +16,10 @@ from sqlite_utils import Database
 
 from playground.cli import main
 from playground.comparison import ComparisonSpec, Input, Variant
-from playground.evaluation.preferences import DEFAULT_CRITERIA, read_preferences
+from playground.evaluation.preferences import read_preferences
 from playground.evaluation.report import ComparisonReport, build_report, export
 from playground.events import Result
+from playground.ratings import DEFAULT_CRITERIA
 from playground.sampling import SamplingParams
 from playground.storage.migrations import migrations
 from playground.storage.store import StorageError, Store, comparison_judgements, report_runs

@@ -11,8 +11,6 @@ import pytest
 from playground.evaluation.preferences import (
     EXPORT_FIELDS,
     BlindPair,
-    Judgement,
-    PreferenceError,
     Rating,
     _fit,
     agreement,
@@ -22,6 +20,7 @@ from playground.evaluation.preferences import (
     judge,
     read_preferences,
 )
+from playground.ratings import Judgement, PreferenceError
 
 
 def j(a: str, b: str, choice: str, input_id: str = "q1") -> Judgement:

@@ -66,6 +66,7 @@ from playground.evaluation import preferences as prefs
 from playground.evaluation.preferences import BlindPair
 from playground.evaluation.report import HumanEvaluation, build_report
 from playground.evaluation.stats import Estimate
+from playground.ratings import PreferenceError, input_prompt
 from playground.storage.store import (
     JudgementRow,
     Store,
@@ -170,7 +171,7 @@ def _load_job(db_path: Path, comparison_id: int) -> Any:
     for run in runs:
         assert run.variant_id is not None and run.input_id is not None
         variant, input_row = variants[run.variant_id], inputs[run.input_id]
-        prompt = prefs.input_prompt(input_row.values)
+        prompt = input_prompt(input_row.values)
         items.append(RunItem(run.id, input_row.input_key, run.sample, prompt, run.output or "",
                              (run.rating.note if run.rating else None) or "",
                              ratings.get(run.id, {})))
@@ -719,7 +720,7 @@ def _reader(placeholder: str) -> QPlainTextEdit:
 class EvaluateView(QWidget):
     """Likert ratings, blind pairwise judgements and their results for one comparison."""
 
-    #: a judgement was saved (a playground.evaluation.preferences.Judgement)
+    #: a judgement was saved (a playground.ratings.Judgement)
     judged = Signal(object)
     #: a comparison was loaded and is shown (its id)
     loaded = Signal(int)
@@ -1031,7 +1032,7 @@ class EvaluateView(QWidget):
             return
         try:
             judgement = prefs.judge(pair, key)
-        except prefs.PreferenceError as exc:
+        except PreferenceError as exc:
             self._error(str(exc))
             return
         self._clear_error()
