@@ -41,20 +41,17 @@ from playground.events import (
     count_text,
 )
 from playground.prompts.collection import Collection, install, load_collection, template_values
-from playground.prompts.library import (
-    ItemReport,
-    LibraryError,
-    export_library,
-    export_promptfoo,
-    import_llm_template,
-    read_library,
-)
+from playground.prompts.formats import ItemReport, LibraryError, load_yaml_strict
+from playground.prompts.interop.llm import import_llm_template
+from playground.prompts.interop.promptfoo import export_promptfoo
+from playground.prompts.library import export_library, read_library
 from playground.prompts.templates import (
     PromptTemplate,
     render_template,
     template_params,
     to_request,
 )
+from playground.runs.history import comparison_judgements, report_runs, stored_report
 from playground.runs.replay import LoadOverrides, ReplayReport, replay
 from playground.runs.runner import (
     BackendPool,
@@ -68,7 +65,7 @@ from playground.runs.runner import (
     run_comparison,
 )
 from playground.sampling import SamplingParams
-from playground.storage.store import Store, comparison_judgements, report_runs, stored_report
+from playground.storage.store import Store
 from playground.terminal import escape_controls, escaping, for_terminal, json_text, raw
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
@@ -674,8 +671,6 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as exc:
             raise PlaygroundError(f"{path}: cannot read the spec ({exc})") from exc
-        from playground.prompts.library import load_yaml_strict
-
         data = load_yaml_strict(text, str(path))
         overrides = {"samples": args.samples, "rows": args.rows, "model": args.model,
                      "name": args.name}

@@ -19,40 +19,54 @@ import jinja2.meta
 
 from playground import paths
 from playground.errors import PlaygroundError, TemplateError
-from playground.prompts.library import (
+from playground.prompts.formats import (
     MAX_LIBRARY_BYTES,
+    LibraryError,
+    load_yaml_strict,
+    read_capped,
+)
+from playground.prompts.interop.llm import LlmImport, import_llm_template
+from playground.prompts.library import (
     Dataset,
     ExampleSet,
     ImportReport,
     Library,
-    LibraryError,
-    LlmImport,
     Preset,
     export_library,
     import_library,
-    import_llm_template,
     load_builtin_library,
-    load_yaml_strict,
     read_library,
     write_library,
 )
 from playground.prompts.templates import PromptTemplate, environment, is_partial, parse_template
 
 BUILTIN = "Built-in"
+#: where copies and new items go when the person has no library of their own yet
+DEFAULT_LIBRARY = "My library"
 
 
 def libraries_dir() -> Path:
     return paths.libraries_dir()
 
 
-def _file_name(name: str) -> str:
+def is_builtin_name(name: str) -> bool:
+    """Whether a library of this name would pass for the built-in one (in any case)."""
+    return name.casefold() == BUILTIN.casefold()
+
+
+def file_stem(name: str) -> str:
+    """A file name for a library of this name, safe on every OS."""
     slug = re.sub(r"[^\w.-]+", "-", name.strip()).strip("-.") or "library"
-    return f"{slug[:80]}.json"
+    return slug[:80]
+
+
+def _file_name(name: str) -> str:
+    return f"{file_stem(name)}.json"
 
 
 def install(library: Library, folder: Path | None = None, *, replace: bool = False) -> Path:
     """Store a validated library for later sessions; refuses to overwrite unless asked."""
-    if library.name.casefold() == BUILTIN.casefold():
+    if is_builtin_name(library.name):
         raise LibraryError(f"the name {BUILTIN!r} is reserved for the built-in library")
     folder = folder or libraries_dir()
     folder.mkdir(parents=True, exist_ok=True)
@@ -190,6 +204,34 @@ def entries(library: Library, kind: EntryKind) -> tuple[Entry, ...]:
 
 def find_entry(library: Library, kind: EntryKind, name: str) -> Entry | None:
     return next((e for e in entries(library, kind) if entry_name(e) == name), None)
+
+
+def entry_summary(entry: Entry) -> str:
+    """One line that tells entries of a kind apart: a template's name and technique, how many
+    examples or rows, the settings a preset changes."""
+    if isinstance(entry, PromptTemplate):
+        parts = [entry.meta.name]
+        if entry.meta.technique:
+            parts.append(entry.meta.technique)
+        if is_partial(entry):
+            parts.append("partial, included by other templates")
+        return " · ".join(parts)
+    if isinstance(entry, ExampleSet):
+        return f"{len(entry.examples)} examples" + (f" · {entry.task}" if entry.task else "")
+    if isinstance(entry, Preset):
+        return ", ".join(f"{k}={v}" for k, v in entry.params.items()) or "no settings"
+    return f"{len(entry.rows)} rows" + (f" · {entry.task}" if entry.task else "")
+
+
+def target_library(collection: Collection, *preferred: str) -> Library:
+    """Where a copy or a new item goes: the first of ``preferred`` that is a user library,
+    else the first one installed, else a new :data:`DEFAULT_LIBRARY` (created when saved)."""
+    users = [lib for lib in collection.libraries if lib.name != BUILTIN]
+    for name in preferred:
+        found = next((lib for lib in users if lib.name == name), None)
+        if found is not None:
+            return found
+    return users[0] if users else Library(DEFAULT_LIBRARY, "")
 
 
 def _with_entries(library: Library, kind: EntryKind, items: Sequence[Entry]) -> Library:
@@ -378,7 +420,7 @@ def library_file(name: str, folder: Path | None = None) -> Path | None:
 def save_library(library: Library, folder: Path | None = None) -> Path:
     """Store an edited library over its installed file (keeping that file's format), or as a
     new one; refuses the built-in name and never overwrites another library's file."""
-    if library.name.casefold() == BUILTIN.casefold():
+    if is_builtin_name(library.name):
         raise LibraryError(f"the {BUILTIN} library is read-only; copy items into your own")
     checked = validate_library(library)
     folder = folder or libraries_dir()
@@ -400,7 +442,7 @@ def create_library(name: str, folder: Path | None = None, description: str = "")
     name = name.strip()
     if not name:
         raise LibraryError("a library needs a name")
-    if name.casefold() == BUILTIN.casefold():
+    if is_builtin_name(name):
         raise LibraryError(f"the name {BUILTIN!r} is reserved for the built-in library")
     if library_file(name, folder) is not None or library_path(name, folder).exists():
         raise LibraryError(f"a library named {name!r} is already installed; choose another name")
@@ -411,7 +453,7 @@ def create_library(name: str, folder: Path | None = None, description: str = "")
 
 def uninstall(name: str, folder: Path | None = None) -> Path:
     """Remove an installed library's file; returns the path removed."""
-    if name.casefold() == BUILTIN.casefold():
+    if is_builtin_name(name):
         raise LibraryError(f"the {BUILTIN} library cannot be removed")
     path = library_file(name, folder)
     if path is None:
@@ -432,11 +474,7 @@ def read_import(path: Path) -> ImportReport | LlmImport:
         raise LibraryError(f"{path.name}: choose a .json, .yaml or .yml file")
     if suffix == ".json":
         return read_library(path)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_LIBRARY_BYTES + 1)
-    except OSError as exc:
-        raise LibraryError(f"{path.name}: cannot read the file ({exc.strerror})") from exc
+    data = read_capped(path)
     if _is_llm_template(data, path.name):
         return import_llm_template(data.decode("utf-8-sig"), path.stem)
     return import_library(data, "yaml", filename=path.name)

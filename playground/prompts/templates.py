@@ -36,6 +36,7 @@ import jinja2.meta
 
 from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
+from playground.prompts.formats import LibraryError, load_yaml_strict
 from playground.prompts.sandbox import BoundedEnvironment, compile_template, render
 from playground.sampling import SamplingParams
 
@@ -118,9 +119,6 @@ def parse_template(source: str, template_id: str) -> PromptTemplate:
         header: dict[str, Any] = {"name": template_id}
         body = source
     else:
-        # Imported here: the library module builds on this one, and owns the strict loader.
-        from playground.prompts.library import LibraryError, load_yaml_strict
-
         try:
             loaded = load_yaml_strict(match.group("yaml"), f"{template_id}: the metadata header")
         except LibraryError as exc:

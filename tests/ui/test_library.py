@@ -22,9 +22,9 @@ from playground.prompts.collection import (
     load_collection,
     save_library,
 )
+from playground.prompts.formats import ItemReport
 from playground.prompts.library import (
     ExampleSet,
-    ItemReport,
     Library,
     Preset,
     export_library,

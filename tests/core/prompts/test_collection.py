@@ -10,13 +10,18 @@ import pytest
 
 from playground.prompts.collection import (
     BUILTIN,
+    DEFAULT_LIBRARY,
+    Collection,
     copy_entry,
     create_library,
     entries,
     entry_name,
+    entry_summary,
+    file_stem,
     find_entry,
     free_name,
     install,
+    is_builtin_name,
     library_file,
     library_path,
     load_collection,
@@ -26,16 +31,18 @@ from playground.prompts.collection import (
     remove_entry,
     rename_entry,
     save_library,
+    target_library,
     template_dependencies,
     uninstall,
     validate_library,
 )
+from playground.prompts.formats import LibraryError
+from playground.prompts.interop.llm import LlmImport
 from playground.prompts.library import (
+    Dataset,
     ExampleSet,
     ImportReport,
     Library,
-    LibraryError,
-    LlmImport,
     Preset,
     export_library,
     load_builtin_library,
@@ -219,3 +226,54 @@ def test_read_import_refuses_broken_files(tmp_path: Path) -> None:
     other.write_text("hello")
     with pytest.raises(LibraryError, match=r"\.json, \.yaml or \.yml"):
         read_import(other)
+
+
+@pytest.mark.parametrize("name", [BUILTIN, "built-in", "BUILT-IN", "Built-In"])
+def test_no_library_may_take_the_builtin_name_in_any_case(name: str, tmp_path: Path) -> None:
+    assert is_builtin_name(name)
+    with pytest.raises(LibraryError, match="reserved"):
+        install(small_library(name), tmp_path)
+    with pytest.raises(LibraryError, match="read-only"):
+        save_library(small_library(name), tmp_path)
+    with pytest.raises(LibraryError, match="reserved"):
+        create_library(name, tmp_path)
+    with pytest.raises(LibraryError, match="cannot be removed"):
+        uninstall(name, tmp_path)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["Built-in copy", "Builtin", " Built-in", "My library"])
+def test_names_close_to_the_builtin_one_are_free(name: str) -> None:
+    assert not is_builtin_name(name)
+
+
+def test_file_stem_is_what_install_names_the_file(tmp_path: Path) -> None:
+    for name in ("Copy (json)", "Été: 1/2", "...", "x" * 200):
+        stem = file_stem(name)
+        assert stem and "/" not in stem and ":" not in stem and len(stem) <= 80
+        assert library_path(name, tmp_path).name == f"{stem}.json"
+    assert file_stem("Copy (json)") == "Copy-json"
+    assert file_stem("...") == "library"
+
+
+def test_target_library_prefers_the_named_user_library(builtin: Library) -> None:
+    first, second = small_library("First"), small_library("Second")
+    collection = Collection((builtin, first, second))
+    assert target_library(collection, "Second", "First") is second
+    assert target_library(collection, "", "First") is first
+    assert target_library(collection, BUILTIN, "gone") is first  # never the built-in library
+    assert target_library(Collection((builtin,)), BUILTIN) == Library(DEFAULT_LIBRARY, "")
+
+
+def test_entry_summary_tells_entries_apart(builtin: Library) -> None:
+    template = parse_template(
+        "{#---\nname: Greeting\ntechnique: few-shot\n---#}\nHi", "greet")
+    assert entry_summary(template) == "Greeting · few-shot"
+    assert entry_summary(parse_template("x", "_part")) == (
+        "_part · partial, included by other templates")
+    shots = ExampleSet("s", "qa", ({"input": "a", "output": "b"},))
+    assert entry_summary(shots) == "1 examples · qa"
+    assert entry_summary(Preset("p", {"temperature": 0.5, "top_k": 4})) == (
+        "temperature=0.5, top_k=4")
+    assert entry_summary(Preset("p", {})) == "no settings"
+    assert entry_summary(Dataset("d", "", ({"q": "x", "references": []},) * 3)) == "3 rows"

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.prompts.collection import KIND_LABELS
-from playground.prompts.library import ItemReport
+from playground.prompts.formats import ItemReport
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("Kind", "Name", "Status", "Message")

@@ -73,19 +73,17 @@ from playground.prompts.collection import (
     save_library,
     uninstall,
 )
+from playground.prompts.formats import ItemReport, LibraryError, load_yaml_strict
+from playground.prompts.interop.llm import LlmImport
+from playground.prompts.interop.promptfoo import export_promptfoo as promptfoo_config
 from playground.prompts.library import (
     Dataset,
     ExampleSet,
     ImportReport,
-    ItemReport,
     Library,
-    LibraryError,
-    LlmImport,
     Preset,
-    load_yaml_strict,
     write_library,
 )
-from playground.prompts.library import export_promptfoo as promptfoo_config
 from playground.prompts.templates import PromptTemplate, is_partial, parse_template
 from ui.context import AppContext
 from ui.views.library.import_report import ImportReportDialog, whole_file_row

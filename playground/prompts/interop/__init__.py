@@ -1,0 +1,1 @@
+"""Other tools' prompt formats: importing theirs, exporting for theirs."""
