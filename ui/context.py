@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from playground.prompts.collection import Collection, load_collection
 from playground.storage.store import default_db_path
-from ui.services.hub import ModelHub
+from ui.services.hub import LocalOpener, ModelHub, open_local
 from ui.services.tasks import TaskRunner
 
 
@@ -33,6 +33,7 @@ class AppContext(QObject):
         *,
         db_path: Path | None = None,
         libraries_dir: Path | None = None,
+        opener: LocalOpener = open_local,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -40,7 +41,7 @@ class AppContext(QObject):
         self.db_path = db_path or default_db_path()
         self.libraries_dir = libraries_dir
         self.tasks = TaskRunner(self)
-        self.hub = ModelHub(self.tasks, self)
+        self.hub = ModelHub(self.tasks, self, opener=opener)
         self._collection: Collection | None = None
         self._fresh: Collection | None = None
         self.library_changed.connect(self._take_fresh_collection)

@@ -1,5 +1,10 @@
 """Fixtures for driving the window: an isolated profile, the window itself, an event-loop
-probe, and a check that no test leaves background work running."""
+probe, and a check that no test leaves background work running.
+
+The window's local models are scripted (:mod:`tests.fakes`) unless the test is marked
+``model``: a widget test needs something that streams tokens, not llama.cpp. A test scripts
+the fake model through the ``fake_engine`` fixture.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,10 @@ import pytest
 from PySide6.QtCore import QElapsedTimer, QSettings, QThreadPool, QTimer
 from pytestqt.qtbot import QtBot
 
+from tests.fakes import FakeEngine
 from ui.context import AppContext
 from ui.main_window import MainWindow
+from ui.services.hub import open_local
 
 
 @pytest.fixture(autouse=True)
@@ -43,8 +50,17 @@ def settings(isolated_profile: Path) -> QSettings:
 
 
 @pytest.fixture
-def context(qtbot: QtBot, settings: QSettings) -> Iterator[AppContext]:
-    ctx = AppContext(settings)
+def fake_engine() -> FakeEngine:
+    """The scripted model the window opens in a test that is not marked ``model``."""
+    return FakeEngine()
+
+
+@pytest.fixture
+def context(
+    qtbot: QtBot, settings: QSettings, request: pytest.FixtureRequest, fake_engine: FakeEngine
+) -> Iterator[AppContext]:
+    real = request.node.get_closest_marker("model") is not None
+    ctx = AppContext(settings, opener=open_local if real else fake_engine.open)
     yield ctx
     ctx.close()
 

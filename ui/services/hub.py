@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -22,6 +23,14 @@ from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.runs.runner import BackendPool, CancelToken
 from ui.services.tasks import TaskRunner
+
+#: How the hub opens a local model file with the settings chosen for it.
+LocalOpener = Callable[[Path, LoadOptions], LocalBackend]
+
+
+def open_local(path: Path, options: LoadOptions) -> LocalBackend:
+    """The model in a worker process of its own, brought back after a crash."""
+    return LocalBackend(path, options, auto_restart=True)
 
 
 class ModelHub(QObject):
@@ -36,9 +45,16 @@ class ModelHub(QObject):
     #: the model new Playground runs and Compare columns start with
     current_changed = Signal(str)
 
-    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        parent: QObject | None = None,
+        *,
+        opener: LocalOpener = open_local,
+    ) -> None:
         super().__init__(parent)
         self.tasks = tasks
+        self._open_local = opener
         self._options: dict[str, LoadOptions] = {}
         self._states: dict[str, str] = {}
         #: models with a load task under way: their state is "loading" whatever the backend says
@@ -81,9 +97,7 @@ class ModelHub(QObject):
         if is_remote(model):
             backend = RemoteBackend(resolve_endpoint(model))
         else:
-            backend = LocalBackend(
-                resolve_model(model or None), self.options_for(model), auto_restart=True
-            )
+            backend = self._open_local(resolve_model(model or None), self.options_for(model))
         with self._backends_lock:
             self._backends[model] = backend
         return backend
