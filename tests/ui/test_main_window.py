@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import pytest
 from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
+from tests.fakes import FakeEngine, Script
 from ui.context import AppContext
 from ui.main_window import MainWindow
 
@@ -51,14 +51,16 @@ def test_the_edit_menu_acts_on_the_focused_text_field(qtbot: QtBot, window: Main
     assert field.text() == "zeppelin"
 
 
-@pytest.mark.model
-def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainWindow) -> None:
+def test_quitting_during_a_long_run_stops_it_at_once(
+    qtbot: QtBot, window: MainWindow, fake_engine: FakeEngine
+) -> None:
     from PySide6.QtCore import QThreadPool
 
     from playground.engine.worker import LoadOptions
     from playground.sampling import SamplingParams
     from playground.storage.store import Store
 
+    fake_engine.script(Script(length=None, token_delay_s=0.01))  # 3,000 tokens: 30 s
     hub = window.context.hub
     hub.set_options(hub.current, LoadOptions(n_ctx=4096))
     view = window.playground
@@ -69,8 +71,8 @@ def test_quitting_during_a_long_run_stops_it_at_once(qtbot: QtBot, window: MainW
     qtbot.waitUntil(lambda: view.output.toPlainText() != "", timeout=60000)  # it is streaming
 
     window.close()
-    # The run in flight was cancelled at its next token, not left to reach 3,000 tokens (about
-    # 25 s here) while the window waited for it.
+    # The run in flight was cancelled at its next token, not left to reach 3,000 tokens while
+    # the window waited for it.
     assert QThreadPool.globalInstance().activeThreadCount() == 0
     assert hub.state(hub.current) == "unloaded"
     with Store(window.context.db_path) as store:

@@ -1,4 +1,6 @@
-"""The Playground tab, driven as a person would, on the real default model."""
+"""The Playground tab, driven as a person would. Its widgets are tested on the scripted model
+(tests/fakes.py); counting a prompt's tokens through the model's own tokenizer and chat template
+needs the real default model."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from playground.prompts.templates import parse_template
 from playground.runs.runner import RunDone
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
+from tests.fakes import FakeEngine, Script
 from ui.context import AppContext
 from ui.views.playground.params_panel import ParamsPanel, format_stop, parse_stop
 from ui.views.playground.playground_view import PlaygroundView, split_references
@@ -117,6 +120,8 @@ def prepare(qtbot: QtBot, view: PlaygroundView, *, max_tokens: int = 16,
 #: A template any model continues for a long time: stopping or replacing a run needs a run still
 #: going. What the model writes is never asserted.
 COUNTING = "1, 2, 3, 4, 5,"
+#: The scripted model talking until its budget runs out, a token every 10 ms.
+TALKATIVE = Script(length=None, token_delay_s=0.01)
 
 
 def focus_editor(qtbot: QtBot, view: PlaygroundView) -> None:
@@ -241,10 +246,11 @@ def test_the_preview_counts_tokens_once_the_model_is_loaded_and_warns_about_valu
 # -- running -----------------------------------------------------------------------------------
 
 
-@pytest.mark.model
 def test_a_run_streams_its_output_then_shows_scores_and_timing(
-    qtbot: QtBot, view: PlaygroundView
+    qtbot: QtBot, view: PlaygroundView, fake_engine: FakeEngine
 ) -> None:
+    answer = " Leo booked two seats on the 10:40 for Saturday, coach C."
+    fake_engine.script(Script(text=answer, token_delay_s=0.005))
     prepare(qtbot, view, max_tokens=24)
     type_into(qtbot, view.reference, REFERENCE)
     seen: list[int] = []
@@ -257,7 +263,7 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert isinstance(done, RunDone)
     assert done.status == "ok" and done.result is not None
     result = done.result
-    assert result.text
+    assert result.text == answer
     assert view.output.toPlainText() == result.text
     assert view.output.isReadOnly()
     streamed = [n for n in seen if 0 < n < len(result.text)]
@@ -285,7 +291,6 @@ def test_a_run_streams_its_output_then_shows_scores_and_timing(
     assert comparison.name == f"Playground: {SUMMARY}"
 
 
-@pytest.mark.model
 def test_a_fixed_seed_regenerates_the_same_output_and_random_seeds_differ(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -328,10 +333,10 @@ def test_a_fixed_seed_regenerates_the_same_output_and_random_seeds_differ(
         seeds.add(fresh.planned.seed)
 
 
-@pytest.mark.model
 def test_stop_ends_the_run_and_keeps_the_partial_output(
-    qtbot: QtBot, view: PlaygroundView
+    qtbot: QtBot, view: PlaygroundView, fake_engine: FakeEngine
 ) -> None:
+    fake_engine.script(TALKATIVE)
     prepare(qtbot, view, max_tokens=600)
     type_into(qtbot, view.editor, COUNTING)
     view.params.stop_edit.clear()
@@ -348,8 +353,10 @@ def test_stop_ends_the_run_and_keeps_the_partial_output(
     assert not view.running
 
 
-@pytest.mark.model
-def test_run_while_running_replaces_the_run_in_flight(qtbot: QtBot, view: PlaygroundView) -> None:
+def test_run_while_running_replaces_the_run_in_flight(
+    qtbot: QtBot, view: PlaygroundView, fake_engine: FakeEngine
+) -> None:
+    fake_engine.script(TALKATIVE)
     prepare(qtbot, view, max_tokens=600)
     type_into(qtbot, view.editor, COUNTING)
     view.params.stop_edit.clear()
@@ -366,7 +373,6 @@ def test_run_while_running_replaces_the_run_in_flight(qtbot: QtBot, view: Playgr
     assert finished == [done]  # the replaced run is not reported
 
 
-@pytest.mark.model
 def test_a_template_error_is_marked_in_the_editor_and_run_reports_it(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -400,7 +406,6 @@ def test_a_template_error_is_marked_in_the_editor_and_run_reports_it(
     assert view.editor.extraSelections() == []
 
 
-@pytest.mark.model
 def test_the_edited_source_is_what_runs(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=4)
     source = view.editor.toPlainText()
@@ -415,7 +420,6 @@ def test_the_edited_source_is_what_runs(qtbot: QtBot, view: PlaygroundView) -> N
     assert done.planned.variant.template_source == edited
 
 
-@pytest.mark.model
 def test_live_mode_runs_again_after_a_change(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=6)
     with qtbot.waitSignal(view.run_finished, timeout=TIMEOUT_MS) as blocker:
@@ -441,7 +445,6 @@ def test_live_mode_runs_again_after_a_change(qtbot: QtBot, view: PlaygroundView)
         set_slider(view.params.max_tokens, 5)
 
 
-@pytest.mark.model
 def test_the_token_view_colours_tokens_and_lists_alternatives_on_hover(
     qtbot: QtBot, view: PlaygroundView
 ) -> None:
@@ -486,7 +489,6 @@ def test_the_token_view_colours_tokens_and_lists_alternatives_on_hover(
     assert tuple(view.token_view.tokens) == logprobs
 
 
-@pytest.mark.model
 def test_a_stored_run_opens_back_in_the_playground(qtbot: QtBot, view: PlaygroundView) -> None:
     prepare(qtbot, view, max_tokens=8)
     type_into(qtbot, view.reference, REFERENCE)
