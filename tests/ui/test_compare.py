@@ -1,4 +1,5 @@
-"""The Compare tab, driven as a person would, on the real default model."""
+"""The Compare tab, driven as a person would, on the scripted model (tests/fakes.py): what is
+tested is how the view shows, stores, exports and reopens runs, whatever the model says."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from playground.comparison import Variant
 from playground.engine.worker import LoadOptions
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
+from tests.fakes import FakeEngine, Script
 from ui.context import AppContext
 from ui.views.compare.compare_column import CompareColumn, score_value
 from ui.views.compare.compare_view import CompareView
@@ -123,7 +125,6 @@ def exported_outputs(suffix: str, text: str) -> set[str]:
     return {html.unescape(m) for m in re.findall(r"<td><pre>(.*?)</pre></td>", text, re.S)}
 
 
-@pytest.mark.model
 def test_two_variants_run_score_diff_export_and_reopen(
     qtbot: QtBot, view: CompareView, context: AppContext, tmp_path: Path
 ) -> None:
@@ -217,7 +218,6 @@ def test_two_variants_run_score_diff_export_and_reopen(
     assert not fresh.resume_button.isEnabled()  # it finished: nothing to resume
 
 
-@pytest.mark.model
 def test_samples_show_mean_and_interval_and_a_sweep_chart(
     qtbot: QtBot, view: CompareView
 ) -> None:
@@ -250,10 +250,11 @@ def test_samples_show_mean_and_interval_and_a_sweep_chart(
     assert [s.count() for s in lines] == [2, 2]  # quality and variety at both temperatures
 
 
-@pytest.mark.model
 def test_dataset_mode_stops_resumes_and_fills_the_table_and_chart(
-    qtbot: QtBot, view: CompareView, qtmodeltester: object
+    qtbot: QtBot, view: CompareView, qtmodeltester: object, fake_engine: FakeEngine
 ) -> None:
+    # About half a second a run: Stop comes while the later runs are still to do.
+    fake_engine.script(Script(token_delay_s=0.03))
     set_up(view, ("summarization-zero-shot", "summarization-few-shot"), max_tokens=16)
     assert view.select_dataset("summarization")
     assert not view.shared_input.isEnabled()
@@ -308,7 +309,6 @@ def test_dataset_mode_stops_resumes_and_fills_the_table_and_chart(
         assert bars.barSets()[0].at(n) == pytest.approx(estimate.mean)
 
 
-@pytest.mark.model
 def test_a_dataset_file_fills_each_templates_main_variable(
     qtbot: QtBot, view: CompareView, context: AppContext, tmp_path: Path
 ) -> None:
@@ -342,7 +342,6 @@ def test_a_dataset_file_fills_each_templates_main_variable(
     assert "accuracy" in view.columns[1].score_labels
 
 
-@pytest.mark.model
 def test_a_failing_variant_shows_its_error_while_the_other_completes(
     qtbot: QtBot, view: CompareView, tmp_path: Path
 ) -> None:
