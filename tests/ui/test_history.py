@@ -1,5 +1,5 @@
-"""The History tab on a real database: runs made by the real model, plus hand-made rows for
-paging and filters."""
+"""The History tab on a real database: runs made by the scripted model (tests/fakes.py), plus
+hand-made rows for paging and filters; a replay compares a run of the real model with a new one."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.engine.models import default_model_path
 from playground.engine.worker import LoadOptions
 from playground.events import Result
 from playground.prompts.library import load_builtin_library
 from playground.runs.runner import BackendPool, ComparisonFinished, make_scorer, run_comparison
 from playground.sampling import SamplingParams
 from playground.storage.store import StorageError, Store
+from tests.fakes import FakeEngine
 from ui.context import AppContext
 from ui.views.history.history_view import HistoryView
 from ui.widgets.replay_dialog import ReplayDialog
@@ -66,15 +68,11 @@ def _hand_made(store: Store) -> list[int]:
     return failed
 
 
-@pytest.fixture(scope="module")
-def seed(tmp_path_factory: pytest.TempPathFactory, default_model_path: Path) -> Seed:
-    """One database made once per module: a Playground run and a 2 × 2 comparison generated
-    by the real model (8 tokens each), after 55 hand-made runs."""
-    path = tmp_path_factory.mktemp("history") / "seed.db"
+def _sentiment_specs(model: str) -> tuple[ComparisonSpec, ComparisonSpec]:
+    """A Playground run and a 2 × 2 comparison of the sentiment template, 8 tokens each."""
     library = load_builtin_library()
     template = library.template("sentiment-zero-shot")
     assert template is not None
-    model = str(default_model_path)
     greedy = SamplingParams.from_dict({**template.meta.params, "max_tokens": 8, "stop": []})
     warm = SamplingParams(temperature=0.9, max_tokens=8, seed=7)
     single = ComparisonSpec(
@@ -89,19 +87,36 @@ def seed(tmp_path_factory: pytest.TempPathFactory, default_model_path: Path) -> 
         (Input("r1", {"review": "The quokka café served cold soup."}, ("negative",)),
          Input("r2", {"review": "Quokka mugs arrived fast and look lovely."}, ("positive",))),
     )
-    pool = BackendPool(LoadOptions(n_ctx=1024))
+    return single, multi
+
+
+def _run_all(store: Store, specs: tuple[ComparisonSpec, ...], pool: BackendPool) -> list[int]:
     ids: list[int] = []
+    try:
+        for spec in specs:
+            for event in run_comparison(spec, pool, store=store, perplexity=False,
+                                        scorer=make_scorer(spec.metrics, spec.language)):
+                if isinstance(event, ComparisonFinished):
+                    assert event.status == "done" and event.comparison_id is not None
+                    ids.append(event.comparison_id)
+    finally:
+        pool.close()
+    return ids
+
+
+@pytest.fixture(scope="module")
+def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
+    """One database made once per module: a Playground run and a 2 × 2 comparison generated
+    by the scripted model under the default model's name, after 55 hand-made runs."""
+    path = tmp_path_factory.mktemp("history") / "seed.db"
+    model = default_model_path()
+    assert model is not None
+    options = LoadOptions(n_ctx=1024)
+    engine = FakeEngine()
+    pool = BackendPool(options, factory=lambda key: engine.open(Path(key), options))
     with Store(path) as store:
         failed = _hand_made(store)
-        try:
-            for spec in (single, multi):
-                for event in run_comparison(spec, pool, store=store, perplexity=False,
-                                            scorer=make_scorer(spec.metrics, spec.language)):
-                    if isinstance(event, ComparisonFinished):
-                        assert event.status == "done" and event.comparison_id is not None
-                        ids.append(event.comparison_id)
-        finally:
-            pool.close()
+        ids = _run_all(store, _sentiment_specs(str(model)), pool)
         single_runs = store.runs(ids[0])
         multi_runs = store.runs(ids[1])
     assert len(single_runs) == 1 and len(multi_runs) == 4
@@ -114,6 +129,17 @@ def history_db(seed: Seed, isolated_profile: Path) -> Path:
     target = isolated_profile / "history.db"
     shutil.copy(seed.path, target)
     return target
+
+
+@pytest.fixture
+def real_run(history_db: Path, default_model_path: Path) -> tuple[int, int]:
+    """(comparison id, run id) of a Playground run the real model made in this test's database:
+    what a replay on the same machine must reproduce."""
+    single, _ = _sentiment_specs(str(default_model_path))
+    with Store(history_db) as store:
+        (comparison_id,) = _run_all(store, (single,), BackendPool(LoadOptions(n_ctx=1024)))
+        (run,) = store.runs(comparison_id)
+    return comparison_id, run.id
 
 
 @pytest.fixture
@@ -427,21 +453,21 @@ def _replay_clicked(qtbot: QtBot, view: HistoryView, comparison_id: int) -> Repl
 
 @pytest.mark.model
 def test_replay_of_a_run_on_the_same_machine_says_identical(
-    qtbot: QtBot, view: HistoryView, seed: Seed
+    qtbot: QtBot, real_run: tuple[int, int], view: HistoryView
 ) -> None:
-    dialog = _replay_clicked(qtbot, view, seed.single_id)
+    comparison_id, run_id = real_run
+    dialog = _replay_clicked(qtbot, view, comparison_id)
     assert dialog.report is not None, dialog.status_label.text()
     assert dialog.status_label.text().startswith("Identical")
     assert dialog.report_text.isVisible()
     text = dialog.report_text.toPlainText()
-    assert text.startswith(f"run {seed.single_run_id}: identical")
+    assert text.startswith(f"run {run_id}: identical")
     assert "no recorded setting differs now" in text
     assert dialog.output.toPlainText() == dialog.report.original.output
     qtbot.mouseClick(dialog.findChild(QDialogButtonBox).button(
         QDialogButtonBox.StandardButton.Close), Qt.MouseButton.LeftButton)
 
 
-@pytest.mark.model
 def test_replay_of_a_run_whose_model_is_gone_says_so(
     qtbot: QtBot, view: HistoryView, seed: Seed
 ) -> None:
