@@ -2,10 +2,10 @@
 
 A migration is never edited once released: a user's database records which ones it has run,
 so a changed m001 would leave old databases with a different schema than new ones. Add a new
-function instead. The store wraps :meth:`Migrations.apply` (see ``playground.storage.store``) so the
-check for pending migrations, the backup and every pending migration happen under one write
-lock, in one transaction. A migration therefore cannot be ``transactional=False`` (VACUUM and
-the like); run such maintenance outside the migrations.
+function instead. The connection wraps :meth:`Migrations.apply` (see
+``playground.storage.database``) so the check for pending migrations, the backup and every
+pending migration happen under one write lock, in one transaction. A migration therefore cannot
+be ``transactional=False`` (VACUUM and the like); run such maintenance outside the migrations.
 """
 
 from __future__ import annotations

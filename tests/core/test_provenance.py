@@ -23,9 +23,10 @@ from playground.engine import machine
 from playground.engine.remote import Endpoint, RemoteBackend
 from playground.evaluation.report import ReportRun, build_report, export
 from playground.events import Finished, GenerationRequest
+from playground.runs.history import report_runs
 from playground.storage.migrations import migrations
-from playground.storage.store import Store, report_runs
-from tests.core.storage.test_store import make_result
+from playground.storage.store import Store
+from tests.core.storage.records import make_result
 
 AVX512 = ("CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | "
           "AVX512 = 1 | AVX512_VBMI = 1 | LLAMAFILE = 1 | OPENMP = 1 | REPACK = 1 |")
@@ -222,7 +223,7 @@ def test_reports_say_how_runs_were_made_and_when_they_differ(fmt: str) -> None:
 def test_stored_reports_carry_records(tmp_path: Path) -> None:
     result = dataclasses.replace(make_result("hi"), record=record())
     with Store(tmp_path / "h.db") as store:
-        from tests.core.storage.test_store import make_spec
+        from tests.core.storage.records import make_spec
 
         cid = store.save_comparison(make_spec())
         store.save_run(comparison_id=cid, variant_id=None, input_id=None, sample=0, seed=3,

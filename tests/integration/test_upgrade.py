@@ -25,8 +25,9 @@ from playground.prompts.collection import load_collection, template_values
 from playground.prompts.library import import_library, library_document
 from playground.prompts.templates import parse_template, render_template
 from playground.ratings import DEFAULT_CRITERIA
+from playground.runs.history import stored_report
 from playground.storage.migrations import known_migrations
-from playground.storage.store import Store, stored_report
+from playground.storage.store import Store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "release-0.1"
 PLAYGROUND = [sys.executable, "-m", "playground"]

@@ -4,7 +4,6 @@ ranking, the Likert means and the exported preference dataset."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from playground.evaluation.preferences import read_preferences
 from playground.events import Result
 from playground.ratings import DEFAULT_CRITERIA, Judgement
 from playground.sampling import SamplingParams
+from playground.scores import Score
 from playground.storage.store import Store
 from ui.context import AppContext
 from ui.views.evaluate.evaluate_view import EvaluateView
@@ -40,14 +40,6 @@ def output(variant: str, input_id: str) -> str:
 
 #: Every output text → its variant, which is how the test reads a blind pair.
 BY_TEXT = {output(v, i): v for v in QUALITY for i in INPUTS}
-
-
-@dataclass(frozen=True)
-class Score:
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
 
 
 def make_comparison(db_path: Path) -> tuple[int, dict[tuple[str, str], int]]:

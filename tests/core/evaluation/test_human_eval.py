@@ -20,23 +20,17 @@ from playground.evaluation.preferences import read_preferences
 from playground.evaluation.report import ComparisonReport, build_report, export
 from playground.events import Result
 from playground.ratings import DEFAULT_CRITERIA
+from playground.runs.history import comparison_judgements, report_runs
 from playground.sampling import SamplingParams
+from playground.scores import Score
 from playground.storage.migrations import migrations
-from playground.storage.store import StorageError, Store, comparison_judgements, report_runs
+from playground.storage.store import StorageError, Store
 
 VARIANTS = ("X", "Y", "Z")
 INPUTS = ("q1", "q2", "q3", "q4")
 #: Per variant, a metric that orders the variants as people will (X > Y > Z) and one that
 #: orders them backwards.
 METRICS = {"X": (0.9, 0.1), "Y": (0.6, 0.4), "Z": (0.3, 0.7)}
-
-
-@dataclass(frozen=True)
-class Score:
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
 
 
 def result(text: str, prompt: str) -> Result:

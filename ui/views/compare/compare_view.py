@@ -67,6 +67,8 @@ from playground.events import Token
 from playground.prompts.collection import Collection
 from playground.prompts.datasets import LoadedDataset, dataset_from_library, load_dataset
 from playground.prompts.templates import parse_template
+from playground.runs.build import metrics_for
+from playground.runs.history import report_runs
 from playground.runs.runner import (
     CancelToken,
     ComparisonFinished,
@@ -76,8 +78,7 @@ from playground.runs.runner import (
     RunDone,
     report_run,
 )
-from playground.runs.build import metrics_for
-from playground.storage.store import ComparisonRow, Store, report_runs
+from playground.storage.store import ComparisonRow, Store
 from ui.context import AppContext
 from ui.services.jobs import TokenRelay, comparison_job
 from ui.services.tasks import Worker

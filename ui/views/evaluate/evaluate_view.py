@@ -67,13 +67,8 @@ from playground.evaluation.preferences import BlindPair
 from playground.evaluation.report import HumanEvaluation, build_report
 from playground.evaluation.stats import Estimate
 from playground.ratings import PreferenceError, input_prompt
-from playground.storage.store import (
-    JudgementRow,
-    Store,
-    comparison_judgements,
-    report_runs,
-    run_model_name,
-)
+from playground.runs.history import comparison_judgements, report_runs
+from playground.storage.store import JudgementRow, Store, run_model_name
 from ui.context import AppContext
 
 Index = QModelIndex | QPersistentModelIndex

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from playground.evaluation.report import EXPORT_FORMATS, ExportFormat, export
 from playground.events import count_text
+from playground.runs.history import stored_report
 from playground.storage.store import (
     COMPARISON_STATUSES,
     ComparisonRow,
@@ -52,7 +53,6 @@ from playground.storage.store import (
     RunRow,
     StorageError,
     Store,
-    stored_report,
 )
 from ui.context import AppContext
 from ui.widgets.item_models import (

@@ -52,7 +52,8 @@ from playground.prompts.templates import (
 )
 from playground.runs.runner import CancelToken, ComparisonStarted, RunDone
 from playground.sampling import SamplingParams
-from playground.storage.store import ScoreLike, Store
+from playground.scores import Score
+from playground.storage.store import Store
 from ui.context import AppContext
 from ui.services.jobs import TokenRelay, comparison_job
 from ui.services.tasks import Worker
@@ -178,7 +179,7 @@ class StoredRun:
     output: str
     status: str
     error: str | None
-    scores: tuple[ScoreLike, ...]
+    scores: tuple[Score, ...]
     facts: dict[str, Any]
     logprobs: tuple[TokenLogprob, ...] | None = None
 
@@ -231,7 +232,7 @@ def open_run_task(db_path: Path, run_id: int) -> Iterator[StoredRun]:
 # -- presenting results -------------------------------------------------------------------------
 
 
-def describe_scores(scores: Sequence[ScoreLike]) -> tuple[str, str]:
+def describe_scores(scores: Sequence[Score]) -> tuple[str, str]:
     """A one-line summary (F-scores, BLEU, chrF) and a tooltip with every number."""
     parts: list[str] = []
     details: list[str] = []

@@ -1,4 +1,5 @@
-"""The store: round trips, crash and kill safety, concurrent writers, upgrades, damaged files."""
+"""The database file: where it lives, how it is opened, upgraded and backed up, what a crash,
+a full disk, a kill or eight writers at once do to it, and damaged files."""
 
 from __future__ import annotations
 
@@ -11,115 +12,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
 
-from playground.comparison import ComparisonSpec, Input, Variant, run_key
-from playground.events import Result
-from playground.sampling import SamplingParams
+from playground.scores import Score
 from playground.storage.migrations import known_migrations, migrations
-from playground.storage.store import (
-    DB_ENV,
-    DB_FILE_NAME,
-    RunRow,
-    StorageError,
-    Store,
-    default_db_path,
-    fts_literal,
-    report_runs,
-)
+from playground.storage.store import DB_ENV, DB_FILE_NAME, StorageError, Store, default_db_path
+from tests.core.storage.records import make_result, make_spec, run_count, save_ok_run
 from tests.core.storage.store_writer import SCORES_PER_RUN
 
 ROOT = Path(__file__).resolve().parents[3]
 WRITER = Path(__file__).with_name("store_writer.py")
-
-TEMPLATE = (
-    "{#---\nname: Short summary\ntechnique: zero-shot\ntask: summarization\n---#}\n"
-    "Summarize in one sentence: {{ text }}"
-)
-OTHER_TEMPLATE = "Tell me about {{ text }} in {{ style }} style."
-
-
-@dataclass(frozen=True)
-class FakeScore:
-    metric: str
-    value: float | None
-    signature: str
-    reason: str | None = None
-
-
-def make_result(text: str, prompt: str = "Summarize: the cat sat") -> Result:
-    return Result(
-        text=text,
-        finish_reason="stop",
-        prompt_tokens=9,
-        completion_tokens=5,
-        ttft_s=0.02,
-        tokens_per_second=41.5,
-        total_s=0.3,
-        rendered_prompt=prompt,
-        params=SamplingParams(temperature=0.0, seed=7),
-        model={
-            "name": "SmolLM2-135M",
-            "path": "/models/smol.gguf",
-            "architecture": "llama",
-            "file_type": "Q4_1",
-            "parameter_count": 134_515_008,
-            "file_size": 100_000_000,
-            "backend": "local",
-        },
-    )
-
-
-def make_spec(name: str = "summaries") -> ComparisonSpec:
-    params = SamplingParams(temperature=0.0, max_tokens=64)
-    return ComparisonSpec(
-        name=name,
-        variants=(
-            Variant("plain", "summary", TEMPLATE, params, "smol"),
-            Variant(
-                "styled", "adhoc", OTHER_TEMPLATE, params, "smol", values={"style": "terse"},
-                chat=True, library_sources={"macros.j2": "{% macro x() %}x{% endmacro %}"},
-            ),
-        ),
-        inputs=(
-            Input("row-1", {"text": "The cat sat on the mat."}, ("A cat sat.",)),
-            Input("row-2", {"text": "Rain fell all day."}, ("It rained.", "Rainy day.")),
-        ),
-        samples=1,
-        metrics=("rouge1", "bleu"),
-        language="en",
-    )
-
-
-def save_ok_run(store: Store, comparison_id: int | None, key: str, text: str) -> int:
-    return store.save_run(
-        comparison_id=comparison_id,
-        variant_id=None,
-        input_id=None,
-        sample=0,
-        seed=1,
-        run_key=key,
-        result=make_result(text),
-        status="ok",
-        error=None,
-        scores=[FakeScore("bleu", 10.0, "bleu|13a")],
-    )
-
-
-def run_count(path: Path) -> int:
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        return int(conn.execute("SELECT count(*) FROM runs").fetchone()[0])
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    with Store(tmp_path / "playground.db") as opened:
-        yield opened
 
 
 # -- where the database lives -------------------------------------------------------------------
@@ -143,201 +48,11 @@ def test_default_path_env_and_explicit(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_connection_settings(store: Store) -> None:
     """WAL, full sync, enforced foreign keys and a busy timeout on every store."""
-    conn = store._db.conn  # type: ignore[union-attr]
+    conn = store.database.db.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
-
-
-# -- round trip ---------------------------------------------------------------------------------
-
-
-def test_comparison_round_trip(store: Store) -> None:
-    """A comparison, its variants, inputs, runs, scores (a not-applicable one too) and ratings
-    read back as saved; the spec rebuilds exactly."""
-    spec = make_spec()
-    cid = store.save_comparison(spec)
-    assert store.comparison(cid).to_spec() == spec
-    variant_ids = store.variant_ids(cid)
-    input_ids = store.input_ids(cid)
-    assert set(variant_ids) == {"plain", "styled"}
-    assert set(input_ids) == {"row-1", "row-2"}
-
-    variants = store.variants(cid)
-    assert [v.name for v in variants] == ["plain", "styled"]
-    assert variants[0].template_source == TEMPLATE
-    assert variants[1].values == {"style": "terse"} and variants[1].chat
-    assert variants[0].key == spec.variants[0].key()
-    assert variants[0].params["max_tokens"] == 64
-    inputs = store.inputs(cid)
-    assert inputs[1].references == ("It rained.", "Rainy day.")
-    assert inputs[0].values == {"text": "The cat sat on the mat."}
-
-    saved: dict[str, int] = {}
-    for variant, input_, sample in spec.cells():
-        seed = spec.seed(sample)
-        key = run_key(variant, input_, sample, seed)
-        failed = variant.name == "styled" and input_.id == "row-2"
-        saved[key] = store.save_run(
-            comparison_id=cid,
-            variant_id=variant_ids[variant.name],
-            input_id=input_ids[input_.id],
-            sample=sample,
-            seed=seed,
-            run_key=key,
-            result=None if failed else make_result(f"{variant.name} says {input_.id}"),
-            status="failed" if failed else "ok",
-            error="the model worker crashed" if failed else None,
-            scores=()
-            if failed
-            else [
-                FakeScore("rouge1_f", 0.75, "rouge1|script-aware-v1"),
-                FakeScore("bleu", None, "bleu|13a", "empty hypothesis"),
-            ],
-        )
-    assert store.completed_run_keys(cid) == set(saved)
-
-    runs = store.runs(cid)
-    assert [r.id for r in runs] == sorted(saved.values())
-    ok = next(r for r in runs if r.output == "plain says row-1")
-    assert ok.status == "ok" and ok.error is None
-    assert ok.rendered_prompt == "Summarize: the cat sat"
-    assert ok.params is not None and ok.params["seed"] == 7
-    assert ok.model is not None and ok.model["architecture"] == "llama"
-    assert (ok.prompt_tokens, ok.completion_tokens, ok.ttft_s) == (9, 5, 0.02)
-    bleu = ok.score("bleu")
-    assert bleu is not None and bleu.value is None and bleu.reason == "empty hypothesis"
-    rouge = ok.score("rouge1_f")
-    assert rouge is not None and rouge.value == 0.75 and rouge.signature.startswith("rouge1")
-    crashed = next(r for r in runs if r.status == "failed")
-    assert crashed.output is None and crashed.error == "the model worker crashed"
-    assert crashed.scores == ()
-
-    store.rate(ok.id, thumbs=1)
-    store.rate(ok.id, stars=4, note="good enough")
-    rating = store.rating(ok.id)
-    assert rating is not None
-    assert (rating.thumbs, rating.stars, rating.note) == (1, 4, "good enough")
-    assert store.run(ok.id).rating == rating
-    store.rate(ok.id, thumbs=-1, note="")
-    rating = store.rating(ok.id)
-    assert rating is not None and (rating.thumbs, rating.stars, rating.note) == (-1, 4, None)
-    store.clear_rating(ok.id)
-    assert store.rating(ok.id) is None
-
-    row = store.comparison(cid)
-    assert (row.variant_count, row.input_count, row.expected_runs) == (2, 2, 4)
-    assert (row.run_count, row.ok_count, row.failed_count) == (4, 3, 1)
-    assert row.status == "running" and row.metrics == ("rouge1", "bleu")
-    store.set_status(cid, "done")
-    assert store.comparison(cid).status == "done"
-    with pytest.raises(StorageError, match="unknown comparison status 'finished'"):
-        store.set_status(cid, "finished")
-
-    report = {(r.variant, r.input_id): r for r in report_runs(store, cid)}
-    assert len(report) == 4
-    assert report[("plain", "row-2")].references == ("It rained.", "Rainy day.")
-    assert report[("plain", "row-1")].scores == {"bleu": None, "rouge1_f": 0.75}
-    assert report[("styled", "row-2")].status == "failed"
-    assert report[("styled", "row-2")].output == ""
-
-    models = list(store._db.query("SELECT * FROM models"))  # type: ignore[union-attr]
-    assert len(models) == 1 and models[0]["quant"] == "Q4_1"
-    db = store._db
-    assert db is not None
-    templates = {t["template_id"]: t for t in db.query("SELECT * FROM templates")}
-    assert set(templates) == {"summary", "adhoc"}
-    assert templates["summary"]["name"] == "Short summary"
-    assert templates["summary"]["technique"] == "zero-shot"
-    assert templates["adhoc"]["source"] == OTHER_TEMPLATE
-
-
-def test_history_newest_first_with_counts(store: Store) -> None:
-    ids = [store.save_comparison(make_spec(f"comparison {n}")) for n in range(3)]
-    save_ok_run(store, ids[1], "k1", "one")
-    save_ok_run(store, ids[1], "k2", "two")
-    history = store.history()
-    assert [c.id for c in history] == ids[::-1]
-    assert history[1].run_count == 2 and history[1].ok_count == 2
-    assert [c.id for c in store.history(limit=1, offset=1)] == [ids[1]]
-    with pytest.raises(StorageError, match="limit must be"):
-        store.history(limit=-1)
-
-
-def test_delete_comparison_cascades(store: Store) -> None:
-    cid = store.save_comparison(make_spec())
-    run_id = save_ok_run(store, cid, "k", "zebra crossing")
-    store.rate(run_id, stars=5)
-    keep = save_ok_run(store, None, "single", "zebra alone")
-    assert store.delete_comparison(cid)
-    assert not store.delete_comparison(cid)
-    with pytest.raises(StorageError, match=f"no comparison with id {cid}"):
-        store.comparison(cid)
-    with pytest.raises(StorageError, match=f"no run with id {run_id}"):
-        store.run(run_id)
-    db = store._db
-    assert db is not None
-    counts = {
-        table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-        for table in ("comparisons", "variants", "inputs", "runs", "scores", "ratings")
-    }
-    # Only the single playground run, and its score, remain.
-    assert counts == {"comparisons": 0, "variants": 0, "inputs": 0, "runs": 1, "scores": 1,
-                      "ratings": 0}
-    assert [r.id for r in store.search("zebra")] == [keep]
-
-
-def test_resaving_a_run(store: Store) -> None:
-    """A cancelled run is replaced by its new attempt; a finished one is never overwritten."""
-    cid = store.save_comparison(make_spec())
-    cancelled = store.save_run(
-        comparison_id=cid, variant_id=None, input_id=None, sample=0, seed=1, run_key="k",
-        result=None, status="cancelled", error="cancelled by the user",
-    )
-    assert store.completed_run_keys(cid) == set()
-    again = save_ok_run(store, cid, "k", "second attempt")
-    assert again == cancelled
-    run = store.run(again)
-    assert run.status == "ok" and run.output == "second attempt" and len(run.scores) == 1
-    with pytest.raises(StorageError, match="already saved as ok"):
-        save_ok_run(store, cid, "k", "third attempt")
-    assert store.run(again).output == "second attempt"
-
-
-# -- search -------------------------------------------------------------------------------------
-
-
-def test_search_outputs_and_prompts(store: Store) -> None:
-    cid = store.save_comparison(make_spec())
-    first = store.save_run(
-        comparison_id=cid, variant_id=None, input_id=None, sample=0, seed=1, run_key="a",
-        result=make_result("The quick brown fox jumps", prompt="Describe an agile animal"),
-        status="ok", error=None, scores=[FakeScore("bleu", 3.0, "bleu|13a")],
-    )
-    second = store.save_run(
-        comparison_id=None, variant_id=None, input_id=None, sample=0, seed=1, run_key="b",
-        result=make_result('He said "stop" AND left * NEAR(here)', prompt="Write dialogue"),
-        status="ok", error=None,
-    )
-    assert [r.id for r in store.search("fox")] == [first]
-    assert [r.id for r in store.search("agile")] == [first]  # words of the prompt
-    assert [r.id for r in store.search("QUICK  fox")] == [first]
-    found = store.search("fox")[0]
-    assert isinstance(found, RunRow) and found.score("bleu") is not None
-    assert store.search("fox giraffe") == []
-    assert [r.id for r in store.search("AND")] == [second]  # a word, not an operator
-    assert [r.id for r in store.search('"stop"')] == [second]
-    for text in ['"', '""', '"""', "*", "fox*", "AND OR NOT", "NEAR(", "(", ")", "-fox", "^fox",
-                 "output:fox", "'", "a\"b", "{}", "\\", "%", "fox AND", "OR fox"]:
-        store.search(text)  # literal text never reaches FTS5 as syntax
-    assert [r.id for r in store.search("")] == [second, first]  # no words: newest first
-    assert [r.id for r in store.search(" \t\u00a0 ", limit=1)] == [second]
-
-
-def test_fts_literal_quotes_every_word() -> None:
-    assert fts_literal('say "hi" AND *') == '"say" """hi""" "AND" "*"'
-    assert fts_literal("   ") == ""
 
 
 # -- atomicity, full disk -----------------------------------------------------------------------
@@ -350,7 +65,7 @@ def test_run_and_scores_land_together_or_not_at_all(store: Store, tmp_path: Path
         store.save_run(
             comparison_id=cid, variant_id=None, input_id=None, sample=0, seed=1, run_key="dup",
             result=make_result("text"), status="ok", error=None,
-            scores=[FakeScore("bleu", 1.0, "s"), FakeScore("bleu", 2.0, "s")],
+            scores=[Score("bleu", 1.0, "s"), Score("bleu", 2.0, "s")],
         )
     assert run_count(tmp_path / "playground.db") == 0
     assert store.completed_run_keys(cid) == set()
@@ -362,7 +77,7 @@ def test_full_disk(store: Store, tmp_path: Path) -> None:
     """SQLITE_FULL (simulated with max_page_count) rolls back and says nothing was saved."""
     cid = store.save_comparison(make_spec())
     save_ok_run(store, cid, "small", "fits")
-    conn = store._db.conn  # type: ignore[union-attr]
+    conn = store.database.db.conn
     pages = conn.execute("PRAGMA page_count").fetchone()[0]
     conn.execute(f"PRAGMA max_page_count = {pages}")
     before = run_count(tmp_path / "playground.db")
@@ -378,7 +93,7 @@ def test_full_disk(store: Store, tmp_path: Path) -> None:
     assert run_count(tmp_path / "playground.db") == before + 1
 
 
-# -- durability under kill -9 -------------------------------------------------------------------
+# -- durability under kill -9 ----------------------------------------------------------------------
 
 
 def test_kill_9_never_loses_a_committed_run(tmp_path: Path) -> None:
@@ -509,7 +224,7 @@ def test_upgrade_from_first_schema_keeps_data_and_a_backup(tmp_path: Path) -> No
         assert store.history()[0].name == "old"
         backup = tmp_path / "old.db.bak-v1"
         assert any(str(backup) in notice for notice in store.notices)
-        indexes = {row[0] for row in store._db.execute(  # type: ignore[union-attr]
+        indexes = {row[0] for row in store.database.db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index'")}
         assert "comparisons_by_created_at" in indexes
 
@@ -641,33 +356,6 @@ def test_garbage_file_is_left_alone_when_readonly(tmp_path: Path) -> None:
     assert list(tmp_path.glob("*.corrupt-*")) == []
 
 
-# -- ratings ------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"stars": 6}, "stars must be a whole number from 1 to 5, got 6"),
-        ({"stars": 0}, "stars must be a whole number from 1 to 5, got 0"),
-        ({"stars": 2.5}, "stars must be a whole number from 1 to 5, got 2.5"),
-        ({"thumbs": 0}, "thumbs must be 1 (up) or -1 (down), got 0"),
-        ({"thumbs": 2}, "thumbs must be 1 (up) or -1 (down), got 2"),
-        ({"thumbs": True}, "thumbs must be 1 (up) or -1 (down), got True"),
-    ],
-)
-def test_rate_validation(store: Store, kwargs: dict[str, object], message: str) -> None:
-    run_id = save_ok_run(store, None, "k", "text")
-    with pytest.raises(StorageError) as info:
-        store.rate(run_id, **kwargs)  # type: ignore[arg-type]
-    assert str(info.value) == message
-    assert store.rating(run_id) is None
-
-
-def test_rate_unknown_run(store: Store) -> None:
-    with pytest.raises(StorageError, match="there is no run with id 404"):
-        store.rate(404, thumbs=1)
-
-
 # -- lifecycle ----------------------------------------------------------------------------------
 
 
@@ -678,24 +366,3 @@ def test_closed_store(tmp_path: Path) -> None:
     assert store.closed
     with pytest.raises(StorageError, match="is closed"):
         store.history()
-
-
-def test_token_alternatives_are_kept_only_when_they_were_asked_for(store: Store) -> None:
-    from dataclasses import replace
-
-    from playground.events import TokenLogprob
-
-    cid = store.save_comparison(make_spec())
-    with_top = (TokenLogprob("The", -0.25, (("The", -0.25), ("A", -1.75))),
-                TokenLogprob(" cat", -0.5, ((" cat", -0.5), (" dog", -1.0))))
-    bare = (TokenLogprob("The", -0.25), TokenLogprob(" cat", -0.5))
-    ids = []
-    for n, logprobs in enumerate((with_top, bare, None)):
-        ids.append(store.save_run(
-            comparison_id=cid, variant_id=None, input_id=None, sample=n, seed=1,
-            run_key=f"k{n}", result=replace(make_result("The cat"), logprobs=logprobs),
-            status="ok", error=None, scores=[],
-        ))
-    assert store.run(ids[0]).logprobs == with_top
-    assert store.run(ids[1]).logprobs is None  # confidence keeps its numbers in the scores
-    assert store.run(ids[2]).logprobs is None
