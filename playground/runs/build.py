@@ -34,7 +34,7 @@ def input_variable(template: PromptTemplate) -> str | None:
     return next((v.name for v in template.meta.variables if v.type == "text"), None)
 
 
-def _main_variable(variant: Variant) -> str | None:
+def main_variable(variant: Variant) -> str | None:
     """A variant's input variable; None when its template does not parse (the runner then
     fails that variant's runs and says why, while the others run)."""
     try:
@@ -144,7 +144,7 @@ def shared_input(variants: Sequence[Variant], text: str, references: Sequence[st
     """One input typed once for every variant: it fills each template's input variable."""
     if not text.strip():
         raise ComparisonError("type the input text first (or choose a dataset)")
-    values = {var: text for v in variants if (var := _main_variable(v)) is not None}
+    values = {var: text for v in variants if (var := main_variable(v)) is not None}
     return Input("input", values, tuple(references))
 
 
@@ -160,7 +160,7 @@ def fill_variables(
     provided = list(dict.fromkeys(k for i in inputs for k in i.values))
     aliases: dict[str, str] = {}
     for variant in variants:
-        main = _main_variable(variant)
+        main = main_variable(variant)
         if main is not None and main not in provided and provided:
             aliases[main] = provided[0]
     own = tuple(replace(v, values={k: x for k, x in v.values.items() if k not in provided})

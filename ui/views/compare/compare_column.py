@@ -18,7 +18,6 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
-    QFormLayout,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -35,11 +34,14 @@ from superqt import QSearchableComboBox
 
 from playground.comparison import Variant
 from playground.errors import PlaygroundError, TemplateError
-from playground.evaluation.report import LOW_CONFIDENCE, LOWER_IS_BETTER, ReportRun, mean_digits
+from playground.evaluation.report import LOW_CONFIDENCE, ReportRun
 from playground.evaluation.stats import Estimate
-from playground.prompts.collection import Collection, template_values
-from playground.prompts.templates import PromptTemplate, Variable, parse_template
+from playground.prompts.collection import Collection
+from playground.prompts.templates import PromptTemplate, parse_template
+from playground.runs.build import build_variant, variant_from_template
 from playground.sampling import SamplingParams
+from ui.views.compare.score_grid import ScoreGrid
+from ui.views.compare.variable_form import VariableForm
 from ui.widgets.references import confidence_flag
 
 #: Sampling settings each column edits: (key, short label, minimum, maximum, step, decimals);
@@ -55,41 +57,11 @@ PARAM_EDITORS: tuple[tuple[str, str, float, float, float, int], ...] = (
     ("max_tokens", "max tok", 1, 32_768, 1, 0),
 )
 
-#: Score names in the store for the short metric names the columns show.
-SCORE_NAMES = {"rouge1": "rouge1_f", "rouge2": "rouge2_f", "rougeL": "rougeL_f",
-               "bleu": "bleu", "chrf": "chrf", "accuracy": "accuracy",
-               "exact_match": "exact_match", "token_f1": "token_f1", "entity_f1": "entity_f1"}
-BASE_METRICS = ("rouge1", "rouge2", "rougeL", "bleu", "chrf")
-
 STORED_PREFIX = "stored:"
-STAR = "★"
-#: After a starred score that other columns share (equal at the digits shown).
-TIE = " · tie"
-
-
-def input_variable(template: PromptTemplate) -> str | None:
-    """The variable that carries the text under test: the template's first text variable
-    (``dialogue``, ``review``, ``text``, ``context``, ``concept``). The shared input and a
-    dataset's first column fill it; the column's own form leaves it out."""
-    return next((v.name for v in template.meta.variables if v.type == "text"), None)
 
 
 def template_key(library_name: str, template_id: str) -> str:
     return f"{library_name}/{template_id}"
-
-
-def format_estimate(metric: str, estimate: Estimate | None, *, spread: bool) -> str:
-    """``0.412`` or, with samples to spread over, ``0.412 ± 0.033`` (the 95% interval's
-    half-width, the larger side), with the report's digits: BLEU and chrF are on 0–100 and get
-    one decimal."""
-    if estimate is None or estimate.n == 0:
-        return "N/A"
-    digits = mean_digits(SCORE_NAMES.get(metric, metric))
-    text = f"{estimate.mean:.{digits}f}"
-    if spread:
-        half = max(estimate.mean - estimate.low, estimate.high - estimate.mean)
-        text += f" ± {half:.{digits}f}"
-    return text
 
 
 @dataclass(frozen=True)
@@ -139,15 +111,10 @@ class CompareColumn(QFrame):
         self._runs: dict[tuple[str, int], ReportRun] = {}
         self.confidence_threshold = LOW_CONFIDENCE
         self._streaming: tuple[str, int] | None = None
-        self._best: set[str] = set()
-        self._tied: set[str] = set()
-        self._provided: set[str] = set()
         # A reopened variant's full settings (stop sequences, penalties the column does not
         # edit), kept until another template is chosen.
         self._base_params: dict[str, Any] | None = None
-        self.variable_editors: dict[str, QWidget] = {}
         self.params: dict[str, QSpinBox | QDoubleSpinBox] = {}
-        self.score_labels: dict[str, QLabel] = {}
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
@@ -159,9 +126,7 @@ class CompareColumn(QFrame):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.template_combo.setMinimumContentsLength(12)
         layout.addWidget(self.template_combo)
-        self.values_box = QWidget()
-        self.values_form = QFormLayout(self.values_box)
-        self.values_form.setContentsMargins(0, 0, 0, 0)
+        self.values_box = VariableForm()
         layout.addWidget(self.values_box)
         layout.addLayout(self._build_params())
         self.model_combo = QComboBox()
@@ -170,7 +135,8 @@ class CompareColumn(QFrame):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model_combo.setMinimumContentsLength(12)
         layout.addWidget(self.model_combo)
-        layout.addWidget(self._build_scores())
+        self.scores = ScoreGrid()
+        layout.addWidget(self.scores)
         layout.addLayout(self._build_output(), 1)
 
         self._fill_templates()
@@ -249,16 +215,6 @@ class CompareColumn(QFrame):
         box.addWidget(self.output, 1)
         return box
 
-    def _build_scores(self) -> QWidget:
-        """Scores in a compact grid (two per row) above the output, so they stay in view."""
-        self.scores_box = QWidget()
-        self.scores_grid = QGridLayout(self.scores_box)
-        self.scores_grid.setContentsMargins(0, 2, 0, 2)
-        self.scores_grid.setHorizontalSpacing(6)
-        self.scores_grid.setVerticalSpacing(1)
-        self.set_metrics(BASE_METRICS)
-        return self.scores_box
-
     # -- templates and values ----------------------------------------------------------------
 
     def _fill_templates(self) -> None:
@@ -320,82 +276,27 @@ class CompareColumn(QFrame):
     def _on_template_index(self, *_: object, keep_params: bool = False) -> None:
         template = self.template()
         self._base_params = None
-        self._build_values_form(template)
+        self.values_box.build(template)
         if template is not None and not keep_params:
             self.set_params({**SamplingParams().to_dict(), **template.meta.params})
         if template is not None and not self.name_edit.text().strip():
             self.name_edit.setText(template.id)
         self.template_changed.emit()
 
-    def _build_values_form(self, template: PromptTemplate | None) -> None:
-        while self.values_form.rowCount():
-            self.values_form.removeRow(0)
-        self.variable_editors = {}
-        if template is None:
-            return
-        shared = input_variable(template)
-        for var in template.meta.variables:
-            if var.name == shared or var.type == "examples":
-                continue
-            editor = self._variable_editor(var)
-            editor.setToolTip(var.help or var.name)
-            self.variable_editors[var.name] = editor
-            editor.setEnabled(var.name not in self._provided)
-            self.values_form.addRow(var.name, editor)
-        self.values_box.setVisible(bool(self.variable_editors))
-
-    @staticmethod
-    def _variable_editor(var: Variable) -> QWidget:
-        if var.type == "choice":
-            combo = QComboBox()
-            combo.addItems(list(var.choices))
-            if var.default in var.choices:
-                combo.setCurrentText(str(var.default))
-            return combo
-        if var.type == "number":
-            spin = QDoubleSpinBox()
-            spin.setRange(-1e9, 1e9)
-            spin.setDecimals(2 if isinstance(var.default, float) else 0)
-            if isinstance(var.default, (int, float)):
-                spin.setValue(float(var.default))
-            return spin
-        edit = QLineEdit()
-        if var.default is not None:
-            edit.setText(str(var.default))
-        edit.setPlaceholderText(var.help or var.name)
-        return edit
+    @property
+    def variable_editors(self) -> dict[str, QWidget]:
+        return self.values_box.editors
 
     def set_provided(self, names: set[str]) -> None:
         """Variables a dataset fills for every row: their editors are disabled (ignored)."""
-        self._provided = set(names)
-        for name, editor in self.variable_editors.items():
-            provided = name in self._provided
-            editor.setEnabled(not provided)
-            if provided:
-                editor.setToolTip("Filled by each row of the dataset")
+        self.values_box.set_provided(names)
 
     def values(self) -> dict[str, Any]:
         """The column's own variable values (text left empty falls back to the template)."""
-        values: dict[str, Any] = {}
-        for name, editor in self.variable_editors.items():
-            if isinstance(editor, QComboBox):
-                values[name] = editor.currentText()
-            elif isinstance(editor, QDoubleSpinBox):
-                number = editor.value()
-                values[name] = int(number) if float(number).is_integer() else number
-            elif isinstance(editor, QLineEdit) and editor.text():
-                values[name] = editor.text()
-        return values
+        return self.values_box.values()
 
     def _set_values(self, values: Mapping[str, Any]) -> None:
-        for name, value in values.items():
-            editor = self.variable_editors.get(name)
-            if isinstance(editor, QComboBox):
-                editor.setCurrentText(str(value))
-            elif isinstance(editor, QDoubleSpinBox) and isinstance(value, (int, float)):
-                editor.setValue(float(value))
-            elif isinstance(editor, QLineEdit) and isinstance(value, str):
-                editor.setText(value)
+        self.values_box.set_values(values)
 
     # -- sampling settings --------------------------------------------------------------------
 
@@ -468,19 +369,15 @@ class CompareColumn(QFrame):
         if key in self._stored:
             stored = self._stored[key]
             template = parse_template(stored.source, stored.template_id)  # names the error
-            sources = dict(stored.library_sources)
-            values = {**stored.values, **self.values()}
-        else:
-            if not key:
-                raise TemplateError("choose a template")
-            library, template = self._collection.find(key)
-            sources = library.sources()
-            values = template_values(library, template, values=self.values())
-        base = self._base_params or {**SamplingParams().to_dict(), **template.meta.params}
-        params = SamplingParams.from_dict({**base, **self.param_values(), "seed": None})
-        return Variant(name=name, template_id=template.id, template_source=template.source,
-                       params=params, model=self.model(), values=values,
-                       library_sources=sources)
+            return variant_from_template(
+                template, name=name, model=self.model(), params=self.param_values(),
+                values={**stored.values, **self.values()},
+                library_sources=stored.library_sources, base_params=self._base_params)
+        if not key:
+            raise TemplateError("choose a template")
+        return build_variant(self._collection, key, name=name, model=self.model(),
+                             params=self.param_values(), values=self.values(),
+                             base_params=self._base_params)
 
     def load_variant(self, variant: Variant) -> None:
         """Show a stored variant: its library template when the source is unchanged, else the
@@ -598,67 +495,25 @@ class CompareColumn(QFrame):
 
     # -- scores -------------------------------------------------------------------------------
 
+    @property
+    def score_labels(self) -> dict[str, QLabel]:
+        return self.scores.labels
+
     def set_metrics(self, metrics: Sequence[str]) -> None:
-        """The metrics to show (the same in every column, so they line up)."""
-        if list(metrics) == list(self.score_labels):
-            return
-        while self.scores_grid.count():
-            item = self.scores_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.score_labels = {}
-        for n, metric in enumerate(metrics):
-            caption = QLabel(metric)
-            caption.setStyleSheet("color: palette(mid);")
-            label = QLabel("–")
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.score_labels[metric] = label
-            self.scores_grid.addWidget(caption, n // 2, (n % 2) * 2)
-            self.scores_grid.addWidget(label, n // 2, (n % 2) * 2 + 1)
-        self._best = set()
-        self._tied = set()
+        self.scores.set_metrics(metrics)
 
     def show_scores(self, estimates: Mapping[str, Estimate | None], *, spread: bool) -> None:
-        for metric, label in self.score_labels.items():
-            estimate = estimates.get(metric)
-            label.setText(format_estimate(metric, estimate, spread=spread)
-                          if metric in estimates else "–")
-            tip = ""
-            if estimate is not None and estimate.n:
-                tip = (f"{metric}: mean {estimate.mean:.4f}, 95% CI [{estimate.low:.4f}, "
-                       f"{estimate.high:.4f}], n = {estimate.n}")
-            label.setProperty("plainTip", tip)
-            label.setToolTip(tip)
-        self._restyle()
+        self.scores.show_scores(estimates, spread=spread)
 
-    def set_best(self, metrics: set[str], tied: set[str] | None = None) -> None:
-        """Star the metrics this column is best on; ``tied`` are those it shares the best
-        mean of with another column (they say "tie")."""
-        self._best = set(metrics) & set(self.score_labels)
-        self._tied = set(tied or ()) & self._best
-        self._restyle()
+    def set_best(self, metrics: set[str] | frozenset[str],
+                 tied: set[str] | frozenset[str] | None = None) -> None:
+        self.scores.set_best(metrics, tied)
 
     def is_best(self, metric: str) -> bool:
-        return metric in self._best
+        return self.scores.is_best(metric)
 
     def is_tied(self, metric: str) -> bool:
-        return metric in self._tied
-
-    def _restyle(self) -> None:
-        for metric, label in self.score_labels.items():
-            text = label.text().removeprefix(f"{STAR} ").removesuffix(TIE)
-            font = QFont(label.font())
-            best = metric in self._best
-            tied = metric in self._tied
-            font.setBold(best)
-            label.setFont(font)
-            label.setText(f"{STAR} {text}{TIE if tied else ''}" if best else text)
-            tip = str(label.property("plainTip") or "")
-            direction = " (lower is better)" if SCORE_NAMES.get(metric) in LOWER_IS_BETTER else ""
-            tie = (", a tie: another column has the same mean at the digits shown"
-                   if tied else "")
-            label.setToolTip(f"best {metric}{direction}{tie}\n{tip}".strip() if best else tip)
+        return self.scores.is_tied(metric)
 
 
 def score_value(text: str) -> float | None:
