@@ -1,9 +1,13 @@
 """The Models tab: which models there are, what is in them, how they load, and their state.
 
-Model files are read (header only, :func:`playground.engine.gguf.read_gguf`) on a background task,
-never in the GUI thread: a model folder on a slow disk or a hostile file must not freeze the
-window. Loading goes through the shared :class:`~ui.services.hub.ModelHub`, so the Playground,
-Compare and Evaluate tabs use the very worker this tab starts.
+The list is the core's (:func:`playground.engine.models.model_choices`, the same the Playground
+and Compare offer, under the same names). Model files are read (header only,
+:func:`playground.engine.gguf.read_gguf`) on a background task, never in the GUI thread: a
+model folder on a slow disk or a hostile file must not freeze the window. Loading goes through
+the shared :class:`~ui.services.hub.ModelHub`, so the Playground, Compare and Evaluate tabs use
+the very worker this tab starts. The view lays out and wires its panels: the details
+(:mod:`.details_panel`), the load settings (:mod:`.load_settings_panel`) and the state
+(:mod:`.state_panel`).
 """
 
 from __future__ import annotations
@@ -19,13 +23,10 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -33,57 +34,44 @@ from PySide6.QtWidgets import (
 )
 
 from playground.engine.backends import LoadedModel, LocalBackend
-from playground.engine.endpoints import PREFIX, load_endpoints
 from playground.engine.gguf import ModelInfo, read_gguf
-from playground.engine.memory import available_memory, check_fits, estimate_memory, format_bytes
-from playground.engine.models import catalog_entry, discover_models
-from playground.engine.worker import LoadOptions, default_threads, probe_gpu_offload
-from playground.errors import InsufficientMemoryError, ModelFileError, PlaygroundError
+from playground.engine.memory import available_memory
+from playground.engine.models import ModelChoice, model_choices, model_display_name
+from playground.engine.worker import LoadOptions, probe_gpu_offload
+from playground.errors import ModelFileError, PlaygroundError
 from ui.context import AppContext
+from ui.services.model_list import ADDED_KEY as ADDED_KEY
+from ui.services.model_list import added_model_paths, set_added_model_paths
+from ui.views.models.details_panel import ERROR_STYLE, ModelDetails, error_label
+from ui.views.models.load_settings_panel import LoadSettingsPanel
+from ui.views.models.state_panel import ModelStatePanel, state_text
 from ui.widgets.item_models import ModelEntry, ModelTableModel
 
-#: QSettings key of the GGUF files the user added (a list of paths).
-ADDED_KEY = "models/added"
 #: QSettings key of each model's load settings (JSON: key -> settings).
 OPTIONS_KEY = "models/options"
 #: What the last loaded worker said about GPU offload in this llama.cpp build.
 GPU_KEY = "models/gpu_offload_supported"
-MAX_CONTEXT = 1 << 20
-
-_SOURCES = {"bundled": "bundled", "env": "PLAYGROUND_MODELS", "user": "models folder",
-            "path": "path"}
 
 
 # -- background work --------------------------------------------------------------------------
 
 
+def _entry(choice: ModelChoice) -> ModelEntry:
+    return ModelEntry(choice.key, choice.name, choice.source_label,
+                      str(choice.path) if choice.path is not None else None,
+                      missing=choice.missing, endpoint=choice.endpoint)
+
+
 def list_models(added: list[str]) -> Iterator[tuple[str, Any]]:
     """Every model on offer, then each local file's header as it is read.
 
-    Yields ``("entries", [ModelEntry])`` once, then ``("entry", ModelEntry)`` per file read,
-    and ``("error", message)`` for a saved-endpoints file that cannot be read.
+    Yields ``("error", message)`` for a saved-endpoints file that cannot be read, then
+    ``("entries", [ModelEntry])`` once, then ``("entry", ModelEntry)`` per file read.
     """
-    entries: list[ModelEntry] = []
-    seen: set[Path] = set()
-    for found in discover_models():
-        seen.add(found.path.resolve())
-        entries.append(ModelEntry(str(found.path), found.name, _SOURCES.get(found.source,
-                                                                             found.source),
-                                  str(found.path)))
-    for text in added:
-        path = Path(text)
-        if path.resolve() in seen:
-            continue
-        seen.add(path.resolve())
-        entries.append(ModelEntry(text, path.stem, "added", text, missing=not path.is_file()))
-    try:
-        endpoints = load_endpoints()
-    except PlaygroundError as exc:
-        endpoints = {}
-        yield "error", f"Saved remote endpoints: {exc}"
-    for endpoint in endpoints.values():
-        entries.append(ModelEntry(PREFIX + endpoint.name, PREFIX + endpoint.name, "remote",
-                                  endpoint=endpoint))
+    listing = model_choices(added)
+    if listing.endpoints_error is not None:
+        yield "error", f"Saved remote endpoints: {listing.endpoints_error}"
+    entries = [_entry(choice) for choice in listing.models]
     yield "entries", entries
     for entry in entries:
         if entry.path is None or entry.missing:
@@ -136,7 +124,6 @@ class ModelsView(QWidget):
         self._pending: set[str] = set()
         self._load_errors: dict[str, str] = {}
         self._list_generation = 0
-        self._filling_spins = False
         self.gpu_supported: bool | None = None
         self._probe_pending = False
         self.setAcceptDrops(True)
@@ -188,7 +175,7 @@ class ModelsView(QWidget):
         self.add_label.setWordWrap(True)
         self.add_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.add_label.hide()
-        self.list_error_label = self._error_label()
+        self.list_error_label = error_label()
 
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -198,12 +185,22 @@ class ModelsView(QWidget):
         left_layout.addWidget(self.add_label)
         left_layout.addWidget(self.list_error_label)
 
+        self.details = ModelDetails()
+        self.settings_box = LoadSettingsPanel()
+        self.settings_box.edited.connect(self._options_changed)
+        self.state_box = ModelStatePanel()
+        for button, action in zip(self.state_box.buttons(), (
+                self.load_selected, self.unload_selected, self.restart_selected,
+                self.use_selected), strict=True):
+            button.clicked.connect(action)
+        self._alias_panel_widgets()
+
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self._details_box())
-        right_layout.addWidget(self._settings_box())
-        right_layout.addWidget(self._state_box())
+        right_layout.addWidget(self.details)
+        right_layout.addWidget(self.settings_box)
+        right_layout.addWidget(self.state_box)
         right_layout.addStretch(1)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -215,100 +212,20 @@ class ModelsView(QWidget):
         layout.addWidget(self.splitter)
         self._show_selected()
 
-    def _error_label(self) -> QLabel:
-        label = QLabel()
-        label.setWordWrap(True)
-        label.setStyleSheet("color: #b00020;")
-        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        label.hide()
-        return label
-
-    def _details_box(self) -> QGroupBox:
-        box = QGroupBox("Model")
-        form = QFormLayout(box)
-        self.detail_labels: dict[str, QLabel] = {}
-        for key, title in (
-            ("name", "Name"), ("file", "File"), ("architecture", "Architecture"),
-            ("parameters", "Parameters"), ("quant", "Quantisation"), ("layers", "Layers"),
-            ("heads", "Attention heads (KV)"), ("head_dim", "Head size"),
-            ("context", "Trained context"), ("chat", "Chat template"), ("size", "File size"),
-            ("license", "Licence"), ("notes", "Notes"),
-        ):
-            label = QLabel()
-            label.setWordWrap(True)
-            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            form.addRow(title + ":", label)
-            self.detail_labels[key] = label
-        self.model_error_label = self._error_label()
-        form.addRow(self.model_error_label)
-        return box
-
-    def _settings_box(self) -> QGroupBox:
-        box = QGroupBox("Load settings")
-        form = QFormLayout(box)
-        self.ctx_spin = QSpinBox()
-        self.ctx_spin.setRange(0, MAX_CONTEXT)
-        self.ctx_spin.setSingleStep(256)
-        self.ctx_spin.setSpecialValueText("trained context")
-        self.ctx_spin.setToolTip("Tokens the model can see at once (prompt and output); "
-                                 "0 uses the context the model was trained for")
-        self.gpu_spin = QSpinBox()
-        self.gpu_spin.setRange(-1, 999)
-        self.gpu_spin.setSpecialValueText("all layers")
-        self.gpu_spin.setToolTip("Layers to offload to the GPU; -1 offloads all, 0 none")
-        self.threads_spin = QSpinBox()
-        self.threads_spin.setRange(1, 512)
-        self.threads_spin.setValue(default_threads())
-        self.threads_spin.setToolTip(
-            f"CPU threads; {default_threads()} (the physical cores) is usually fastest"
-        )
-        for spin in (self.ctx_spin, self.gpu_spin, self.threads_spin):
-            spin.valueChanged.connect(self._options_changed)
-        self.gpu_label = QLabel()
-        self.gpu_label.setWordWrap(True)
-        self.memory_label = QLabel()
-        self.memory_label.setWordWrap(True)
-        self.memory_warning = self._error_label()
-        form.addRow("Context size:", self.ctx_spin)
-        form.addRow("GPU layers:", self.gpu_spin)
-        form.addRow(self.gpu_label)
-        form.addRow("Threads:", self.threads_spin)
-        form.addRow("Memory:", self.memory_label)
-        form.addRow(self.memory_warning)
-        self.settings_box = box
-        return box
-
-    def _state_box(self) -> QGroupBox:
-        box = QGroupBox("State")
-        layout = QVBoxLayout(box)
-        self.state_label = QLabel()
-        self.state_label.setWordWrap(True)
-        self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.warnings_label = QLabel()
-        self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet("color: #8a5a00;")
-        self.warnings_label.hide()
-        self.load_error_label = self._error_label()
-        self.load_button = QPushButton("Load")
-        self.load_button.clicked.connect(self.load_selected)
-        self.unload_button = QPushButton("Unload")
-        self.unload_button.clicked.connect(self.unload_selected)
-        self.restart_button = QPushButton("Restart")
-        self.restart_button.setToolTip("Start the model's worker again (after a crash, or to "
-                                       "apply new settings)")
-        self.restart_button.clicked.connect(self.restart_selected)
-        self.use_button = QPushButton("Use in Playground")
-        self.use_button.setToolTip("New Playground runs and Compare columns start with it")
-        self.use_button.clicked.connect(self.use_selected)
-        buttons = QHBoxLayout()
-        for button in (self.load_button, self.unload_button, self.restart_button,
-                       self.use_button):
-            buttons.addWidget(button)
-        layout.addWidget(self.state_label)
-        layout.addWidget(self.warnings_label)
-        layout.addWidget(self.load_error_label)
-        layout.addLayout(buttons)
-        return box
+    def _alias_panel_widgets(self) -> None:
+        """The panels' widgets, by the names the rest of the window and its tests use."""
+        self.detail_labels = self.details.labels
+        self.model_error_label = self.details.error_label
+        settings = self.settings_box
+        self.ctx_spin, self.gpu_spin, self.threads_spin = (
+            settings.ctx_spin, settings.gpu_spin, settings.threads_spin)
+        self.gpu_label, self.memory_label, self.memory_warning = (
+            settings.gpu_label, settings.memory_label, settings.memory_warning)
+        state = self.state_box
+        self.state_label, self.warnings_label, self.load_error_label = (
+            state.state_label, state.warnings_label, state.load_error_label)
+        self.load_button, self.unload_button, self.restart_button, self.use_button = (
+            state.buttons())
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -353,13 +270,10 @@ class ModelsView(QWidget):
         settings.setValue("models/splitter", self.splitter.saveState())
 
     def added_paths(self) -> list[str]:
-        value = self.context.settings.value(ADDED_KEY, [])
-        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
-            value = [value]
-        return [str(v) for v in value] if isinstance(value, list) else []
+        return added_model_paths(self.context.settings)
 
     def _set_added_paths(self, paths: list[str]) -> None:
-        self.context.settings.setValue(ADDED_KEY, list(dict.fromkeys(paths)))
+        set_added_model_paths(self.context.settings, paths)
 
     # -- listing ----------------------------------------------------------------------------
 
@@ -440,7 +354,7 @@ class ModelsView(QWidget):
         def done() -> None:
             lines = [f"Added {Path(k).name}" for k in added] + refused
             self.add_label.setText("\n".join(lines))
-            self.add_label.setStyleSheet("color: #b00020;" if refused else "")
+            self.add_label.setStyleSheet(ERROR_STYLE if refused else "")
             self.add_label.setVisible(bool(lines))
             if added:
                 self.select_key(added[-1])
@@ -455,7 +369,7 @@ class ModelsView(QWidget):
             if entry.path is not None and Path(entry.path).resolve() == resolved:
                 self.model.put(dataclasses.replace(entry, info=info, error=None, missing=False))
                 return entry.key
-        self.model.put(ModelEntry(path, Path(path).stem, "added", path, info))
+        self.model.put(ModelEntry(path, model_display_name(path), "added", path, info))
         self.model.set_state_text(path, self._state_text(path, False))
         self._set_added_paths([*self.added_paths(), path])
         return path
@@ -516,147 +430,30 @@ class ModelsView(QWidget):
 
     def _show_selected(self) -> None:
         entry = self.selected_entry()
-        self._show_details(entry)
-        self._fill_spins(entry)
+        self.details.show_entry(entry)
+        self.settings_box.fill(entry, self.hub.options_for(entry.key) if entry else LoadOptions())
         self._update_memory()
         self._update_state()
 
-    def _show_details(self, entry: ModelEntry | None) -> None:
-        labels = self.detail_labels
-        for label in labels.values():
-            label.clear()
-        self.model_error_label.hide()
-        if entry is None:
-            return
-        labels["name"].setText(entry.name)
-        if entry.endpoint is not None:
-            endpoint = entry.endpoint
-            labels["file"].setText(f"remote endpoint {endpoint.base_url}")
-            labels["architecture"].setText(f"served model {endpoint.model}")
-            key_from = (f"key from ${endpoint.api_key_env}" if endpoint.api_key_env
-                        else "key from the OS keyring" if endpoint.api_key_keyring
-                        else "no API key")
-            labels["notes"].setText(key_from)
-            return
-        labels["file"].setText(entry.path or entry.key)
-        if entry.missing or entry.error:
-            self.model_error_label.setText(entry.summary())
-            self.model_error_label.show()
-            return
-        info = entry.info
-        if info is None:
-            labels["architecture"].setText("reading the file…")
-            return
-        labels["name"].setText(f"{info.display_name} ({entry.name})"
-                               if info.display_name != entry.name else entry.name)
-        labels["architecture"].setText(info.architecture or "unknown")
-        labels["parameters"].setText(f"{info.size_label} ({info.parameter_count:,})")
-        quant = info.file_type or "unknown"
-        if info.quant_types:
-            mix = ", ".join(f"{name} × {count}" for name, count in
-                            sorted(info.quant_types.items(), key=lambda kv: -kv[1]))
-            quant += f" (tensors: {mix})"
-        labels["quant"].setText(quant)
-        labels["layers"].setText(str(info.block_count) if info.block_count else "unknown")
-        heads = str(info.head_count) if info.head_count else "unknown"
-        if info.head_count_kv:
-            heads += f" ({info.head_count_kv} KV)"
-        labels["heads"].setText(heads)
-        labels["head_dim"].setText(str(info.head_dim) if info.head_dim else "unknown")
-        labels["context"].setText(
-            f"{info.context_length:,} tokens" if info.context_length else "not stated"
-        )
-        labels["chat"].setText("yes" if info.chat_template else "no (raw completion only)")
-        labels["size"].setText(f"{format_bytes(info.file_size)} ({info.file_size:,} bytes)")
-        catalog = catalog_entry(Path(entry.path)) if entry.path else None
-        if catalog is not None:
-            labels["license"].setText(str(catalog.get("license", "")))
-            notes = str(catalog.get("notes", ""))
-            upstream = catalog.get("upstream")
-            labels["notes"].setText(notes + (f"\n{upstream}" if upstream else ""))
-        else:
-            labels["license"].setText("not in the catalog: check the model's own card")
-
     # -- load settings and memory -----------------------------------------------------------
 
-    def _fill_spins(self, entry: ModelEntry | None) -> None:
-        local = entry is not None and not entry.remote and entry.usable
-        self.settings_box.setEnabled(local)
-        if entry is None or not local:
-            return
-        options = self.hub.options_for(entry.key)
-        self._filling_spins = True
-        try:
-            layers = entry.info.block_count if entry.info is not None else None
-            self.gpu_spin.setMaximum(layers or 999)
-            trained = entry.info.context_length if entry.info is not None else None
-            self.ctx_spin.setSpecialValueText(
-                f"trained context ({trained:,})" if trained else "trained context"
-            )
-            self.ctx_spin.setValue(options.n_ctx)
-            self.gpu_spin.setValue(min(options.n_gpu_layers, self.gpu_spin.maximum()))
-            self.threads_spin.setValue(options.n_threads or default_threads())
-        finally:
-            self._filling_spins = False
-
     def chosen_options(self) -> LoadOptions:
-        """The spin boxes as load settings; the default thread count stays "default" so a
-        model loaded elsewhere with defaults does not look changed."""
-        threads = self.threads_spin.value()
-        return LoadOptions(
-            n_ctx=self.ctx_spin.value(),
-            n_gpu_layers=self.gpu_spin.value(),
-            n_threads=None if threads == default_threads() else threads,
-        )
+        return self.settings_box.chosen_options()
 
     def _options_changed(self) -> None:
-        if self._filling_spins:
-            return
         entry = self.selected_entry()
         if entry is not None and not entry.remote and entry.usable:
             try:
                 self.hub.set_options(entry.key, self.chosen_options())
             except PlaygroundError as exc:
-                self.memory_warning.setText(str(exc))
-                self.memory_warning.show()
+                self.settings_box.warn(str(exc))
                 return
         self._update_memory()
         self._update_state()
 
     def _update_memory(self) -> None:
-        """The estimate for the chosen context and GPU layers, and a warning that quotes both
-        the need and what is free when it will not fit."""
-        self.memory_warning.hide()
-        self._update_gpu_label()
-        entry = self.selected_entry()
-        if entry is None or entry.remote:
-            self.memory_label.setText("not applicable (the model runs on the server)"
-                                      if entry is not None else "")
-            return
-        info = entry.info
-        if info is None:
-            self.memory_label.setText("")
-            return
-        n_ctx = self.ctx_spin.value() or info.context_length or 4096
-        gpu_layers = self.gpu_spin.value()
-        warnings: list[str] = []
-        try:
-            estimate = check_fits(info, n_ctx, gpu_layers, available=self.available_memory())
-        except InsufficientMemoryError as exc:
-            estimate = estimate_memory(info, n_ctx, gpu_layers)
-            warnings.append(f"Will not fit: {exc}")
-        self.memory_label.setText(estimate.describe())
-        if info.context_length and n_ctx > info.context_length:
-            warnings.append(
-                f"A context of {n_ctx:,} is larger than the {info.context_length:,} tokens the "
-                "model was trained for; expect quality to drop past that point."
-            )
-        if gpu_layers != 0 and self.gpu_supported is False:
-            warnings.append("This llama.cpp build cannot offload to a GPU: every layer runs on "
-                            "the CPU, so the estimate's GPU share will be in RAM too.")
-        if warnings:
-            self.memory_warning.setText("\n".join(warnings))
-            self.memory_warning.show()
+        self.settings_box.update_memory(self.selected_entry(), available=self.available_memory,
+                                        gpu_supported=self.gpu_supported)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -669,42 +466,12 @@ class ModelsView(QWidget):
             return
         self.gpu_supported = supported
         self.context.settings.setValue(GPU_KEY, "yes" if supported else "no")
-        self._update_gpu_label()
         self._update_memory()
-
-    def _update_gpu_label(self) -> None:
-        if self.gpu_supported is None:
-            text = "Checking whether this llama.cpp build supports GPU offload…"
-        elif self.gpu_supported:
-            text = "This llama.cpp build supports GPU offload."
-        else:
-            text = "This llama.cpp build has no GPU offload: GPU layers are ignored."
-        self.gpu_label.setText(text)
 
     # -- state ------------------------------------------------------------------------------
 
     def _state_text(self, key: str, detailed: bool) -> str:
-        if key in self._pending:
-            return "loading…"
-        state = self.hub.state(key)
-        if state == "loading":
-            return "loading…"
-        if state == "ready":
-            loaded = self.hub.loaded_model(key)
-            if loaded is None:
-                return "ready (remote)" if key.startswith(PREFIX) else "ready"
-            text = (f"ready (loaded in {loaded.load_s:.1f} s, {loaded.n_threads} threads, "
-                    f"n_ctx {loaded.n_ctx:,})")
-            if detailed and loaded.options != self.hub.options_for(key):
-                text += "; the settings were changed: press Load to apply them"
-            return text
-        if state == "crashed":
-            if not detailed:
-                return "crashed"
-            backend = self.hub.backend(key)
-            crash = backend.last_crash if isinstance(backend, LocalBackend) else None
-            return "crashed" + (f": {crash}" if crash else "") + "; press Restart"
-        return state
+        return state_text(self.hub, key, pending=key in self._pending, detailed=detailed)
 
     def _state_changed(self, key: str, _state: str) -> None:
         self._refresh_state(key)
@@ -716,38 +483,9 @@ class ModelsView(QWidget):
 
     def _update_state(self) -> None:
         entry = self.selected_entry()
-        if entry is None:
-            self.state_label.clear()
-            self.warnings_label.hide()
-            self.load_error_label.hide()
-            for button in (self.load_button, self.unload_button, self.restart_button,
-                           self.use_button):
-                button.setEnabled(False)
-            return
-        key = entry.key
-        usable = entry.usable
-        state = "loading" if key in self._pending else self.hub.state(key)
-        if entry.missing:
-            self.state_label.setText("missing: the file is no longer there")
-        elif entry.error:
-            self.state_label.setText("cannot be used: the file is not a valid model")
-        else:
-            self.state_label.setText(self._state_text(key, True))
-        current = key == self.hub.current
-        if current:
-            self.state_label.setText(self.state_label.text() + "\nIn use in the Playground.")
-        loaded = self.hub.loaded_model(key)
-        warnings = loaded.warnings if loaded is not None and state == "ready" else ()
-        self.warnings_label.setText("\n".join(f"⚠ {w}" for w in warnings))
-        self.warnings_label.setVisible(bool(warnings))
-        message = self._load_errors.get(key)
-        self.load_error_label.setText(message or "")
-        self.load_error_label.setVisible(bool(message))
-        changed = loaded is not None and loaded.options != self.hub.options_for(key)
-        self.load_button.setEnabled(usable and (state in ("unloaded", "crashed") or changed))
-        self.unload_button.setEnabled(usable and state in ("ready", "crashed"))
-        self.restart_button.setEnabled(usable and state in ("ready", "crashed"))
-        self.use_button.setEnabled(usable and not current)
+        self.state_box.show_state(
+            self.hub, entry, pending=entry is not None and entry.key in self._pending,
+            load_error=self._load_errors.get(entry.key) if entry is not None else None)
 
     def _loaded(self, key: str, loaded: LoadedModel | None) -> None:
         self._pending.discard(key)
