@@ -20,12 +20,11 @@ from playground.engine.gguf import ModelInfo
 from playground.engine.memory import format_bytes
 from playground.engine.remote import Endpoint
 from playground.evaluation.report import PREFERRED_PRIMARY, and_list, format_mean, leaders
+from playground.runs.single_run import is_single_run as single_run
 from playground.storage.store import ComparisonRow, RatingRow, RunRow
 
 Index = QModelIndex | QPersistentModelIndex
 
-#: How a Playground run is named when it is saved; anything else is a comparison.
-PLAYGROUND_PREFIX = "Playground: "
 #: Thumbs in plain geometric characters: colour emoji are missing from many Linux desktops.
 THUMBS_UP = "▲ good"
 THUMBS_DOWN = "▼ bad"
@@ -162,9 +161,7 @@ class HistoryItem:
 
 def is_single_run(row: ComparisonRow) -> bool:
     """A Playground run is stored as a one-variant, one-input comparison under its own name."""
-    return (
-        row.name.startswith(PLAYGROUND_PREFIX) and row.variant_count == 1 and row.input_count == 1
-    )
+    return single_run(row.name, row.variant_count, row.input_count)
 
 
 def spec_models(row: ComparisonRow) -> tuple[str, ...]:

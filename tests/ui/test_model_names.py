@@ -1,0 +1,163 @@
+"""A model goes by one name in every tab: the Playground's chooser, the Compare columns, the
+Models list and details, and a run reopened from the History. The window is driven as a person
+would, at 1366×768."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QComboBox, QWidget
+from pytestqt.qtbot import QtBot
+
+from playground.engine.endpoints import save_endpoint
+from playground.engine.gguf import read_gguf
+from playground.engine.models import catalog_entry
+from playground.engine.remote import Endpoint
+from playground.events import Result
+from playground.runs.single_run import SingleRun, single_run_spec
+from playground.sampling import SamplingParams
+from playground.storage.store import Store
+from tests.gguf_factory import valid_builder
+from ui.context import AppContext
+from ui.main_window import MainWindow
+from ui.services.model_list import ADDED_KEY
+from ui.widgets.item_models import ModelTableModel
+
+SOURCE = "Say hello to {{ who }}."
+
+
+@pytest.fixture
+def tiny_model(tmp_path: Path, settings: QSettings) -> Path:
+    """A valid GGUF header added in an earlier session; its header names it "Tiny Test Model"
+    and the catalog does not know it."""
+    path = tmp_path / "tiny-test.gguf"
+    path.write_bytes(valid_builder().build())
+    settings.setValue(ADDED_KEY, [str(path)])
+    return path
+
+
+@pytest.fixture
+def window(qtbot: QtBot, context: AppContext, tiny_model: Path) -> Iterator[MainWindow]:
+    """The window at a common laptop size with a file added and an endpoint saved earlier,
+    once the model lists have been read."""
+    save_endpoint(Endpoint("lab", "http://127.0.0.1:9/v1", "served-model", None))
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=20000)
+    yield win
+    win.close()
+
+
+def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:
+    bar = window.tabs.tabBar()
+    index = window.tabs.indexOf(view)
+    rect = bar.tabRect(index)
+    assert bar.isVisible() and rect.width() >= 16 and rect.height() >= 16
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.tabs.currentWidget() is view
+
+
+def combo_names(combo: QComboBox) -> dict[str, str]:
+    return {str(combo.itemData(i)): combo.itemText(i) for i in range(combo.count())}
+
+
+def test_every_tab_calls_each_model_by_the_same_name(
+    qtbot: QtBot, window: MainWindow, context: AppContext, default_model_path: Path,
+    tiny_model: Path,
+) -> None:
+    catalog = catalog_entry(default_model_path)
+    assert catalog is not None
+    header_name = read_gguf(default_model_path).name
+    assert header_name and header_name != catalog["name"]  # the two names the issue saw
+    expected = {str(default_model_path): catalog["name"], str(tiny_model): "tiny-test",
+                "remote:lab": "remote:lab"}
+
+    playground = window.playground
+    assert window.tabs.currentWidget() is playground
+    assert playground.model_combo.isVisible()
+    assert combo_names(playground.model_combo) == expected
+    assert playground.model_combo.currentText() == catalog["name"]
+
+    click_tab(qtbot, window, window.models)
+    models = window.models
+    qtbot.waitUntil(lambda: not models.listing, timeout=20000)
+    table = models.model
+    listed = {table.entry(r).key: str(table.data(table.index(r, ModelTableModel.NAME)))
+              for r in range(table.rowCount())}
+    assert listed == expected
+    for key, name, in_file in ((str(tiny_model), "tiny-test", "Tiny Test Model"),
+                               (str(default_model_path), catalog["name"], header_name)):
+        row = table.row_of(key)
+        assert row is not None
+        rect = models.table.visualRect(table.index(row, ModelTableModel.NAME))
+        qtbot.mouseClick(models.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert models.selected_key() == key
+        qtbot.waitUntil(lambda: models.detail_labels["layers"].text() != "", timeout=10000)
+        assert models.detail_labels["display"].text() == name
+        assert models.detail_labels["name"].text() == in_file
+
+    click_tab(qtbot, window, window.compare)
+    qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=20000)
+    columns = window.compare.columns
+    assert columns
+    for column in columns:
+        assert combo_names(column.model_combo) == expected
+        assert column.model_combo.currentText() == catalog["name"]
+
+
+def test_a_run_reopened_from_the_history_names_its_model_as_the_chooser_does(
+    qtbot: QtBot, context: AppContext, default_model_path: Path,
+) -> None:
+    setup = SingleRun("greeting", SOURCE, str(default_model_path),
+                      SamplingParams(temperature=0, max_tokens=8), {"who": "Ada"})
+    spec = single_run_spec(setup, 77)
+    with Store(context.db_path) as store:
+        comparison_id = store.save_comparison(spec)
+        run_id = store.save_run(
+            comparison_id=comparison_id,
+            variant_id=store.variant_ids(comparison_id)["greeting"],
+            input_id=store.input_ids(comparison_id)["input"], sample=0, seed=77,
+            run_key="k", status="ok", error=None,
+            result=Result(text="Hello, Ada.", finish_reason="stop", prompt_tokens=9,
+                          completion_tokens=4, ttft_s=0.01, tokens_per_second=40.0,
+                          total_s=0.1, rendered_prompt="Say hello to Ada.",
+                          params=spec.variants[0].params,
+                          model={"name": read_gguf(default_model_path).name,
+                                 "path": str(default_model_path)}),
+        )
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        click_tab(qtbot, win, win.history)
+        history = win.history
+        qtbot.waitUntil(lambda: history.model.row_of_comparison(comparison_id) is not None,
+                        timeout=10000)
+        row = history.model.row_of_comparison(comparison_id)
+        assert row is not None
+        rect = history.table.visualRect(history.model.index(row, 1))
+        # A real double-click starts with a press; the item view reacts only to the pair.
+        qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(history.table.viewport(), Qt.MouseButton.LeftButton,
+                          pos=rect.center())
+        playground = win.playground
+        qtbot.waitUntil(lambda: playground.output.toPlainText() == "Hello, Ada.", timeout=10000)
+        assert win.tabs.currentWidget() is playground
+        status = playground.status_label.text()
+        name = playground.model_combo.currentText()
+        assert status.startswith(f"Run {run_id} of ")
+        assert f"model {name}" in status and name == catalog_entry(default_model_path)["name"]
+        assert playground.editor.toPlainText() == SOURCE
+        assert playground.variables.values()["who"] == "Ada"
+        assert playground.params.params().seed == 77
+    finally:
+        qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=20000)
+        win.close()
