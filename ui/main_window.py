@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from playground import __version__
 from ui.context import AppContext
+from ui.services.notices import NoticeRelay
 from ui.views.compare.compare_view import CompareView
 from ui.views.evaluate.evaluate_view import EvaluateView
 from ui.views.history.history_view import HistoryView
@@ -26,6 +27,10 @@ class MainWindow(QMainWindow):
         self.last_error: tuple[str, str] | None = None
         self._error_box: QMessageBox | None = None
 
+        # Before any view starts a task that opens the database: its notices reach the window.
+        self.notices = NoticeRelay(self)
+        self.notices.notice.connect(self.show_notice)
+        self.last_notice: str | None = None
         self.playground = PlaygroundView(context)
         self.compare = CompareView(context)
         self.history = HistoryView(context)
@@ -124,6 +129,12 @@ class MainWindow(QMainWindow):
 
     # -- errors -----------------------------------------------------------------------------
 
+    def show_notice(self, text: str) -> None:
+        """Something the user must know about their data, kept in the status bar until the
+        next message replaces it."""
+        self.last_notice = text
+        self.statusBar().showMessage(text)
+
     def show_error(self, title: str, message: str) -> None:
         """A readable message that does not block the window (tasks keep running)."""
         self.last_error = (title, message)
@@ -192,5 +203,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.save_settings()
+        self.notices.detach()
         self.context.close()
         super().closeEvent(event)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import random
 import sqlite3
@@ -38,6 +39,8 @@ from playground.storage.migrations import known_migrations, migrations
 
 DB_ENV = paths.DB_ENV
 DB_FILE_NAME = paths.DB_FILE_NAME
+
+log = logging.getLogger("playground.storage")
 
 
 #: How long SQLite itself waits for another writer before reporting the database busy.
@@ -198,6 +201,13 @@ class Connection:
 
     # -- lifecycle --------------------------------------------------------------------------------
 
+
+    def _notice(self, text: str) -> None:
+        """Something the user must be told about opening the database. Kept for the caller,
+        and logged (``playground.storage``) so a face that opens stores in many places, like
+        the window, hears of it in one."""
+        self.notices.append(text)
+        log.warning("%s", text)
     def __enter__(self) -> Connection:
         return self
 
@@ -298,7 +308,7 @@ class Connection:
                 f"{self.path} is not an SQLite database and could not be moved aside "
                 f"({exc}); move or rename it yourself, then start again"
             ) from exc
-        self.notices.append(
+        self._notice(
             f"{self.path} was not a readable database; it was moved to {target} and a new, "
             "empty database was created"
         )
@@ -329,7 +339,7 @@ class Connection:
     def _check_readonly_version(self) -> None:
         unknown = self._unknown_migrations()
         if unknown:
-            self.notices.append(
+            self._notice(
                 f"{self.path} was written by a newer version of Prompt Playground; it is "
                 "open read-only and some of its data may not be shown"
             )
@@ -389,7 +399,7 @@ class Connection:
                 ) from exc
             raise
         if backup is not None:
-            self.notices.append(
+            self._notice(
                 f"{self.path} was upgraded to this version's format; a copy from before the "
                 f"upgrade is at {backup}"
             )
