@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 from playground import provenance
@@ -34,6 +35,15 @@ from playground.ratings import Judgement
 
 ExportFormat = Literal["csv", "jsonl", "md", "html"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")
+#: The format a report file gets from its name's extension.
+EXPORT_SUFFIXES: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".md": "md",
+                                            ".markdown": "md", ".html": "html", ".htm": "html"}
+
+
+def export_format(file_name: str) -> ExportFormat | None:
+    """The format a report file's extension names (any case); None for any other name."""
+    return EXPORT_SUFFIXES.get(PurePath(file_name).suffix.lower())
+
 #: Metrics where a lower value is better; everything else is "higher is better".
 LOWER_IS_BETTER = frozenset({"ref_ppl"})
 #: The metric that decides the winner: the task metric where there is one, else overlap.

@@ -15,6 +15,7 @@ from playground.evaluation.report import (
     ReportRun,
     build_report,
     export,
+    export_format,
     leaders,
     mean_digits,
     word_diff_html,
@@ -273,3 +274,12 @@ def test_low_confidence_outputs_are_counted() -> None:
     plain = build_report("plain", [ReportRun("v", "a", 0, 1, "ok", "p", "o", ("r",), {"x": 1.0})])
     assert plain.variants[0].low_confidence is None
     assert "low-confidence" not in export(plain, "md")
+
+
+def test_a_report_files_extension_names_its_format() -> None:
+    assert [export_format(n) for n in ("a.csv", "b.JSONL", "c.markdown", "d.md", "e.htm",
+                                       "/x/f.HTML")] == ["csv", "jsonl", "md", "md", "html",
+                                                         "html"]
+    assert export_format("report.pdf") is None
+    assert export_format("report") is None
+    assert export_format("archive.html.gz") is None

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from playground.comparison import ComparisonSpec
 from playground.engine.models import ModelChoices
 from playground.errors import PlaygroundError
-from playground.evaluation.report import ComparisonReport, ExportFormat
+from playground.evaluation.report import ComparisonReport, export_format
 from playground.events import Token
 from playground.runs.build import build_comparison
 from playground.runs.runner import (
@@ -68,8 +68,6 @@ from ui.widgets.diff_dialog import DiffDialog
 from ui.widgets.references import CONFIDENCE_KEY, confidence_threshold
 
 SETTINGS_KEY = "compare/state"
-EXPORT_SUFFIXES: dict[str, ExportFormat] = {".csv": "csv", ".jsonl": "jsonl", ".md": "md",
-                                            ".markdown": "md", ".html": "html", ".htm": "html"}
 DEFAULT_SETUPS = (
     ColumnSetup("zero-shot", "Built-in/summarization-zero-shot", {}, {}, ""),
     ColumnSetup("few-shot", "Built-in/summarization-few-shot", {}, {}, ""),
@@ -420,7 +418,7 @@ class CompareView(QWidget):
             "HTML page (*.html);;Markdown (*.md);;CSV (*.csv);;JSON Lines (*.jsonl)")
         if not path:
             return
-        if Path(path).suffix.lower() not in EXPORT_SUFFIXES:
+        if export_format(path) is None:
             match = re.search(r"\*(\.\w+)", chosen)
             path += match.group(1) if match else ".html"
         self.export_report(path)
@@ -428,7 +426,7 @@ class CompareView(QWidget):
     def export_report(self, path: str) -> None:
         """Write the current report; the format follows the file's extension (.csv, .jsonl,
         .md, .html). ``export_finished`` tells when it is written or why it is not."""
-        fmt = EXPORT_SUFFIXES.get(Path(path).suffix.lower())
+        fmt = export_format(path)
         report: ComparisonReport | None = self.summary.report
         problem = ""
         if report is None:
