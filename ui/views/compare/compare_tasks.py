@@ -1,5 +1,5 @@
 """The Compare tab's work off the GUI thread: build and run a comparison, reopen a stored one,
-export a report, list the models.
+export a report.
 
 Each is a generator started through :class:`~ui.services.tasks.TaskRunner`; the rules they
 apply live in the core (:mod:`playground.runs.build`, :mod:`playground.evaluation.summary`).
@@ -7,15 +7,11 @@ apply live in the core (:mod:`playground.runs.build`, :mod:`playground.evaluatio
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from playground.comparison import ComparisonSpec, Input, Variant
-from playground.engine.endpoints import load_endpoints
-from playground.engine.models import discover_models
-from playground.errors import PlaygroundError
 from playground.evaluation.report import (
     LOW_CONFIDENCE,
     ComparisonReport,
@@ -139,10 +135,3 @@ def export_task(report: ComparisonReport, fmt: ExportFormat, path: str) -> Itera
     Path(path).write_text(export(report, fmt), encoding="utf-8")
     yield path
 
-
-def discover_task() -> Iterator[list[tuple[str, str]]]:
-    models = [(m.name, str(m.path)) for m in discover_models()]
-    # A damaged endpoints file is reported by the Models tab; the local models still list.
-    with contextlib.suppress(PlaygroundError):
-        models += [(f"remote:{name}", f"remote:{name}") for name in load_endpoints()]
-    yield models
