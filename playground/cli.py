@@ -29,8 +29,9 @@ from playground.engine.models import discover_models, resolve_model
 from playground.engine.remote import Endpoint, RemoteBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
+from playground.evaluation.exports import export
 from playground.evaluation.preferences import export_preferences
-from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, build_report, export
+from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, build_report
 from playground.events import (
     ChatMessage,
     Failed,

@@ -21,7 +21,8 @@ from sqlite_utils import Database
 from playground import provenance
 from playground.engine import machine
 from playground.engine.remote import Endpoint, RemoteBackend
-from playground.evaluation.report import ReportRun, build_report, export
+from playground.evaluation.exports import export
+from playground.evaluation.report import ReportRun, build_report
 from playground.events import Finished, GenerationRequest
 from playground.runs.history import report_runs
 from playground.storage.migrations import migrations

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.evaluation.report import word_diff_html
+from playground.evaluation.exports import word_diff_html
 
 # Qt's rich text has no <ins>/<del>; spans with the same look stand in for them.
 INSERTED_STYLE = "background-color:#d4f7d4; color:#0b5d1e; text-decoration:underline;"

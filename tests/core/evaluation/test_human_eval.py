@@ -16,8 +16,9 @@ from sqlite_utils import Database
 
 from playground.cli import main
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.evaluation.exports import export
 from playground.evaluation.preferences import read_preferences
-from playground.evaluation.report import ComparisonReport, build_report, export
+from playground.evaluation.report import ComparisonReport, build_report
 from playground.events import Result
 from playground.ratings import DEFAULT_CRITERIA
 from playground.runs.history import comparison_judgements, report_runs

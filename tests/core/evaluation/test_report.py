@@ -1,45 +1,14 @@
-"""Aggregates, winner and exports of a comparison report, on crafted runs."""
+"""Aggregates, winner, ties and what every format says of them, on crafted runs."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import random
-import re
-
 import pytest
 
-from playground.evaluation.report import (
-    EXPORT_FORMATS,
-    ReportRun,
-    build_report,
-    export,
-    export_format,
-    leaders,
-    mean_digits,
-    word_diff_html,
-)
+from playground.evaluation.exports import export
+from playground.evaluation.report import ReportRun, build_report, leaders, mean_digits
 from playground.evaluation.scoring import DEFAULT_METRICS
 from playground.runs.runner import make_scorer
-
-
-def runs(effect: float, *, n_inputs: int = 30, samples: int = 2, seed: int = 1) -> list[ReportRun]:
-    """Variant "good" scores ``effect`` higher than "base" on every input, plus noise."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n_inputs):
-        difficulty = rng.uniform(0.2, 0.6)
-        for variant, bonus in (("base", 0.0), ("good", effect)):
-            for k in range(samples):
-                score = min(1.0, max(0.0, difficulty + bonus + rng.gauss(0, 0.02)))
-                out.append(ReportRun(
-                    variant=variant, input_id=f"in-{i}", sample=k, seed=100 + k, status="ok",
-                    prompt=f"Summarise <{i}> & co", output=f"out {variant} {i}",
-                    references=(f"ref {i}",), scores={"rougeL_f": score, "bleu": None},
-                    tokens_per_second=100.0 + k, total_s=0.5, ttft_s=0.05, run_id=len(out) + 1,
-                ))
-    return out
+from tests.core.evaluation.crafted import runs
 
 
 def test_a_real_difference_names_a_winner_with_intervals() -> None:
@@ -172,46 +141,6 @@ def test_a_silent_variant_cannot_win_by_saying_nothing_on_hard_inputs() -> None:
     assert build_report("silence", said).best(report.primary or "") == ("silent",)
 
 
-@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
-def test_every_format_exports(fmt: str) -> None:
-    text = export(build_report("demo", runs(0.1, n_inputs=4)), fmt)  # type: ignore[arg-type]
-    assert text
-
-
-def test_csv_and_jsonl_hold_every_run_with_its_scores() -> None:
-    report = build_report("demo", runs(0.1, n_inputs=4))
-    rows = list(csv.DictReader(io.StringIO(export(report, "csv"))))
-    assert len(rows) == 16
-    assert rows[0]["variant"] == "base"
-    assert float(rows[0]["rougeL_f"]) == pytest.approx(report.runs[0].scores["rougeL_f"])
-    records = [json.loads(line) for line in export(report, "jsonl").splitlines()]
-    assert len(records) == 16
-    assert records[0]["references"] == ["ref 0"]
-    assert records[0]["prompt"] == "Summarise <0> & co"
-
-
-def test_markdown_marks_the_best_and_the_pairs() -> None:
-    text = export(build_report("demo", runs(0.1, n_inputs=6)), "md")
-    assert "**good** is best on rougeL_f" in text
-    assert re.search(r"\| good \| 12 \| 0 \| \*\*0\.\d+ \[", text)
-    assert "## Paired comparisons on rougeL_f" in text
-
-
-def test_html_is_self_contained_with_chart_and_diff() -> None:
-    page = export(build_report("demo", runs(0.1, n_inputs=3)), "html")
-    assert page.startswith("<!DOCTYPE html>")
-    assert "<svg" in page
-    assert not re.search(r"""(src|href)=["']?https?:""", page)
-    assert "Summarise" not in page or "&lt;" in page  # user text is escaped
-    assert "<ins>" in page and "<del>" in page
-    assert 'class="best"' in page
-
-
-def test_word_diff_marks_added_and_missing_words() -> None:
-    assert word_diff_html("the cat sat", "the dog sat") == "the <del>cat</del><ins>dog</ins> sat"
-    assert word_diff_html("a <b>", "a <b>") == "a &lt;b&gt;"
-
-
 def test_failed_runs_are_counted_not_scored() -> None:
     data = runs(0.1, n_inputs=3)
     data.append(ReportRun("good", "in-9", 0, 1, "failed", "p", "", ("r",), {}, error="boom"))
@@ -274,12 +203,3 @@ def test_low_confidence_outputs_are_counted() -> None:
     plain = build_report("plain", [ReportRun("v", "a", 0, 1, "ok", "p", "o", ("r",), {"x": 1.0})])
     assert plain.variants[0].low_confidence is None
     assert "low-confidence" not in export(plain, "md")
-
-
-def test_a_report_files_extension_names_its_format() -> None:
-    assert [export_format(n) for n in ("a.csv", "b.JSONL", "c.markdown", "d.md", "e.htm",
-                                       "/x/f.HTML")] == ["csv", "jsonl", "md", "md", "html",
-                                                         "html"]
-    assert export_format("report.pdf") is None
-    assert export_format("report") is None
-    assert export_format("archive.html.gz") is None

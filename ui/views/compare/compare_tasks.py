@@ -12,13 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.comparison import ComparisonSpec, Input, Variant
-from playground.evaluation.report import (
-    LOW_CONFIDENCE,
-    ComparisonReport,
-    ExportFormat,
-    ReportRun,
-    export,
-)
+from playground.evaluation.exports import ExportFormat, export
+from playground.evaluation.report import LOW_CONFIDENCE, ComparisonReport, ReportRun
 from playground.evaluation.stats import Estimate
 from playground.evaluation.summary import shown_estimates, spec_report
 from playground.prompts.collection import Collection

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 from playground.comparison import ComparisonSpec
 from playground.engine.models import ModelChoices
 from playground.errors import PlaygroundError
-from playground.evaluation.report import ComparisonReport, export_format
+from playground.evaluation.exports import export_format
+from playground.evaluation.report import ComparisonReport
 from playground.events import Token
 from playground.runs.build import build_comparison
 from playground.runs.runner import (
