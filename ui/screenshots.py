@@ -118,7 +118,7 @@ def _shoot(home: Path, out: Path) -> list[str]:
         window.tabs.setCurrentWidget(window.library)
         item = window.library.item_for(("Built-in", "template", "summarization-few-shot"))
         if item is not None:
-            window.library.tree.setCurrentItem(item)
+            window.library.browser.tree.setCurrentItem(item)
         shot("library.png")
 
         window.tabs.setCurrentWidget(window.evaluate)

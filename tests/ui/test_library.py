@@ -1,5 +1,8 @@
 """The Library tab: browsing, editing user libraries, importing with a per-item report,
-exporting byte for byte and for promptfoo."""
+exporting byte for byte and for promptfoo; driven as a person does, with clicks and keys.
+
+File and name dialogs are the platform's own; the tests answer them through the view's
+``questions`` (the one place the tab asks anything)."""
 
 from __future__ import annotations
 
@@ -9,14 +12,21 @@ from pathlib import Path
 
 import pytest
 import yaml
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QTableWidgetItem
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialogButtonBox,
+    QLineEdit,
+    QTableWidget,
+    QWidget,
+)
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from playground.prompts.collection import (
     BUILTIN,
+    DEFAULT_LIBRARY,
     install,
     library_path,
     load_collection,
@@ -33,17 +43,21 @@ from playground.prompts.library import (
 from playground.prompts.templates import parse_template
 from ui.context import AppContext
 from ui.views.library.import_report import ImportReportDialog, ImportReportModel
-from ui.views.library.library_view import DEFAULT_LIBRARY, LibraryView, PromptfooDialog
+from ui.views.library.library_view import LibraryView
+from ui.views.library.promptfoo_dialog import PromptfooDialog
 
 WAIT_MS = 20000
+LEFT = Qt.MouseButton.LeftButton
 
 
 def make_view(qtbot: QtBot, context: AppContext) -> LibraryView:
     widget = LibraryView(context)
     qtbot.addWidget(widget)
-    widget.resize(1100, 700)
+    widget.resize(1366, 768)
     widget.show()
     qtbot.waitExposed(widget)
+    with qtbot.waitActive(widget):  # keys go where a click put the focus, as on a desktop
+        widget.activateWindow()
     return widget
 
 
@@ -51,18 +65,66 @@ def make_view(qtbot: QtBot, context: AppContext) -> LibraryView:
 def view(qtbot: QtBot, context: AppContext) -> Iterator[LibraryView]:
     widget = make_view(qtbot, context)
     yield widget
-    if widget.report_dialog is not None:
-        widget.report_dialog.close()
+    if widget.transfers.report_dialog is not None:
+        widget.transfers.report_dialog.close()
+
+
+def click(qtbot: QtBot, widget: QWidget) -> None:
+    assert widget.isVisible() and widget.isEnabled(), widget
+    qtbot.mouseClick(widget, LEFT)
+
+
+def press(
+    qtbot: QtBot, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
+    """A key pressed on the keyboard: it goes to whatever has the focus."""
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    qtbot.keyClick(focused, key, modifier)
 
 
 def select(qtbot: QtBot, view: LibraryView, library: str, kind: str = "library",
            name: str = "") -> None:
+    tree = view.browser.tree
     item = view.item_for((library, kind, name))
     assert item is not None, f"{library}/{kind}/{name} is not in the tree"
-    view.tree.scrollToItem(item)
-    rect = view.tree.visualItemRect(item)
-    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    tree.scrollToItem(item)
+    qtbot.mouseClick(tree.viewport(), LEFT, pos=tree.visualItemRect(item).center())
     assert view.selected_key() == (library, kind, name)
+
+
+def choose_new(qtbot: QtBot, view: LibraryView, action: QAction) -> None:
+    """Open the New menu and click one of its entries."""
+    menu = view.new_menu
+
+    def pick() -> None:
+        if not menu.isVisible():
+            QTimer.singleShot(10, pick)
+            return
+        qtbot.mouseClick(menu, LEFT, pos=menu.actionGeometry(action).center())
+
+    QTimer.singleShot(0, pick)
+    click(qtbot, view.new_button)  # the menu runs its own loop until an entry is chosen
+
+
+def edit_cell(qtbot: QtBot, table: QTableWidget, row: int, column: int, text: str) -> None:
+    """Click a cell (twice when that does not open its editor), replace what it holds by
+    typing, and press Enter."""
+    index = table.model().index(row, column)
+    table.scrollTo(index)
+    qtbot.mouseClick(table.viewport(), LEFT, pos=table.visualRect(index).center())
+
+    def editors() -> list[QLineEdit]:
+        return [e for e in table.findChildren(QLineEdit) if e.isVisible()]
+
+    if not editors():  # the cell was current already: a double click opens its editor
+        qtbot.mouseDClick(table.viewport(), LEFT, pos=table.visualRect(index).center())
+    assert table.currentIndex() == index and len(editors()) == 1
+    editor = editors()[0]
+    qtbot.keyClick(editor, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, text)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: (cell := table.item(row, column)) is not None and cell.text() == text)
 
 
 def installed(context: AppContext, name: str) -> Library:
@@ -70,9 +132,10 @@ def installed(context: AppContext, name: str) -> Library:
 
 
 def type_at_end(qtbot: QtBot, view: LibraryView, text: str) -> None:
-    view.editor.setFocus()
-    view.editor.moveCursor(view.editor.textCursor().MoveOperation.End)
-    qtbot.keyClicks(view.editor, text)
+    editor = view.item.editor
+    qtbot.mouseClick(editor.viewport(), LEFT)
+    qtbot.keyClick(editor, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, text)
 
 
 def declining(questions: list[str]) -> Callable[[str], bool]:
@@ -83,6 +146,19 @@ def declining(questions: list[str]) -> Callable[[str], bool]:
         return False
 
     return answer
+
+
+def saving_to(path: Path, chosen: str = "") -> Callable[[str, str, str], tuple[str, str]]:
+    """A save dialog answered with ``path`` and the filter ``chosen``."""
+    return lambda caption, suggested, filters: (str(path), chosen)
+
+
+def import_by_button(qtbot: QtBot, view: LibraryView, path: Path) -> list[bool]:
+    """Import a file through the Import button; the outcome of the import."""
+    view.questions.choose_open_path = lambda: str(path)
+    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
+        click(qtbot, view.import_button)
+    return list(finished.args or [])
 
 
 def user_library(name: str = "Mine") -> Library:
@@ -105,41 +181,46 @@ def test_builtin_templates_are_listed_and_read_only(
     select(qtbot, view, BUILTIN, "template", "sentiment-zero-shot")
     shown = builtin.template("sentiment-zero-shot")
     assert shown is not None
-    assert view.editor.toPlainText() == shown.source
-    assert view.editor.isReadOnly()
-    assert shown.meta.name in view.template_info.text()
-    assert not view.rename_action.isEnabled() and not view.delete_action.isEnabled()
-    assert view.duplicate_action.isEnabled()
+    assert view.item.editor.toPlainText() == shown.source
+    assert view.item.editor.isReadOnly()
+    assert shown.meta.name in view.item.template_info.text()
+    assert not view.rename_button.isEnabled() and not view.delete_button.isEnabled()
+    assert view.duplicate_button.isEnabled()
+    assert not view.item.save_button.isVisible()
 
 
 def test_example_sets_presets_and_datasets_show_as_tables(
     qtbot: QtBot, view: LibraryView, context: AppContext
 ) -> None:
     builtin = context.collection().library(BUILTIN)
+    table = view.item.table
     select(qtbot, view, BUILTIN, "example_set", "sentiment")
     examples = builtin.example_set("sentiment")
     assert examples is not None
-    assert view.table.rowCount() == len(examples.examples)
-    assert view.table.item(0, 0).text() == examples.examples[0]["input"]
+    assert table.rowCount() == len(examples.examples)
+    assert table.item(0, 0).text() == examples.examples[0]["input"]
+    assert not view.item.add_row_button.isVisible()  # read-only
     select(qtbot, view, BUILTIN, "preset", "balanced")
-    assert {(view.table.item(r, 0).text(), view.table.item(r, 1).text())
-            for r in range(view.table.rowCount())} == {("temperature", "0.7"), ("top_p", "0.9")}
+    assert {(table.item(r, 0).text(), table.item(r, 1).text())
+            for r in range(table.rowCount())} == {("temperature", "0.7"), ("top_p", "0.9")}
     select(qtbot, view, BUILTIN, "dataset", "sentiment")
     dataset = builtin.dataset("sentiment")
     assert dataset is not None
-    assert view.table.rowCount() == len(dataset.rows)
-    headers = [view.table.horizontalHeaderItem(c).text() for c in range(view.table.columnCount())]
+    assert table.rowCount() == len(dataset.rows)
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
     assert headers[-1] == "references"
-    assert view.table.item(0, headers.index("review")).text() == dataset.rows[0]["review"]
+    assert table.item(0, headers.index("review")).text() == dataset.rows[0]["review"]
 
 
 def test_the_filter_hides_what_does_not_match(qtbot: QtBot, view: LibraryView) -> None:
-    qtbot.keyClicks(view.filter, "translation-per")
+    field = view.browser.filter
+    qtbot.keyClicks(field, "translation-per")
     visible = view.item_for((BUILTIN, "template", "translation-persona"))
     hidden = view.item_for((BUILTIN, "template", "qa-zero-shot"))
     assert visible is not None and hidden is not None
     assert not visible.isHidden() and hidden.isHidden()
-    view.filter.clear()
+    qtbot.keyClick(field, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(field, Qt.Key.Key_Backspace)
     assert not hidden.isHidden()
 
 
@@ -165,7 +246,7 @@ def test_duplicate_rename_edit_and_delete_a_builtin_template(
     assert original is not None
     select(qtbot, view, BUILTIN, "template", "sentiment-few-shot")
     with qtbot.waitSignals([view.refreshed, context.library_changed], timeout=WAIT_MS):
-        qtbot.mouseClick(view.duplicate_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.duplicate_button)
     mine = installed(context, DEFAULT_LIBRARY)
     copy = mine.template("sentiment-few-shot")
     assert copy is not None and copy.source == original.source
@@ -176,11 +257,11 @@ def test_duplicate_rename_edit_and_delete_a_builtin_template(
     stored = json.loads(path.read_text(encoding="utf-8"))
     assert "sentiment-few-shot" in [t["id"] for t in stored["templates"]]
     assert view.selected_key() == (DEFAULT_LIBRARY, "template", "sentiment-few-shot")
-    assert not view.editor.isReadOnly()
+    assert not view.item.editor.isReadOnly()
 
-    view.ask_name = lambda title, label, suggestion: "my-sentiment"
+    view.questions.ask_name = lambda title, label, suggestion: "my-sentiment"
     with qtbot.waitSignals([view.refreshed, context.library_changed], timeout=WAIT_MS):
-        qtbot.mouseClick(view.rename_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.rename_button)
     mine = installed(context, DEFAULT_LIBRARY)
     assert mine.template("sentiment-few-shot") is None
     renamed = mine.template("my-sentiment")
@@ -188,27 +269,27 @@ def test_duplicate_rename_edit_and_delete_a_builtin_template(
     assert json.loads(path.read_text())["templates"][0]["id"] == "my-sentiment"
 
     type_at_end(qtbot, view, "Answer in one word.")
-    assert view.save_button.isEnabled()
+    assert view.item.save_button.isEnabled()
     with qtbot.waitSignals([view.refreshed, context.library_changed], timeout=WAIT_MS):
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.item.save_button)
     edited = installed(context, DEFAULT_LIBRARY).template("my-sentiment")
     assert edited is not None
     assert edited.source == original.source + "Answer in one word."
     on_disk = {t["id"]: t["source"] for t in json.loads(path.read_text())["templates"]}
     assert on_disk["my-sentiment"] == edited.source
-    assert not view.save_button.isEnabled()
+    assert not view.item.save_button.isEnabled()
 
     questions: list[str] = []
-    view.confirm = declining(questions)
+    view.questions.confirm = declining(questions)
     before = path.read_bytes()
-    qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
+    click(qtbot, view.delete_button)
     assert "my-sentiment" in questions[0]
     assert installed(context, DEFAULT_LIBRARY).template("my-sentiment") is not None
     assert path.read_bytes() == before
 
-    view.confirm = lambda question: True
+    view.questions.confirm = lambda question: True
     with qtbot.waitSignals([view.refreshed, context.library_changed], timeout=WAIT_MS):
-        qtbot.mouseClick(view.delete_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.delete_button)
     assert installed(context, DEFAULT_LIBRARY).template("my-sentiment") is None
     assert "my-sentiment" not in path.read_text()
     assert view.item_for((DEFAULT_LIBRARY, "template", "my-sentiment")) is None
@@ -225,57 +306,98 @@ def test_an_edit_with_a_syntax_error_is_refused_and_nothing_is_written(
     context.library_changed.connect(lambda: changes.append(None))
     type_at_end(qtbot, view, "{% if %}")
     with qtbot.waitSignal(view.failed) as failure:
-        qtbot.mouseClick(view.save_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.item.save_button)
     assert "syntax error on line 2" in failure.args[0]
     assert "syntax error" in view.message.text()
     assert context.tasks.running == 0
     assert path.read_bytes() == before
     assert changes == []
     assert installed(context, "Mine").templates[0].source == "Hello {{ who }}\n"
-    qtbot.mouseClick(view.revert_button, Qt.MouseButton.LeftButton)
-    assert view.editor.toPlainText() == "Hello {{ who }}\n"
+    click(qtbot, view.item.revert_button)
+    assert view.item.editor.toPlainText() == "Hello {{ who }}\n"
+    assert not view.item.revert_button.isEnabled()
 
 
 def test_new_library_new_items_and_unique_names(
     qtbot: QtBot, view: LibraryView, context: AppContext
 ) -> None:
     answers = iter(["Work", "draft", "draft", "warm"])
-    view.ask_name = lambda title, label, suggestion: next(answers)
+    view.questions.ask_name = lambda title, label, suggestion: next(answers)
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        view.new_library_action.trigger()
+        choose_new(qtbot, view, view.new_library_action)
     assert installed(context, "Work").templates == ()
     assert view.selected_key() == ("Work", "library", "")
 
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        view.new_actions["template"].trigger()
+        choose_new(qtbot, view, view.new_actions["template"])
     draft = installed(context, "Work").template("draft")
     assert draft is not None and [v.name for v in draft.meta.variables] == ["text"]
 
     path = library_path("Work")
     before = path.read_bytes()
     with qtbot.waitSignal(view.failed) as failure:
-        view.new_actions["template"].trigger()
+        choose_new(qtbot, view, view.new_actions["template"])
     assert failure.args[0] == "'Work' already has a template named 'draft'; choose another name"
     assert path.read_bytes() == before
 
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        view.new_actions["preset"].trigger()
+        choose_new(qtbot, view, view.new_actions["preset"])
     assert view.selected_key() == ("Work", "preset", "warm")
-    qtbot.mouseClick(view.add_row_button, Qt.MouseButton.LeftButton)
-    view.table.setItem(0, 0, QTableWidgetItem("temperature"))
-    view.table.setItem(0, 1, QTableWidgetItem("9"))
+    table = view.item.table
+    click(qtbot, view.item.add_row_button)
+    edit_cell(qtbot, table, 0, 0, "temperature")
+    edit_cell(qtbot, table, 0, 1, "9")
     with qtbot.waitSignal(view.failed) as failure:
-        qtbot.mouseClick(view.table_save_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.item.table_save_button)
     assert "temperature" in failure.args[0]
-    view.table.item(0, 1).setText("0.9")
+    edit_cell(qtbot, table, 0, 1, "0.9")
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        qtbot.mouseClick(view.table_save_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.item.table_save_button)
     assert installed(context, "Work").preset("warm") == Preset("warm", {"temperature": 0.9})
 
-    view.ask_name = lambda title, label, suggestion: "Work"
-    with qtbot.waitSignal(view.failed) as failure:
-        view.new_library_action.trigger()
-    assert "already exists" in failure.args[0]
+    view.questions.ask_name = lambda title, label, suggestion: "Work"
+    with qtbot.waitSignal(view.failed, timeout=WAIT_MS) as failure:
+        choose_new(qtbot, view, view.new_library_action)
+    assert "a library named 'Work' is already installed" in failure.args[0]
+    view.questions.ask_name = lambda title, label, suggestion: "built-in"
+    with qtbot.waitSignal(view.failed, timeout=WAIT_MS) as failure:
+        choose_new(qtbot, view, view.new_library_action)
+    assert "reserved for the built-in library" in failure.args[0]
+
+
+def test_keys_act_where_the_focus_is(qtbot: QtBot, context: AppContext) -> None:
+    """F2 renames in the tree but edits a cell in a table; Ctrl+S saves the table."""
+    path = save_library(user_library())
+    view = make_view(qtbot, context)
+    asked: list[str] = []
+
+    def ask_name(title: str, label: str, suggestion: str) -> None:
+        asked.append(label)
+
+    view.questions.ask_name = ask_name
+    select(qtbot, view, "Mine", "preset", "cold")
+    qtbot.keyClick(view.browser.tree, Qt.Key.Key_F2)
+    assert asked == ["New name for the preset 'cold':"]
+
+    table = view.item.table
+    index = table.model().index(0, 1)
+    qtbot.mouseClick(table.viewport(), LEFT, pos=table.visualRect(index).center())
+    press(qtbot, Qt.Key.Key_Escape)  # the click opened the cell's editor; leave it
+    qtbot.waitUntil(lambda: not [e for e in table.findChildren(QLineEdit) if e.isVisible()])
+    assert QApplication.focusWidget() is table
+    press(qtbot, Qt.Key.Key_F2)
+    editor = QApplication.focusWidget()
+    assert isinstance(editor, QLineEdit) and editor.parent() is table.viewport()
+    assert len(asked) == 1  # not a rename
+    press(qtbot, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(editor, "0.5")
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: table.item(0, 1).text() == "0.5")
+    with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
+        press(qtbot, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert installed(context, "Mine").preset("cold") == Preset("cold", {"temperature": 0.5})
+    assert json.loads(path.read_text())["presets"] == [
+        {"name": "cold", "params": {"temperature": 0.5}}]
 
 
 def test_deleting_a_user_library_removes_its_file(
@@ -285,12 +407,12 @@ def test_deleting_a_user_library_removes_its_file(
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
         context.library_changed.emit()  # installed elsewhere: the tree catches up
     select(qtbot, view, "Mine")
-    view.confirm = lambda question: False
-    view.delete_action.trigger()
+    view.questions.confirm = lambda question: False
+    click(qtbot, view.delete_button)
     assert path.exists()
-    view.confirm = lambda question: True
+    view.questions.confirm = lambda question: True
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        view.delete_action.trigger()
+        click(qtbot, view.delete_button)
     assert not path.exists()
     assert [lib.name for lib in context.collection().libraries] == [BUILTIN]
     assert view.item_for(("Mine", "library", "")) is None
@@ -299,15 +421,16 @@ def test_deleting_a_user_library_removes_its_file(
 # -- import and export ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["json", "yaml"])
+@pytest.mark.parametrize(("fmt", "chosen"), [("json", "JSON library (*.json)"),
+                                             ("yaml", "YAML library (*.yaml *.yml)")])
 def test_export_builtin_then_import_it_under_a_new_name(
-    qtbot: QtBot, view: LibraryView, context: AppContext, tmp_path: Path, fmt: str
+    qtbot: QtBot, view: LibraryView, context: AppContext, tmp_path: Path, fmt: str, chosen: str
 ) -> None:
     builtin = load_builtin_library()
     select(qtbot, view, BUILTIN)
-    target = tmp_path / "exported"
+    view.questions.choose_save_path = saving_to(tmp_path / "exported", chosen)
     with qtbot.waitSignal(view.exported, timeout=WAIT_MS) as done:
-        view.export_library(str(target), fmt)
+        click(qtbot, view.export_button)
     written = Path(done.args[0])
     assert written.name == f"exported.{fmt}"
     assert written.read_bytes() == export_library(builtin, fmt).encode("utf-8")  # type: ignore[arg-type]
@@ -318,12 +441,10 @@ def test_export_builtin_then_import_it_under_a_new_name(
         asked.append(label)
         return f"Copy ({fmt})"
 
-    view.ask_name = ask_name
-    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
-        view.import_file(str(written))
-    assert finished.args == [True]
+    view.questions.ask_name = ask_name
+    assert import_by_button(qtbot, view, written) == [True]
     assert "reserved" in asked[0] or "shipped" in asked[0]
-    report = view.report_dialog
+    report = view.transfers.report_dialog
     assert report is not None and report.accepted_import
     rows = report.model.rows()
     items = (len(builtin.templates) + len(builtin.example_sets) + len(builtin.presets)
@@ -337,15 +458,29 @@ def test_export_builtin_then_import_it_under_a_new_name(
     assert view.selected_key() == (f"Copy ({fmt})", "library", "")
 
 
-def test_import_under_a_given_name(
+def test_an_export_named_for_the_other_format_is_refused(
+    qtbot: QtBot, view: LibraryView, tmp_path: Path
+) -> None:
+    select(qtbot, view, BUILTIN)
+    view.questions.choose_save_path = saving_to(tmp_path / "lib.json", "YAML library (*.yaml)")
+    with qtbot.waitSignal(view.failed) as failure:
+        click(qtbot, view.export_button)
+    assert "lib.json ends in .json but YAML was chosen" in failure.args[0]
+    assert "lib.json ends in .json" in view.message.text()
+    assert not list(tmp_path.glob("lib.*"))
+
+
+def test_a_library_named_like_the_builtin_one_is_imported_under_the_name_given(
     qtbot: QtBot, view: LibraryView, context: AppContext, tmp_path: Path
 ) -> None:
     source = tmp_path / "mine.yaml"
-    source.write_text(export_library(user_library(), "yaml"), encoding="utf-8")
-    with qtbot.waitSignals([view.import_finished, context.library_changed], timeout=WAIT_MS):
-        view.import_file(str(source), name="Renamed")
+    source.write_text(export_library(user_library("BUILT-IN"), "yaml"), encoding="utf-8")
+    view.questions.ask_name = lambda title, label, suggestion: "Renamed"
+    assert import_by_button(qtbot, view, source) == [True]
     assert installed(context, "Renamed").templates == user_library().templates
-    assert [r.name for r in view.report_dialog.model.rows()] == ["Renamed", "greet", "cold"]  # type: ignore[union-attr]
+    report = view.transfers.report_dialog
+    assert report is not None
+    assert [r.name for r in report.model.rows()] == ["Renamed", "greet", "cold"]
 
 
 BROKEN = {
@@ -377,10 +512,8 @@ def test_a_broken_file_is_refused_with_a_per_item_report(
     text, expected = BROKEN[filename]
     path = tmp_path / filename
     path.write_text(text, encoding="utf-8")
-    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
-        view.import_file(str(path))
-    assert finished.args == [False]
-    report = view.report_dialog
+    assert import_by_button(qtbot, view, path) == [False]
+    report = view.transfers.report_dialog
     assert report is not None and not report.accepted_import
     rows = report.model.rows()
     errors = [row for row in rows if row.status == "error"]
@@ -391,7 +524,9 @@ def test_a_broken_file_is_refused_with_a_per_item_report(
             ("template", "broken", "error"), ("preset", "cold", "ok"),
         ]
         assert report.only_errors.isEnabled()
-        report.only_errors.setChecked(True)
+        box = report.only_errors  # a click on its box, at the left end of a wide row
+        qtbot.mouseClick(box, LEFT, pos=QPoint(8, box.height() // 2))
+        assert box.isChecked()
         assert report.proxy.rowCount() == 1
     else:
         assert errors[0].name == filename
@@ -415,18 +550,14 @@ def test_a_name_clash_asks_before_replacing(
     source.write_text(export_library(newer, "json"), encoding="utf-8")
 
     questions: list[str] = []
-    view.ask_replace = declining(questions)
-    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
-        view.import_file(str(source))
-    assert finished.args == [False]
+    view.questions.ask_replace = declining(questions)
+    assert import_by_button(qtbot, view, source) == [False]
     assert "'Shared' is already installed" in questions[0]
     assert path.read_bytes() == before
     assert "you kept the installed 'Shared'" in view.message.text()
 
-    view.ask_replace = lambda question: True
-    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
-        view.import_file(str(source))
-    assert finished.args == [True]
+    view.questions.ask_replace = lambda question: True
+    assert import_by_button(qtbot, view, source) == [True]
     assert installed(context, "Shared") == newer
     assert load_collection().library("Shared") == newer
 
@@ -437,24 +568,35 @@ def test_an_llm_template_is_converted_into_the_users_library(
     source = tmp_path / "summarize.yaml"
     source.write_text("model: gpt-4o\nsystem: Be brief.\nprompt: 'Summarize: $input'\n",
                       encoding="utf-8")
-    with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS) as finished:
-        view.import_file(str(source))
-    assert finished.args == [True]
+    assert import_by_button(qtbot, view, source) == [True]
     template = installed(context, DEFAULT_LIBRARY).template("summarize")
     assert template is not None and template.meta.format == "chat"
-    rows = view.report_dialog.model.rows()  # type: ignore[union-attr]
+    report = view.transfers.report_dialog
+    assert report is not None
+    rows = report.model.rows()
     assert rows[0][:3] == ("template", "summarize", "ok")
     assert any("gpt-4o" in row.message for row in rows[1:])
     assert view.selected_key() == (DEFAULT_LIBRARY, "template", "summarize")
+
+
+def open_promptfoo(qtbot: QtBot, view: LibraryView) -> PromptfooDialog:
+    click(qtbot, view.promptfoo_button)
+    dialog = view.transfers.promptfoo_dialog
+    assert dialog is not None
+    qtbot.waitExposed(dialog)
+    return dialog
 
 
 def test_promptfoo_export_writes_the_template(
     qtbot: QtBot, view: LibraryView, tmp_path: Path
 ) -> None:
     select(qtbot, view, BUILTIN, "template", "sentiment-zero-shot")
+    dialog = open_promptfoo(qtbot, view)
+    assert dialog.template_ids() == ["sentiment-zero-shot"]
+    assert dialog.dataset() == "sentiment"
+    view.questions.choose_save_path = saving_to(tmp_path / "promptfooconfig")
     with qtbot.waitSignal(view.exported, timeout=WAIT_MS) as done:
-        view.export_promptfoo(str(tmp_path / "promptfooconfig"), "sentiment-zero-shot",
-                              "sentiment")
+        click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     path = Path(done.args[0])
     assert path.name == "promptfooconfig.yaml"
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -470,15 +612,50 @@ def test_promptfoo_export_of_a_user_template_on_a_builtin_dataset(
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
         view.context.library_changed.emit()
     select(qtbot, view, "Mine", "template", "mood")
+    dialog = open_promptfoo(qtbot, view)
+    qtbot.keyClicks(dialog.datasets, f"{BUILTIN}/sentiment")
+    assert dialog.dataset() == f"{BUILTIN}/sentiment"
+    view.questions.choose_save_path = saving_to(tmp_path / "pf.yaml")
     with qtbot.waitSignal(view.exported, timeout=WAIT_MS) as done:
-        view.export_promptfoo(str(tmp_path / "pf.yaml"), "mood", f"{BUILTIN}/sentiment")
+        click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
     config = yaml.safe_load(Path(done.args[0]).read_text(encoding="utf-8"))
     assert config["prompts"] == [{"label": "mood", "raw": "Mood of: {{ review }}"}]
+    assert config["tests"][0]["vars"]["review"] == load_builtin_library().dataset(  # type: ignore[union-attr]
+        "sentiment").rows[0]["review"]
 
+
+def test_promptfoo_export_without_a_template_writes_nothing(
+    qtbot: QtBot, view: LibraryView, tmp_path: Path
+) -> None:
+    select(qtbot, view, BUILTIN, "template", "qa-zero-shot")
+    dialog = open_promptfoo(qtbot, view)
+    item = next(dialog.templates.item(i) for i in range(dialog.templates.count())
+                if dialog.templates.item(i).data(Qt.ItemDataRole.UserRole) == "qa-zero-shot")
+    dialog.templates.scrollToItem(item)
+    rect = dialog.templates.visualItemRect(item)
+    qtbot.mouseClick(dialog.templates.viewport(), LEFT, pos=rect.center())
+    qtbot.keyClick(dialog.templates, Qt.Key.Key_Space)  # unticks it
+    assert dialog.template_ids() == []
+    view.questions.choose_save_path = saving_to(tmp_path / "none.yaml")
     with qtbot.waitSignal(view.failed) as failure:
-        view.export_promptfoo(str(tmp_path / "none.yaml"), "mood", "no-such-dataset")
-    assert "no dataset 'no-such-dataset'" in failure.args[0]
+        click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Ok))
+    assert failure.args[0] == "Choose at least one template for promptfoo."
     assert not (tmp_path / "none.yaml").exists()
+
+
+def test_promptfoo_dialog_starts_from_the_selected_template(
+    qtbot: QtBot, view: LibraryView
+) -> None:
+    select(qtbot, view, BUILTIN, "template", "qa-zero-shot")
+    dialog = open_promptfoo(qtbot, view)
+    assert dialog.template_ids() == ["qa-zero-shot"]
+    assert dialog.dataset() == "qa"
+    assert not any(i.startswith("_") for i in (
+        dialog.templates.item(n).data(Qt.ItemDataRole.UserRole)
+        for n in range(dialog.templates.count())))
+    with qtbot.waitSignal(dialog.finished):
+        click(qtbot, dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel))
+    assert view.transfers.promptfoo_dialog is None
 
 
 def test_file_actions_for_the_window_menu(
@@ -493,13 +670,12 @@ def test_file_actions_for_the_window_menu(
 
     source = tmp_path / "mine.json"
     source.write_text(export_library(user_library(), "json"), encoding="utf-8")
-    view.choose_open_path = lambda: str(source)
+    view.questions.choose_open_path = lambda: str(source)
     with qtbot.waitSignal(view.import_finished, timeout=WAIT_MS):
-        actions[0].trigger()
+        actions[0].trigger()  # what the File menu entry does
     assert installed(context, "Mine") == user_library()
 
-    view.choose_save_path = lambda caption, suggested, filters: (
-        str(tmp_path / "out"), "YAML library (*.yaml *.yml)")
+    view.questions.choose_save_path = saving_to(tmp_path / "out", "YAML library (*.yaml *.yml)")
     with qtbot.waitSignal(view.exported, timeout=WAIT_MS) as done:
         actions[1].trigger()
     assert Path(done.args[0]).read_text(encoding="utf-8") == export_library(user_library(), "yaml")
@@ -537,19 +713,19 @@ def test_unsaved_edits_are_not_dropped_silently(qtbot: QtBot, context: AppContex
     select(qtbot, view, "Mine", "template", "greet")
     type_at_end(qtbot, view, "and goodbye")
     questions: list[str] = []
-    view.confirm = declining(questions)
+    view.questions.confirm = declining(questions)
+    tree = view.browser.tree
     item = view.item_for(("Mine", "preset", "cold"))
     assert item is not None
-    view.tree.scrollToItem(item)
-    qtbot.mouseClick(view.tree.viewport(), Qt.MouseButton.LeftButton,
-                     pos=view.tree.visualItemRect(item).center())
+    tree.scrollToItem(item)
+    qtbot.mouseClick(tree.viewport(), LEFT, pos=tree.visualItemRect(item).center())
     assert questions == ["Discard the unsaved changes to 'greet'?"]
     assert view.selected_key() == ("Mine", "template", "greet")
-    assert view.editor.toPlainText().endswith("and goodbye")
-    view.confirm = lambda question: True
+    assert view.item.editor.toPlainText().endswith("and goodbye")
+    view.questions.confirm = lambda question: True
     select(qtbot, view, "Mine", "preset", "cold")
     select(qtbot, view, "Mine", "template", "greet")
-    assert view.editor.toPlainText() == "Hello {{ who }}\n"
+    assert view.item.editor.toPlainText() == "Hello {{ who }}\n"
 
 
 def test_an_example_set_is_edited_as_a_table(qtbot: QtBot, context: AppContext) -> None:
@@ -557,26 +733,12 @@ def test_an_example_set_is_edited_as_a_table(qtbot: QtBot, context: AppContext) 
         ExampleSet("shots", "qa", ({"input": "2+2?", "output": "4"},)),)))
     view = make_view(qtbot, context)
     select(qtbot, view, "Mine", "example_set", "shots")
-    qtbot.mouseClick(view.add_row_button, Qt.MouseButton.LeftButton)
+    click(qtbot, view.item.add_row_button)
     for column, text in enumerate(["Capital of France?", "Paris", "It is well known."]):
-        view.table.setItem(1, column, QTableWidgetItem(text))
+        edit_cell(qtbot, view.item.table, 1, column, text)
     with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
-        qtbot.mouseClick(view.table_save_button, Qt.MouseButton.LeftButton)
+        click(qtbot, view.item.table_save_button)
     assert installed(context, "Mine").example_sets == (ExampleSet("shots", "qa", (
         {"input": "2+2?", "output": "4"},
         {"input": "Capital of France?", "output": "Paris", "rationale": "It is well known."},
     )),)
-
-
-def test_promptfoo_dialog_starts_from_the_selected_template(
-    qtbot: QtBot, view: LibraryView, context: AppContext
-) -> None:
-    builtin = context.collection().library(BUILTIN)
-    dialog = PromptfooDialog(builtin, context.collection(), (BUILTIN, "template", "qa-zero-shot"),
-                             view)
-    qtbot.addWidget(dialog)
-    assert dialog.template_ids() == ["qa-zero-shot"]
-    assert dialog.dataset() == "qa"
-    assert not any(i.startswith("_") for i in (
-        dialog.templates.item(n).data(Qt.ItemDataRole.UserRole)
-        for n in range(dialog.templates.count())))

@@ -157,23 +157,21 @@ def library_for_export(
     dataset: str,
     *,
     library: str | None = None,
-    selected: Library | None = None,
 ) -> Library:
     """The library to export from, with the dataset in it.
 
-    The templates come from ``library`` when named, else from ``selected`` when it holds them
-    all, else from the library of the first one. The dataset may live in another library:
-    ``library/name`` names it exactly; a bare name is this library's own, else the first of
-    that name in the collection.
+    The templates come from ``library`` when named, else from the library of the first one.
+    The dataset may live in another library: ``library/name`` names it exactly; a bare name is
+    this library's own, else the first of that name in the collection.
     """
     if library is not None:
         lib = next((x for x in collection.libraries if x.name == library), None)
         if lib is None:
             raise LibraryError(f"no library named {library!r}")
-    elif selected is not None and all(selected.template(i) for i in template_ids):
-        lib = selected
+    elif template_ids:
+        lib = collection.find(template_ids[0])[0]
     else:
-        lib = collection.find(template_ids[0])[0] if template_ids else selected or Library("", "")
+        raise LibraryError("promptfoo export: choose at least one template")
     owner, _, data_name = dataset.rpartition("/")
     if owner:
         source = next((x for x in collection.libraries if x.name == owner), None)

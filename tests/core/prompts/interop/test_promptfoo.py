@@ -218,14 +218,16 @@ def test_a_dataset_only_elsewhere_is_found_by_name() -> None:
     assert lib.name == "Mine" and lib.dataset("questions") is not None
 
 
-def test_the_templates_come_from_the_named_then_the_selected_library() -> None:
+def test_the_templates_come_from_the_named_library_else_the_first_ones() -> None:
     collection = _collection()
     eval_lib = collection.library("Eval")
     assert library_for_export(collection, ["plain"], "reviews", library="Eval") is eval_lib
-    assert library_for_export(collection, ["plain"], "reviews", selected=eval_lib) is eval_lib
-    # the selected library lacks the template: the library that has it is used
-    mine = collection.library("Mine")
-    assert library_for_export(collection, ["plain"], "reviews", selected=mine) is eval_lib
+    assert library_for_export(collection, ["plain", "mood"], "reviews") is eval_lib
+    mine = library_for_export(collection, ["mood", "plain"], "reviews")
+    assert mine is collection.library("Mine")
+    # the export itself refuses a template the library lacks
+    with pytest.raises(LibraryError, match="no template 'plain'"):
+        export_promptfoo(mine, ["mood", "plain"], "reviews")
 
 
 @pytest.mark.parametrize(
@@ -236,6 +238,7 @@ def test_the_templates_come_from_the_named_then_the_selected_library() -> None:
         ({"template_ids": ["mood"], "dataset": "reviews", "library": "Gone"},
          "no library named 'Gone'"),
         ({"template_ids": ["unknown"], "dataset": "reviews"}, "no template named 'unknown'"),
+        ({"template_ids": [], "dataset": "reviews"}, "choose at least one template"),
     ],
 )
 def test_unknown_names_are_refused(kwargs: dict[str, Any], message: str) -> None:
