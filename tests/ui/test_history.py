@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialogButtonBox,
+    QFileDialog,
+    QLineEdit,
+    QListView,
+)
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
@@ -171,6 +179,37 @@ def _text(view: HistoryView, row: int, column: int) -> str:
     return str(view.model.data(view.model.index(row, column)))
 
 
+@pytest.fixture
+def export_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The export dialog opens in the home folder: this test's folder, not the user's."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def _export_clicked(qtbot: QtBot, view: HistoryView, path: Path, file_type: str = "") -> None:
+    """Export…, then the file type chosen with the arrow keys (when given), the path typed
+    over the dialog's file name, and Enter."""
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QFileDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, QFileDialog)
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    files = dialog.findChild(QListView, "listView")
+    assert name is not None and files is not None, "not Qt's own file dialog"
+    # Typing before the folder is listed loses the text to the dialog's completion.
+    qtbot.waitUntil(lambda: files.model().rowCount(files.rootIndex()) > 0)
+    assert name.text() == "report.html"
+    if file_type:
+        types = dialog.findChild(QComboBox, "fileTypeCombo")
+        assert types is not None
+        while types.currentText() != file_type:
+            QTest.keyClick(types, Qt.Key.Key_Up)
+    QTest.keyClick(name, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(name, str(path))
+    QTest.keyClick(name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
 def test_history_lists_newest_first_and_loads_more(
     qtbot: QtBot, view: HistoryView, seed: Seed, qtmodeltester: object
 ) -> None:
@@ -229,10 +268,12 @@ def test_search_text_finds_runs_by_prompt_and_output(
 def test_a_newer_search_wins_over_an_older_one(
     qtbot: QtBot, view: HistoryView, seed: Seed
 ) -> None:
-    view.search_edit.setText("quokka")
-    view.reload()
-    view.search_edit.setText("zanzibar")
-    view.reload()
+    # Enter searches at once: the second search starts while the first is still running.
+    qtbot.keyClicks(view.search_edit, "quokka")
+    QTest.keyClick(view.search_edit, Qt.Key.Key_Return)
+    QTest.keyClick(view.search_edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(view.search_edit, "zanzibar")
+    QTest.keyClick(view.search_edit, Qt.Key.Key_Return)
     assert QThreadPool.globalInstance().waitForDone(10000)
     qtbot.waitUntil(lambda: not view.loading, timeout=10000)
     qtbot.wait(50)  # let every queued result arrive; the older one must be ignored
@@ -385,12 +426,13 @@ def test_delete_asks_first_and_keeps_the_item_when_declined(
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "md", "html"])
 def test_export_writes_a_report_per_format(
-    qtbot: QtBot, view: HistoryView, seed: Seed, tmp_path: Path, fmt: str
+    qtbot: QtBot, view: HistoryView, seed: Seed, export_home: Path, fmt: str
 ) -> None:
+    tmp_path = export_home
     _select(qtbot, view, seed.multi_id)
     target = tmp_path / f"report.{fmt}"
     with qtbot.waitSignal(view.exported, timeout=20000) as exported:
-        view.export_selected(str(target), fmt)
+        _export_clicked(qtbot, view, target)
     assert exported.args == [[str(target)]]
     text = target.read_text(encoding="utf-8")
     if fmt == "csv":
@@ -407,14 +449,15 @@ def test_export_writes_a_report_per_format(
 
 
 def test_export_of_several_items_writes_one_file_each(
-    qtbot: QtBot, view: HistoryView, seed: Seed, tmp_path: Path
+    qtbot: QtBot, view: HistoryView, seed: Seed, export_home: Path
 ) -> None:
+    tmp_path = export_home
     selection = view.table.selectionModel()
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
     for cid in (seed.multi_id, seed.single_id):
         selection.select(view.model.index(_row_of(view, cid), 0), flags)
     with qtbot.waitSignal(view.exported, timeout=20000) as exported:
-        view.export_selected(str(tmp_path / "both"), "md")
+        _export_clicked(qtbot, view, tmp_path / "both", "Markdown (*.md)")
     assert exported.args == [[str(tmp_path / f"both-{seed.multi_id}.md"),
                               str(tmp_path / f"both-{seed.single_id}.md")]]
     assert "Sentiment check" in (tmp_path / f"both-{seed.multi_id}.md").read_text()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -19,9 +18,8 @@ from PySide6.QtGui import QFont
 from playground.engine.gguf import ModelInfo
 from playground.engine.memory import format_bytes
 from playground.engine.remote import Endpoint
-from playground.evaluation.report import PREFERRED_PRIMARY, and_list, format_mean, leaders
-from playground.runs.single_run import is_single_run as single_run
-from playground.storage.store import ComparisonRow, RatingRow, RunRow
+from playground.runs.browsing import HistoryItem, RunDetail, format_scores, model_label
+from playground.storage.store import RatingRow
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -58,37 +56,6 @@ def format_rating(rating: RatingRow | None) -> str:
     return " ".join(parts)
 
 
-def main_metrics(metrics: Sequence[str], limit: int = 3) -> list[str]:
-    """The few metrics worth a column: task metrics and F1 scores first, in the report's
-    order of preference; precision and recall halves stay in the exports."""
-    present = [m for m in metrics if not m.endswith(("_p", "_r"))]
-    ordered = [m for m in PREFERRED_PRIMARY if m in present]
-    ordered += sorted(m for m in present if m not in ordered)
-    return ordered[:limit]
-
-
-def format_score(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def format_scores(run: RunRow, limit: int = 3) -> str:
-    by_metric = {s.metric: s.value for s in run.scores}
-    return ", ".join(
-        f"{m} {format_score(by_metric[m])}" for m in main_metrics(list(by_metric), limit)
-    )
-
-
-def model_label(model: str) -> str:
-    """A short name for a model key: the file's stem, the endpoint, or the default."""
-    if not model:
-        return "default model"
-    if model.startswith("remote:"):
-        return model
-    return Path(model).stem
-
-
 def created_label(created_at: str) -> str:
     """Stored times are UTC ISO strings; the table shows them to the minute, in local time."""
     from datetime import datetime
@@ -98,82 +65,6 @@ def created_label(created_at: str) -> str:
     except ValueError:
         return created_at
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def best_summary(runs: Sequence[RunRow], variant_names: dict[int, str]) -> str:
-    """The best variant on the comparison's main metric (mean over its ok runs), or a single
-    run's main score. A hint for browsing, not a claim of significance: the report has that.
-    Variants whose means are equal at the digits shown tie, as in the report."""
-    ok = [r for r in runs if r.status == "ok"]
-    metrics = main_metrics(sorted({s.metric for r in ok for s in r.scores if s.value is not None}),
-                           1)
-    if not metrics:
-        return ""
-    metric = metrics[0]
-    by_variant: dict[str, list[float]] = {}
-    for run in ok:
-        score = run.score(metric)
-        if score is None or score.value is None:
-            continue
-        name = variant_names.get(run.variant_id or -1, "")
-        by_variant.setdefault(name, []).append(score.value)
-    if not by_variant:
-        return ""
-    means = {name: sum(values) / len(values) for name, values in by_variant.items()}
-    best = leaders(means, metric)
-    value = format_mean(metric, means[best[0]])
-    if len(means) == 1:
-        return f"{metric} {value}"
-    if len(best) > 1:
-        return f"{and_list(best)} tie: {metric} {value}"
-    return f"{best[0]}: {metric} {value}"
-
-
-# -- history ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class HistoryItem:
-    """One row of the history table: a comparison, or one run found by a search.
-
-    ``run`` is the Playground run of a single-run item, or the run a search matched; it is
-    what Open and the rating apply to.
-    """
-
-    comparison: ComparisonRow
-    single: bool
-    models: tuple[str, ...]
-    templates: tuple[str, ...]
-    best: str = ""
-    run: RunRow | None = None
-    match_variant: str = ""
-
-    @property
-    def kind(self) -> str:
-        if self.single:
-            return "run"
-        return "run in comparison" if self.run is not None else "comparison"
-
-    @property
-    def is_match(self) -> bool:
-        return self.run is not None and not self.single
-
-
-def is_single_run(row: ComparisonRow) -> bool:
-    """A Playground run is stored as a one-variant, one-input comparison under its own name."""
-    return single_run(row.name, row.variant_count, row.input_count)
-
-
-def spec_models(row: ComparisonRow) -> tuple[str, ...]:
-    variants = row.spec.get("variants", [])
-    return tuple(dict.fromkeys(str(v.get("model", "")) for v in variants if isinstance(v, dict)))
-
-
-def spec_templates(row: ComparisonRow) -> tuple[str, ...]:
-    variants = row.spec.get("variants", [])
-    return tuple(
-        dict.fromkeys(str(v.get("template_id", "")) for v in variants if isinstance(v, dict))
-    )
 
 
 class _HeaderedTable(QAbstractTableModel):
@@ -295,15 +186,6 @@ class HistoryTableModel(_HeaderedTable):
         if column == self.STATUS and item.run is not None and item.run.error:
             return item.run.error
         return None
-
-
-@dataclass(frozen=True)
-class RunDetail:
-    """A stored run with the names of its variant and input, for the detail table."""
-
-    run: RunRow
-    variant: str
-    input: str
 
 
 class RunTableModel(_HeaderedTable):
