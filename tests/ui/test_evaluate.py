@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QListView
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
@@ -94,6 +95,35 @@ def open_comparison(qtbot: QtBot, view: EvaluateView, cid: int) -> None:
     qtbot.waitUntil(lambda: not view.busy, timeout=10000)
 
 
+@pytest.fixture
+def export_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The export dialog opens in the home folder: this test's folder, not the user's."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    return tmp_path
+
+
+def export_clicked(qtbot: QtBot, view: EvaluateView, path: Path) -> None:
+    """The Results tab's "Export preference dataset…", then the path typed over the dialog's
+    file name and Enter."""
+    tabs = view.modes.tabBar()
+    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton, pos=tabs.tabRect(2).center())
+    assert view.export_button.isVisible() and view.export_button.isEnabled()
+    qtbot.mouseClick(view.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QFileDialog))
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, QFileDialog)
+    name = dialog.findChild(QLineEdit, "fileNameEdit")
+    files = dialog.findChild(QListView, "listView")
+    assert name is not None and files is not None, "not Qt's own file dialog"
+    # Typing before the folder is listed loses the text to the dialog's completion.
+    qtbot.waitUntil(lambda: files.model().rowCount(files.rootIndex()) > 0)
+    assert name.text() == f"comparison-{view.comparison_id}-preferences.jsonl"
+    QTest.keyClick(name, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(name, str(path))
+    QTest.keyClick(name, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
 def shown_variants(view: EvaluateView) -> tuple[str, str]:
     panel = view.pairwise_widget
     return BY_TEXT[panel.left_view.toPlainText()], BY_TEXT[panel.right_view.toPlainText()]
@@ -101,7 +131,7 @@ def shown_variants(view: EvaluateView) -> tuple[str, str]:
 
 def test_judging_every_pair_by_keyboard_ranks_the_good_variant_first(
     qtbot: QtBot, context: AppContext, view: EvaluateView,
-    comparison: tuple[int, dict[tuple[str, str], int]], tmp_path: Path,
+    comparison: tuple[int, dict[tuple[str, str], int]], export_home: Path,
 ) -> None:
     cid, _ = comparison
     open_comparison(qtbot, view, cid)
@@ -158,10 +188,10 @@ def test_judging_every_pair_by_keyboard_ranks_the_good_variant_first(
     open_comparison(qtbot, view, cid)
     assert view.current_pair is None and view.pairs_judged == 9
 
-    path = tmp_path / "prefs.jsonl"
+    path = export_home / "prefs.jsonl"
     assert view.export_button.isEnabled()
     with qtbot.waitSignal(view.exported, timeout=10000) as blocker:
-        view.export_preferences(str(path))
+        export_clicked(qtbot, view, path)
     assert blocker.args == [str(path)]
     records = read_preferences(path.read_text(encoding="utf-8"))
     assert len(records) == 8  # the tie is left out
@@ -291,10 +321,17 @@ def test_the_picker_lists_comparisons_and_opens_one(
     assert view.comparison_id == cid
     qtbot.waitUntil(lambda: not view.busy, timeout=10000)
 
-    view.set_comparison(4242)
+    # A comparison deleted elsewhere after it was listed cannot be opened.
+    gone, _ = make_comparison(context.db_path)
+    context.history_changed.emit()
+    qtbot.waitUntil(lambda: view.picker.count() == 2, timeout=10000)
+    with Store(context.db_path) as store:
+        store.delete_comparison(gone)
+    view.picker.setFocus()
+    QTest.keyClick(view.picker, Qt.Key.Key_Up)
     qtbot.waitUntil(lambda: view.message.isVisible(), timeout=10000)
-    assert view.message.text() == ("Could not open comparison 4242: there is no comparison "
-                                   "with id 4242")
+    assert view.message.text() == (f"Could not open comparison {gone}: there is no comparison "
+                                   f"with id {gone}")
     assert view.comparison_id == cid  # what was shown stays
 
 
@@ -348,14 +385,21 @@ def test_the_shown_comparison_is_remembered(
 
 
 def test_exporting_before_any_judgement_says_so(
-    qtbot: QtBot, view: EvaluateView, comparison: tuple[int, dict[tuple[str, str], int]],
-    tmp_path: Path,
+    qtbot: QtBot, context: AppContext, view: EvaluateView,
+    comparison: tuple[int, dict[tuple[str, str], int]], export_home: Path,
 ) -> None:
     cid, _ = comparison
     open_comparison(qtbot, view, cid)
     assert not view.export_button.isEnabled()
-    view.export_preferences(str(tmp_path / "none.jsonl"))
+    # One pair judged here, then taken back elsewhere (another window) before the export.
+    view.modes.setCurrentWidget(view.pairwise_widget)
+    with qtbot.waitSignal(view.results_updated, timeout=10000):
+        QTest.keyClick(view.pairwise_widget, Qt.Key.Key_1)
+    qtbot.waitUntil(lambda: not view.busy, timeout=10000)
+    with Store(context.db_path) as store:
+        assert store.undo_last_judgement(cid) is not None
+    export_clicked(qtbot, view, export_home / "none.jsonl")
     qtbot.waitUntil(lambda: view.message.isVisible(), timeout=10000)
     assert view.message.text() == ("Could not export the preferences: there are no judgements "
                                    "to export yet: judge some pairs first")
-    assert not (tmp_path / "none.jsonl").exists()
+    assert not (export_home / "none.jsonl").exists()
