@@ -1,0 +1,150 @@
+"""Commands that score outputs: ``compare`` runs prompt variants over a dataset and reports on
+them, ``score`` scores one text against references."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any, TextIO
+
+from playground.cli.output import ctrl_c_calls, summary_md
+from playground.cli.parser import load_options
+from playground.cli.userdata import open_collection, open_store
+from playground.comparison import ComparisonSpec
+from playground.errors import PlaygroundError
+from playground.evaluation.exports import export
+from playground.evaluation.report import ReportRun, build_report
+from playground.prompts.collection import Collection
+from playground.prompts.formats import load_yaml_strict
+from playground.runs.history import report_runs
+from playground.runs.runner import (
+    BackendPool,
+    CancelToken,
+    ComparisonFinished,
+    ComparisonStarted,
+    Progress,
+    RunDone,
+    make_scorer,
+    report_run,
+    run_comparison,
+)
+from playground.terminal import json_text, raw
+
+
+def _param_value(text: str) -> tuple[str, Any]:
+    name, sep, raw = text.partition("=")
+    if not sep or not name:
+        raise PlaygroundError(f"--param takes NAME=VALUE, got {text!r}")
+    value: Any = raw
+    for convert in (int, float):
+        try:
+            value = convert(raw)
+            break
+        except ValueError:
+            continue
+    return name.replace("-", "_"), value
+
+
+def _compare_spec(args: argparse.Namespace, collection: Collection) -> ComparisonSpec:
+    from playground.runs import build
+    from playground.runs import spec as specs
+
+    if args.spec:
+        path = Path(args.spec)
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise PlaygroundError(f"{path}: cannot read the spec ({exc})") from exc
+        data = load_yaml_strict(text, str(path))
+        overrides = {"samples": args.samples, "rows": args.rows, "model": args.model,
+                     "name": args.name}
+        data = {**data, **{k: v for k, v in overrides.items() if v is not None}}
+        if args.param:
+            data["params"] = {**(data.get("params") or {}), **dict(map(_param_value, args.param))}
+        return specs.spec_from_mapping(data, collection, base_dir=path.parent)
+    if not args.template or not args.dataset:
+        raise PlaygroundError("give --spec FILE, or --template ID (one or more) and --dataset")
+    params = dict(_param_value(p) for p in args.param)
+    variants = [build.build_variant(collection, t, model=args.model or "", params=params)
+                for t in args.template]
+    dataset = build.resolve_dataset(collection, args.dataset)
+    return build.build_comparison(variants, dataset.inputs,
+                                  name=args.name or ", ".join(args.template), rows=args.rows,
+                                  samples=args.samples or 1)
+
+
+def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    store = None if args.no_save else open_store(args.db, err)
+    if args.resume is not None:
+        if store is None:
+            raise PlaygroundError("--resume needs the database; drop --no-save")
+        spec = store.comparison(args.resume).to_spec()
+    else:
+        spec = _compare_spec(args, open_collection(err))
+    pool = BackendPool(load_options(args, reuse_prefix=not args.no_prefix_reuse))
+    token = CancelToken()
+    runs: list[ReportRun] = []
+    status = "done"
+    try:
+        with ctrl_c_calls(token.cancel):
+            events = run_comparison(
+                spec, pool, store=store, comparison_id=args.resume,
+                scorer=make_scorer(spec.metrics, spec.language), cancel=token,
+                prefix_order=not args.plain_order, perplexity=not args.no_perplexity,
+                concurrency=args.concurrency,
+            )
+            for event in events:
+                if isinstance(event, ComparisonStarted):
+                    where = "" if event.comparison_id is None else f" #{event.comparison_id}"
+                    err.write(f"comparison{where}: {event.total} runs"
+                              + (f", {event.skipped} already done" if event.skipped else "")
+                              + "\n")
+                elif isinstance(event, RunDone):
+                    runs.append(report_run(event))
+                    if event.status == "failed":
+                        err.write(f"  failed: {event.planned.variant.name} on "
+                                  f"{event.planned.input.id}: {event.error}\n")
+                elif isinstance(event, Progress):
+                    eta = "" if event.eta_s is None else f", about {event.eta_s:.0f} s left"
+                    # The progress line's own carriage return: the one control not escaped.
+                    raw(err).write(f"\r  {event.done + event.skipped}/{event.total} runs{eta}   ")
+                    err.flush()
+                elif isinstance(event, ComparisonFinished):
+                    status = event.status
+                    err.write(f"\n{status}: {event.done} runs in {event.elapsed_s:.1f} s"
+                              + (f", {event.failed} failed" if event.failed else "") + "\n")
+                    if event.comparison_id is not None:
+                        err.write(f"saved as comparison {event.comparison_id}"
+                                  + (f"; resume with --resume {event.comparison_id}"
+                                     if status == "cancelled" else "") + "\n")
+                        if store is not None:
+                            runs = report_runs(store, event.comparison_id)
+    finally:
+        pool.close()
+        if store is not None:
+            store.close()
+    report = build_report(spec.name, runs, language=spec.language, sweep=spec.sweep_values(),
+                          sweep_param=spec.sweep_param, low_confidence_below=args.flag_below)
+    text = export(report, args.format)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        err.write(f"report written to {args.output}\n")
+    else:
+        out.write(text if args.format != "md" else summary_md(text))
+    return 130 if status == "cancelled" else 0
+
+
+def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
+    from playground.evaluation.scoring import score_pair
+
+    scores = score_pair(args.hyp, args.ref, language=args.lang, stem=not args.no_stem)
+    if args.json:
+        out.write(json_text([{"metric": s.metric, "value": s.value, "reason": s.reason,
+                    "signature": s.signature} for s in scores]))
+        out.write("\n")
+        return 0
+    for s in scores:
+        value = "N/A" if s.value is None else f"{s.value:.4f}"
+        reason = f" ({s.reason})" if s.reason else ""
+        out.write(f"{s.metric:<12} {value:>9}{reason}   {s.signature}\n")
+    return 0
