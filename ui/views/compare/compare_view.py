@@ -169,7 +169,7 @@ class CompareView(QWidget):
         # clicked(checked) must not reach add_column as its setup
         self.add_button.clicked.connect(lambda: self.add_column())
         self.run_button = QPushButton("Run all")
-        self.run_button.setToolTip("Run every column (Ctrl+Shift+Enter)")
+        self.run_button.setToolTip("Run every column (Ctrl+Shift+R)")
         self.run_button.clicked.connect(self.run_all)
         self.stop_button = QPushButton("Stop")
         self.stop_button.clicked.connect(self.stop)
@@ -189,8 +189,11 @@ class CompareView(QWidget):
 
     def _build_actions(self) -> None:
         self.run_action = QAction("Run all variants", self)
-        self.run_action.setShortcuts([QKeySequence("Ctrl+Shift+Return"),
-                                      QKeySequence("Ctrl+Shift+Enter")])
+        # Its own key (Ctrl+Shift+Return regenerates in the Playground), and only while the
+        # Compare tab has focus: from another tab it would start a comparison out of sight.
+        self.run_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.run_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.addAction(self.run_action)
         self.run_action.triggered.connect(self.run_all)
         self.stop_action = QAction("Stop comparison", self)
         self.stop_action.triggered.connect(self.stop)
