@@ -96,7 +96,7 @@ def _focus(
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     qtbot.waitUntil(widget.isVisible)
-    qtbot.mouseClick(target or widget, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    QTest.mouseClick(target or widget, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     qtbot.waitUntil(widget.hasFocus)
 
 
@@ -108,7 +108,7 @@ def test_the_shortcuts_run_regenerate_and_run_all(qtbot: QtBot, window: MainWind
     assert item is not None
     view.picker.tree.scrollToItem(item)
     rect = view.picker.tree.visualItemRect(item)
-    qtbot.mouseClick(view.picker.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    QTest.mouseClick(view.picker.tree.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     field = view.variables.editors["dialogue"]
     _focus(qtbot, window, field)
     QTest.keyClicks(field, "Ana: Lunch at noon? Ben: Yes.")
