@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
@@ -14,6 +13,7 @@ from playground.events import Result
 from playground.runs.runner import make_scorer
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
+from tests.ui.actions import open_comparison_from_history
 from ui.main_window import MainWindow
 
 TEMPLATE = "Translate to French: {{ text }}"
@@ -51,18 +51,8 @@ def test_mixed_engine_settings_are_named_under_the_winner_sentence(
     qtbot: QtBot, mixed_comparison: int, window: MainWindow
 ) -> None:
     window.resize(1366, 768)
-    tabs = window.tabs.tabBar()
-    history, compare = window.history, window.compare
-    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton,
-                     pos=tabs.tabRect(window.tabs.indexOf(history)).center())
-    qtbot.waitUntil(lambda: history.model.row_of_comparison(mixed_comparison) is not None,
-                    timeout=10000)
-    row = history.model.row_of_comparison(mixed_comparison)
-    assert row is not None
-    rect = history.table.visualRect(history.model.index(row, 1))
-    with qtbot.waitSignal(compare.comparison_opened, timeout=20000):
-        qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        qtbot.mouseDClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    open_comparison_from_history(qtbot, window, mixed_comparison)
+    compare = window.compare
     qtbot.waitUntil(lambda: "made the same way" in compare.winner_label.text(), timeout=10000)
     text = compare.winner_label.text()
     assert text.count("These runs were not all made the same way") == 1

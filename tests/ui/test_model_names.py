@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
 from playground.engine.endpoints import save_endpoint
@@ -21,6 +21,7 @@ from playground.runs.single_run import SingleRun, single_run_spec
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 from tests.gguf_factory import valid_builder
+from tests.ui.actions import click_tab, double_click_history_row, history_row
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.services.model_list import ADDED_KEY
@@ -52,15 +53,6 @@ def window(qtbot: QtBot, context: AppContext, tiny_model: Path) -> Iterator[Main
     qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=20000)
     yield win
     win.close()
-
-
-def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:
-    bar = window.tabs.tabBar()
-    index = window.tabs.indexOf(view)
-    rect = bar.tabRect(index)
-    assert bar.isVisible() and rect.width() >= 16 and rect.height() >= 16
-    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.tabs.currentWidget() is view
 
 
 def combo_names(combo: QComboBox) -> dict[str, str]:
@@ -137,17 +129,8 @@ def test_a_run_reopened_from_the_history_names_its_model_as_the_chooser_does(
     win.show()
     qtbot.waitExposed(win)
     try:
-        click_tab(qtbot, win, win.history)
-        history = win.history
-        qtbot.waitUntil(lambda: history.model.row_of_comparison(comparison_id) is not None,
-                        timeout=10000)
-        row = history.model.row_of_comparison(comparison_id)
-        assert row is not None
-        rect = history.table.visualRect(history.model.index(row, 1))
-        # A real double-click starts with a press; the item view reacts only to the pair.
-        qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        qtbot.mouseDClick(history.table.viewport(), Qt.MouseButton.LeftButton,
-                          pos=rect.center())
+        row = history_row(qtbot, win, comparison_id)
+        double_click_history_row(qtbot, win, row)
         playground = win.playground
         qtbot.waitUntil(lambda: playground.output.toPlainText() == "Hello, Ada.", timeout=10000)
         assert win.tabs.currentWidget() is playground

@@ -15,6 +15,7 @@ from playground.events import Result
 from playground.runs.runner import make_scorer
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
+from tests.ui.actions import history_row, open_comparison_from_history
 from ui.main_window import MainWindow
 
 TEMPLATE = "Summarize in one sentence: {{ dialogue }}"
@@ -59,23 +60,13 @@ def test_identical_variants_are_both_marked_tied_and_the_window_says_tie(
     qtbot: QtBot, tied_comparison: int, window: MainWindow
 ) -> None:
     window.resize(1366, 768)
-    tabs = window.tabs.tabBar()
     history, compare = window.history, window.compare
-    qtbot.mouseClick(tabs, Qt.MouseButton.LeftButton,
-                     pos=tabs.tabRect(window.tabs.indexOf(history)).center())
-    qtbot.waitUntil(lambda: history.model.row_of_comparison(tied_comparison) is not None,
-                    timeout=10000)
-    row = history.model.row_of_comparison(tied_comparison)
-    assert row is not None
+    row = history_row(qtbot, window, tied_comparison)
     hint = str(history.model.data(history.model.index(row, history.model.SCORE)))
     assert hint.startswith("first and second tie: ")
 
     # Open it as a person does: a double-click on its row.
-    rect = history.table.visualRect(history.model.index(row, 1))
-    with qtbot.waitSignal(compare.comparison_opened, timeout=20000):
-        qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-        qtbot.mouseDClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert window.tabs.currentWidget() is compare
+    open_comparison_from_history(qtbot, window, tied_comparison)
 
     first, second = compare.columns
     assert [first.name_edit.text(), second.name_edit.text()] == ["first", "second"]
