@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QGuiApplication,
+    QKeySequence,
+)
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from playground import __version__
@@ -15,6 +22,11 @@ from ui.views.history.history_view import HistoryView
 from ui.views.library.library_view import LibraryView
 from ui.views.models.models_view import ModelsView
 from ui.views.playground.playground_view import PlaygroundView
+
+#: The first start's size: it fits a 1366×768 laptop screen with a panel and a title bar.
+DEFAULT_SIZE = QSize(1280, 680)
+#: Room for the title bar and borders the window manager adds around the window.
+FRAME_ALLOWANCE = QSize(16, 40)
 
 
 class MainWindow(QMainWindow):
@@ -157,16 +169,33 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         settings = self.context.settings
         geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1280, 820)
+        if not isinstance(geometry, QByteArray) or not self.restoreGeometry(geometry):
+            self.resize(DEFAULT_SIZE)
         state = settings.value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
+        self._fit_to_screen()
         tab = settings.value("window/tab", 0, type=int)
         if isinstance(tab, int) and 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+
+    def _fit_to_screen(self) -> None:
+        """Keep the whole window, title bar included, on the screen it opens on: the default
+        size on a small laptop screen, or a size saved on a bigger monitor."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None or self.isMaximized() or self.isFullScreen():
+            return
+        available = screen.availableGeometry()
+        # The frame is not known before the window is shown: allow for a typical title bar.
+        frame = QSize(FRAME_ALLOWANCE.width(), FRAME_ALLOWANCE.height())
+        size = self.size().boundedTo(available.size() - frame)
+        if size != self.size():
+            self.resize(size.expandedTo(self.minimumSize()))
+        outer = QRect(self.pos(), self.size() + frame)
+        if not available.contains(outer):
+            left = min(max(outer.left(), available.left()), available.right() + 1 - outer.width())
+            top = min(max(outer.top(), available.top()), available.bottom() + 1 - outer.height())
+            self.move(max(left, available.left()), max(top, available.top()))
 
     def save_settings(self) -> None:
         settings = self.context.settings
