@@ -32,7 +32,7 @@ from playground.sampling import MAX_SEED, SamplingParams
 #: validation's; top-k and max tokens stop at a practical bound for a slider (a larger value set
 #: from a template or a stored run widens the slider to fit).
 KNOBS: tuple[tuple[str, str, float, float, int | None, str], ...] = (
-    ("temperature", "Temperature", 0.0, 5.0, 2,
+    ("temperature", "Temperature", 0.0, 2.0, 2,
      "Randomness of the choice of each token; 0 always takes the most likely one."),
     ("top_k", "Top-k", 0, 1000, None,
      "Choose only among the k most likely tokens (0 = no limit)."),
@@ -45,6 +45,10 @@ KNOBS: tuple[tuple[str, str, float, float, int | None, str], ...] = (
     ("max_tokens", "Max tokens", 1, 8192, None,
      "The longest output, in tokens."),
 )
+
+#: The slider's usual top; "allow higher" extends it to what the validation accepts.
+USUAL_MAX_TEMPERATURE = 2.0
+HIGHEST_TEMPERATURE = 5.0
 
 _ESCAPES = {"n": "\n", "t": "\t", "s": " ", ",": ",", "\\": "\\"}
 
@@ -160,6 +164,16 @@ class ParamsPanel(QWidget):
         grid.addWidget(QLabel("Stop at"), row + 1, 0)
         grid.addWidget(self.stop_edit, row + 1, 1, 1, 2)
 
+        self.allow_high = QCheckBox(f"Allow temperature above {USUAL_MAX_TEMPERATURE:g}")
+        self.allow_high.setToolTip(
+            f"Extends the temperature slider to {HIGHEST_TEMPERATURE:g}: above "
+            f"{USUAL_MAX_TEMPERATURE:g} most models write noise.")
+        self.allow_high.toggled.connect(self._allow_high_toggled)
+        grid.addWidget(self.allow_high, row + 2, 1, 1, 2)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.hide()
+
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c62828;")
@@ -168,6 +182,7 @@ class ParamsPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid)
+        layout.addWidget(self.note)
         layout.addWidget(self.message)
         self.set_params(SamplingParams())
 
@@ -238,13 +253,12 @@ class ParamsPanel(QWidget):
         self._quiet = True
         try:
             self._base = params
+            self.note.hide()
             data = params.to_dict()
             for name, *_ in KNOBS:
-                slider = self.sliders[name]
                 value = data[name]
-                if value > slider.maximum():
-                    slider.setMaximum(value)
-                slider.setValue(value)
+                self._widen(name, value)
+                self.sliders[name].setValue(value)
             self.random_seed.setChecked(params.seed is None)
             if params.seed is not None:
                 self.seed_spin.setValue(params.seed)
@@ -263,16 +277,37 @@ class ParamsPanel(QWidget):
 
     def reset(self, name: str) -> None:
         value = self._defaults.to_dict()[name]
+        self._widen(name, value)
+        self.sliders[name].setValue(value)
+
+    def _widen(self, name: str, value: float) -> None:
+        """A value from a template or a stored run beyond the slider's range widens it, so it
+        is shown as it is rather than clipped; a temperature above the usual top turns on
+        "allow higher" and says why."""
         slider = self.sliders[name]
+        if value <= slider.maximum():
+            return
+        if name == "temperature" and value <= HIGHEST_TEMPERATURE:
+            self.allow_high.setChecked(True)
+            self.note.setText(f"Temperature {value:g} is above the usual 0–"
+                              f"{USUAL_MAX_TEMPERATURE:g}: the slider now goes to "
+                              f"{HIGHEST_TEMPERATURE:g} to show it.")
+            self.note.show()
         if value > slider.maximum():
             slider.setMaximum(value)
-        slider.setValue(value)
 
     def new_seed(self) -> int:
         """A fresh seed for a run with "random" on (0xFFFFFFFE itself means 0 to the runner)."""
         return random.randint(0, MAX_SEED - 1)
 
     # -- reacting ------------------------------------------------------------------------
+
+    def _allow_high_toggled(self, checked: bool) -> None:
+        """Turning it off brings a higher temperature back to the usual top."""
+        top = HIGHEST_TEMPERATURE if checked else USUAL_MAX_TEMPERATURE
+        self.temperature.setMaximum(top)
+        if not checked:
+            self.note.hide()
 
     def _random_toggled(self, checked: bool) -> None:
         self.seed_spin.setEnabled(not checked)

@@ -497,6 +497,7 @@ class PlaygroundView(QWidget):
             settings.setValue("seed", int(self.params.seed_spin.value()))
             settings.setValue("live", self.live_check.isChecked())
             settings.setValue("token_view", self.token_check.isChecked())
+            settings.setValue("high_temperature", self.params.allow_high.isChecked())
             for name, splitter in self._splitters():
                 settings.setValue(name, splitter.saveState())
         finally:
@@ -526,6 +527,8 @@ class PlaygroundView(QWidget):
             state = settings.value(name)
             if isinstance(state, QByteArray):
                 splitter.restoreState(state)
+        high = settings.value("high_temperature", False, type=bool)
+        self.params.allow_high.setChecked(bool(high))
         library = settings.value("template_library", "", type=str)
         template_id = settings.value("template_id", "", type=str)
         if isinstance(library, str) and isinstance(template_id, str) and template_id:
