@@ -18,6 +18,7 @@ from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.platform_check import startup_problem
 from ui.services.tasks import describe_error
+from ui.services.termination import StopOnSignal
 
 ORGANIZATION = "Prompt Playground"
 APPLICATION = "playground"
@@ -74,6 +75,15 @@ def main(argv: Sequence[str] = ()) -> int:
         sys.stderr.write(f"playground: {problem}\n")
         return 2
     app = application(argv)
+    window: MainWindow | None = None
+
+    def stop() -> None:
+        if window is not None:
+            window.close()  # saves the settings and stops the runs, as Quit does
+        app.quit()
+
+    # Before the window: a signal that comes while it is being built waits for the event loop.
+    StopOnSignal(stop, app)
     window = build_window()
     window.show()
     # The window's objects live as long as the app: keeping them out of the collector's full

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QRect, QSize, Qt
+from PySide6.QtCore import QByteArray, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -27,6 +27,8 @@ from ui.views.playground.playground_view import PlaygroundView
 DEFAULT_SIZE = QSize(1280, 680)
 #: Room for the title bar and borders the window manager adds around the window.
 FRAME_ALLOWANCE = QSize(16, 40)
+#: How often the window's settings are written while it is open.
+AUTOSAVE_MS = 30_000
 
 
 class MainWindow(QMainWindow):
@@ -68,6 +70,11 @@ class MainWindow(QMainWindow):
         context.open_comparison.connect(lambda _: self.tabs.setCurrentWidget(self.compare))
         self._build_menus()
         self._restore()
+        # Settings also outlive a crash or a kill -9, up to the last save.
+        self._autosave = QTimer(self)
+        self._autosave.setInterval(AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_settings)
+        self._autosave.start()
 
     # -- menus ------------------------------------------------------------------------------
 
