@@ -11,7 +11,7 @@ from PySide6.QtGui import (
     QGuiApplication,
     QKeySequence,
 )
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMainWindow, QMessageBox, QTabWidget
 
 from playground import __version__
 from ui.context import AppContext
@@ -22,6 +22,7 @@ from ui.views.history.history_view import HistoryView
 from ui.views.library.library_view import LibraryView
 from ui.views.models.models_view import ModelsView
 from ui.views.playground.playground_view import PlaygroundView
+from ui.widgets.help_dialogs import QuickStartDialog, ShortcutsDialog
 
 #: The first start's size: it fits a 1366×768 laptop screen with a panel and a title bar.
 DEFAULT_SIZE = QSize(1280, 680)
@@ -40,6 +41,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.last_error: tuple[str, str] | None = None
         self._error_box: QMessageBox | None = None
+        self.help_dialog: QDialog | None = None
 
         # Before any view starts a task that opens the database: its notices reach the window.
         self.notices = NoticeRelay(self)
@@ -126,6 +128,13 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
 
         help_menu = bar.addMenu("&Help")
+        quick_start = QAction("&Quick Start", self)
+        quick_start.triggered.connect(self._quick_start)
+        help_menu.addAction(quick_start)
+        shortcuts = QAction("&Keyboard Shortcuts", self)
+        shortcuts.triggered.connect(self._shortcuts)
+        help_menu.addAction(shortcuts)
+        help_menu.addSeparator()
         about = QAction("&About Prompt Playground", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self._about)
@@ -137,6 +146,21 @@ class MainWindow(QMainWindow):
         action = getattr(widget, method, None)
         if callable(action):
             action()
+
+    def _quick_start(self) -> None:
+        self._show_help(QuickStartDialog(self, self.playground.run_action, self.compare.run_action))
+
+    def _shortcuts(self) -> None:
+        self._show_help(ShortcutsDialog(self, self.tabs))
+
+    def _show_help(self, dialog: QDialog) -> None:
+        """One help window at a time, beside the main window (it does not block it)."""
+        if self.help_dialog is not None:
+            self.help_dialog.close()
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda: setattr(self, "help_dialog", None))
+        self.help_dialog = dialog
+        dialog.show()
 
     def _about(self) -> None:
         QMessageBox.about(
