@@ -419,7 +419,7 @@ def test_columns_bounds_settings_and_actions(
     assert restored.samples_spin.value() == 3
 
     run, stop = view.run_actions()
-    assert run.shortcut().toString() == "Ctrl+Shift+Return"
+    assert run.shortcut().toString() == "Ctrl+Shift+R"
     assert run.isEnabled() and not stop.isEnabled()
     view.shared_input.clear()
     with qtbot.waitSignal(view.comparison_finished) as blocker:
