@@ -389,7 +389,6 @@ class _Engine:
         if not self.options.reuse_prefix:
             self.llm.reset()  # type: ignore[no-untyped-call]
         reused = self._evaluate_all_but_last(tokens)
-        chain: list[dict[str, Any]] = []
         token_ids: list[int] = []
         scanner = StopScanner(params.stop)
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -413,8 +412,6 @@ class _Engine:
             presence_penalty=params.presence_penalty,
             reset=True,
         ):
-            if not chain:
-                chain = self._sampler_chain(params)
             if cancel_upto.value >= req_id:
                 finish = "cancelled"
                 break
@@ -448,7 +445,8 @@ class _Engine:
         # Decode speed is timed here, at the source: tokens reach the parent in batches.
         decode_s = last_at - first_at if generated > 1 else None
         run = {
-            "sampler_chain": chain,
+            # generate() built its sampler chain when the loop started; it is read once here.
+            "sampler_chain": self._sampler_chain(params),
             "seed": params.seed,
             "reused_prompt_tokens": reused,
             "batching": "single",
