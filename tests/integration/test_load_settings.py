@@ -22,7 +22,7 @@ import pytest
 from playground.engine.backends import LocalBackend
 from playground.engine.worker import LoadOptions, default_threads
 from playground.runs.runner import BackendPool
-from tests.integration.test_remote import _server_load_args
+from tests.integration.llama_server import server_load_args
 
 pytestmark = pytest.mark.model
 
@@ -74,7 +74,7 @@ def test_the_command_line_in_its_own_process_loads_with_them() -> None:
 
 
 def test_the_remote_test_server_is_started_with_them() -> None:
-    args = _server_load_args()
+    args = server_load_args()
     given = dict(zip(args[::2], args[1::2], strict=True))
     want = expected()
     assert given["--n_threads"] == given["--n_threads_batch"] == str(want["n_threads"])

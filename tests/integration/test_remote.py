@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +16,6 @@ import keyring.backend
 import pytest
 
 from playground.engine.remote import Endpoint, RemoteBackend, RemoteError
-from playground.engine.worker import LoadOptions, default_threads
 from playground.events import (
     ChatMessage,
     Event,
@@ -31,89 +27,18 @@ from playground.events import (
 )
 from playground.sampling import SamplingParams
 from tests.integration.conftest import collect, streamed_text
+from tests.integration.llama_server import free_port, llama_server
 from tests.integration.misbehaving_server import MisbehavingServer
 
 GREEDY = SamplingParams(temperature=0, seed=42, max_tokens=40)
 STORY = "Once upon a time, in a small village by the sea,"
 #: A prompt any model continues for a long time: the cancel tests need a stream still running.
 COUNTING = "1, 2, 3, 4, 5,"
-SERVER_START_TIMEOUT_S = 60.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _server_load_args() -> list[str]:
-    """The worker's load settings (LoadOptions defaults, which `make test-variants` changes)
-    for the server too: its own defaults (flash attention off, half the cores for decoding)
-    would make it compute other numbers than the local model."""
-    options = LoadOptions()
-    threads = str(options.n_threads or default_threads())
-    return ["--n_threads", threads, "--n_threads_batch", threads,
-            "--n_batch", str(options.n_batch), "--flash_attn", str(options.flash_attn).lower()]
-
-
 @pytest.fixture(scope="module")
 def server_url(default_model_path: Path) -> Iterator[str]:
     """A real OpenAI-compatible server on the bundled model, shared by the module."""
-    check = subprocess.run(
-        [sys.executable, "-c", "import llama_cpp.server"], capture_output=True, text=True
-    )
-    if check.returncode != 0:
-        pytest.fail(
-            "llama_cpp.server cannot be imported; install the llama-cpp-python[server] extra "
-            f"to run the remote tests:\n{check.stderr.strip()[-500:]}"
-        )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "llama_cpp.server",
-                "--model",
-                str(default_model_path),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "2048",
-                *_server_load_args(),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    tail = log.read().decode(errors="replace")[-2000:]
-                    pytest.fail(f"the llama_cpp.server exited with {proc.returncode}:\n{tail}")
-                try:
-                    with urllib.request.urlopen(f"{url}/v1/models", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"llama_cpp.server did not answer within {SERVER_START_TIMEOUT_S} s"
-                    )
-                time.sleep(0.2)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    with llama_server(default_model_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -364,7 +289,7 @@ def test_timeout(fake: MisbehavingServer) -> None:
 
 
 def test_connection_refused() -> None:
-    port = _free_port()
+    port = free_port()
     backend = RemoteBackend(Endpoint("nowhere", f"http://127.0.0.1:{port}", "m"))
     message = failure(backend, GenerationRequest(prompt="x"))
     assert message == f"could not connect to http://127.0.0.1:{port} — is the server running?"

@@ -13,23 +13,20 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.integration.llama_server import llama_server
 from tests.integration.misbehaving_server import MisbehavingServer
 
 KEY = "sk-playground-" + secrets.token_hex(20)
 WRONG_KEY = "sk-wrong-" + secrets.token_hex(20)
-SERVER_START_TIMEOUT_S = 60.0
 
 # A keyring backend that keeps secrets in a file outside the app's folders: the keyring
 # library's own extension point, as an OS keyring plugs in (none runs on a headless machine).
@@ -58,53 +55,13 @@ class FileKeyring(keyring.backend.KeyringBackend):
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def keyed_server(default_model_path: Path) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on the bundled model, requiring KEY."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(default_model_path),
-             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "1024", "--api_key", KEY],
-            stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-            while True:
-                if proc.poll() is not None:
-                    log.seek(0)
-                    tail = log.read().decode(errors="replace")[-2000:]
-                    pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{tail}")
-                request = urllib.request.Request(f"{url}/v1/models",
-                                                 headers={"Authorization": f"Bearer {KEY}"})
-                try:
-                    with urllib.request.urlopen(request, timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(
-                        f"llama_cpp.server did not answer within {SERVER_START_TIMEOUT_S} s"
-                    )
-                time.sleep(0.2)
-            with pytest.raises(OSError, match="401"):  # it really wants the key
-                urllib.request.urlopen(f"{url}/v1/models", timeout=5)
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    with llama_server(default_model_path, n_ctx=1024, api_key=KEY) as url:
+        with pytest.raises(OSError, match="401"):  # it really wants the key
+            urllib.request.urlopen(f"{url}/v1/models", timeout=5)
+        yield url
 
 
 def _leaks(data: bytes) -> list[str]:
