@@ -8,12 +8,9 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from playground.comparison import ComparisonSpec, Input, Variant
-from playground.events import Result
-from playground.runs.runner import make_scorer
-from playground.sampling import SamplingParams
-from playground.storage.store import Store
+from playground.comparison import Input
 from tests.ui.actions import open_comparison_from_history
+from tests.ui.hand_made import save_hand_comparison
 from ui.main_window import MainWindow
 
 TEMPLATE = "Translate to French: {{ text }}"
@@ -22,29 +19,12 @@ ROWS = [("Good morning", "Bonjour"), ("Thank you", "Merci"), ("Goodbye", "Au rev
 
 @pytest.fixture
 def mixed_comparison(isolated_profile: Path) -> int:
-    variants = tuple(Variant(name, "translate", TEMPLATE, SamplingParams(temperature=0.0),
-                             "/models/hand.gguf") for name in ("fa-on", "fa-off"))
-    inputs = tuple(Input(f"row-{i}", {"text": t}, (ref,)) for i, (t, ref) in enumerate(ROWS))
-    spec = ComparisonSpec("Flash attention check", variants, inputs)
-    score = make_scorer(spec.metrics, spec.language)
-    with Store(isolated_profile / "history.db") as store:
-        cid = store.save_comparison(spec)
-        variant_ids, input_ids = store.variant_ids(cid), store.input_ids(cid)
-        for variant in variants:
-            record = {"backend": "local", "cpu_path": "AVX2", "n_threads": 2,
-                      "flash_attn": variant.name == "fa-on"}
-            for item, (_, reference) in zip(inputs, ROWS, strict=True):
-                result = Result(
-                    text=reference, finish_reason="stop", prompt_tokens=8, completion_tokens=3,
-                    ttft_s=0.01, tokens_per_second=50.0, total_s=0.1, rendered_prompt=TEMPLATE,
-                    params=SamplingParams(temperature=0.0),
-                    model={"name": "Hand", "path": "/models/hand.gguf"}, record=record)
-                store.save_run(comparison_id=cid, variant_id=variant_ids[variant.name],
-                               input_id=input_ids[item.id], sample=0, seed=1,
-                               run_key=f"{variant.name}-{item.id}", result=result, status="ok",
-                               error=None, scores=score(reference, [reference]))
-        store.set_status(cid, "done")
-    return cid
+    inputs = [Input(f"row-{i}", {"text": t}, (ref,)) for i, (t, ref) in enumerate(ROWS)]
+    return save_hand_comparison(
+        isolated_profile / "history.db", "Flash attention check", TEMPLATE, ("fa-on", "fa-off"),
+        inputs, lambda _, item: item.references[0],
+        record=lambda variant: {"backend": "local", "cpu_path": "AVX2", "n_threads": 2,
+                                "flash_attn": variant == "fa-on"})
 
 
 def test_mixed_engine_settings_are_named_under_the_winner_sentence(

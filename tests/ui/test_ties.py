@@ -10,12 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from playground.comparison import ComparisonSpec, Input, Variant
-from playground.events import Result
-from playground.runs.runner import make_scorer
-from playground.sampling import SamplingParams
-from playground.storage.store import Store
+from playground.comparison import Input
 from tests.ui.actions import history_row, open_comparison_from_history
+from tests.ui.hand_made import save_hand_comparison
 from ui.main_window import MainWindow
 
 TEMPLATE = "Summarize in one sentence: {{ dialogue }}"
@@ -32,28 +29,10 @@ ROWS = [
 @pytest.fixture
 def tied_comparison(isolated_profile: Path) -> int:
     """A stored comparison of two variants, "first" and "second", with the same outputs."""
-    variants = tuple(Variant(name, "summary", TEMPLATE, SamplingParams(temperature=0.0),
-                             "/models/hand.gguf") for name in ("first", "second"))
-    inputs = tuple(Input(f"row-{i}", {"dialogue": d}, (ref,)) for i, (d, ref, _) in
-                   enumerate(ROWS))
-    spec = ComparisonSpec("Twin prompts", variants, inputs)
-    score = make_scorer(spec.metrics, spec.language)
-    with Store(isolated_profile / "history.db") as store:
-        cid = store.save_comparison(spec)
-        variant_ids, input_ids = store.variant_ids(cid), store.input_ids(cid)
-        for variant in variants:
-            for item, (_, reference, output) in zip(inputs, ROWS, strict=True):
-                result = Result(
-                    text=output, finish_reason="stop", prompt_tokens=20, completion_tokens=9,
-                    ttft_s=0.01, tokens_per_second=50.0, total_s=0.2,
-                    rendered_prompt=TEMPLATE, params=SamplingParams(temperature=0.0),
-                    model={"name": "Hand", "path": "/models/hand.gguf"})
-                store.save_run(comparison_id=cid, variant_id=variant_ids[variant.name],
-                               input_id=input_ids[item.id], sample=0, seed=1,
-                               run_key=f"{variant.name}-{item.id}", result=result, status="ok",
-                               error=None, scores=score(output, [reference]))
-        store.set_status(cid, "done")
-    return cid
+    inputs = [Input(f"row-{i}", {"dialogue": d}, (ref,)) for i, (d, ref, _) in enumerate(ROWS)]
+    outputs = {item.id: out for item, (_, _, out) in zip(inputs, ROWS, strict=True)}
+    return save_hand_comparison(isolated_profile / "history.db", "Twin prompts", TEMPLATE,
+                                ("first", "second"), inputs, lambda _, item: outputs[item.id])
 
 
 def test_identical_variants_are_both_marked_tied_and_the_window_says_tie(

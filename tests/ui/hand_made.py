@@ -1,0 +1,52 @@
+"""A stored comparison made by hand (no generation), scored by the real scorer: for window
+tests of how results are shown, whatever a model would say."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from playground.comparison import ComparisonSpec, Input, Variant
+from playground.events import Result
+from playground.runs.runner import make_scorer
+from playground.sampling import SamplingParams
+from playground.storage.store import Store
+
+MODEL = "/models/hand.gguf"
+
+
+def save_hand_comparison(
+    db: Path,
+    name: str,
+    template: str,
+    variants: Sequence[str],
+    inputs: Sequence[Input],
+    output: Callable[[str, Input], str],
+    record: Callable[[str], Mapping[str, Any] | None] = lambda _: None,
+) -> int:
+    """Variants named ``variants`` of ``template``, each answering ``output(variant, input)``
+    on every input (with ``record(variant)`` as its runs' record); the comparison's id."""
+    made = tuple(Variant(v, "hand", template, SamplingParams(temperature=0.0), MODEL)
+                 for v in variants)
+    spec = ComparisonSpec(name, made, tuple(inputs))
+    score = make_scorer(spec.metrics, spec.language)
+    with Store(db) as store:
+        cid = store.save_comparison(spec)
+        variant_ids, input_ids = store.variant_ids(cid), store.input_ids(cid)
+        for variant in made:
+            for item in inputs:
+                text = output(variant.name, item)
+                kept = record(variant.name)
+                result = Result(
+                    text=text, finish_reason="stop", prompt_tokens=20, completion_tokens=9,
+                    ttft_s=0.01, tokens_per_second=50.0, total_s=0.2, rendered_prompt=template,
+                    params=SamplingParams(temperature=0.0),
+                    model={"name": "Hand", "path": MODEL},
+                    record=None if kept is None else dict(kept))
+                store.save_run(comparison_id=cid, variant_id=variant_ids[variant.name],
+                               input_id=input_ids[item.id], sample=0, seed=1,
+                               run_key=f"{variant.name}-{item.id}", result=result, status="ok",
+                               error=None, scores=score(text, list(item.references)))
+        store.set_status(cid, "done")
+    return cid
