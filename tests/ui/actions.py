@@ -1,13 +1,30 @@
-"""What a person does in the window, shared by the window tests: click a tab, open a stored
-comparison or run from History with a double-click on its row."""
+"""What a person does in the window, shared by the window tests: click a visible button, type
+over a field, click a tab, open a stored comparison or run from History with a double-click on
+its row."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from ui.main_window import MainWindow
+
+
+def click(qtbot: QtBot, widget: QWidget) -> None:
+    """Click a widget a person can see and use (once it has appeared): a test fails when what it
+    clicks is hidden, disabled or smaller than 16×16 pixels."""
+    qtbot.waitUntil(lambda: widget.isVisible() and widget.isEnabled(), timeout=2000)
+    assert widget.width() >= 16 and widget.height() >= 16, widget
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def type_over(qtbot: QtBot, widget: QWidget, text: str) -> None:
+    """Click into a field, select what it holds and type over it."""
+    click(qtbot, widget)
+    QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClicks(widget, text)
 
 
 def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:

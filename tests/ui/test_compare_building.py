@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QListView, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QListView
 from pytestqt.qtbot import QtBot
 
 from playground.storage.store import RunRow, Store
+from tests.ui.actions import click, type_over
 from ui.context import AppContext
 from ui.views.compare.compare_column import CompareColumn
 from ui.views.compare.compare_view import CompareView
@@ -41,20 +42,6 @@ def view(qtbot: QtBot, context: AppContext) -> CompareView:
     qtbot.waitExposed(compare)
     qtbot.waitUntil(lambda: context.tasks.running == 0)  # the model list
     return compare
-
-
-def click(qtbot: QtBot, widget: QWidget) -> None:
-    """Click a widget a person can see and use (once it has appeared)."""
-    qtbot.waitUntil(lambda: widget.isVisible() and widget.isEnabled(), timeout=2000)
-    assert widget.width() >= 16 and widget.height() >= 16, widget
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton)
-
-
-def type_over(qtbot: QtBot, widget: QWidget, text: str) -> None:
-    """Click into a field, select what it holds and type over it."""
-    click(qtbot, widget)
-    QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
-    QTest.keyClicks(widget, text)
 
 
 def choose_template(qtbot: QtBot, column: CompareColumn, template_id: str) -> None:
