@@ -16,6 +16,7 @@ from playground.evaluation.exports import export
 from playground.evaluation.report import ReportRun, build_report
 from playground.prompts.collection import Collection
 from playground.prompts.formats import load_yaml_strict
+from playground.runs.eta import describe_eta
 from playground.runs.history import report_runs
 from playground.runs.runner import (
     BackendPool,
@@ -105,9 +106,12 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                         err.write(f"  failed: {event.planned.variant.name} on "
                                   f"{event.planned.input.id}: {event.error}\n")
                 elif isinstance(event, Progress):
-                    eta = "" if event.eta_s is None else f", about {event.eta_s:.0f} s left"
+                    left = describe_eta(event.eta_s, event.total - event.skipped - event.done)
+                    eta = f", {left}" if left else ""
                     # The progress line's own carriage return: the one control not escaped.
-                    raw(err).write(f"\r  {event.done + event.skipped}/{event.total} runs{eta}   ")
+                    # Padded: a shorter line must cover the longer one it overwrites.
+                    line = f"  {event.done + event.skipped}/{event.total} runs{eta}"
+                    raw(err).write("\r" + line.ljust(48))
                     err.flush()
                 elif isinstance(event, ComparisonFinished):
                     status = event.status

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
@@ -27,6 +27,7 @@ from playground.errors import PlaygroundError
 from playground.evaluation.report import ReportRun
 from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.prompts.templates import PromptTemplate, parse_template, render_template, to_request
+from playground.runs.eta import EtaEstimate, FinishedWork, PendingWork
 from playground.scores import Score
 from playground.storage.store import Store
 
@@ -261,20 +262,42 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
 # -- running ----------------------------------------------------------------------------------
 
 
-@dataclass
 class _Tally:
-    started: float = field(default_factory=time.monotonic)
-    done: int = 0
-    failed: int = 0
-    durations: list[float] = field(default_factory=list)
+    """Counts of a comparison's runs so far, and the work still ahead for its time estimate."""
+
+    def __init__(self, todo: Sequence[PlannedRun], concurrency: int) -> None:
+        self.started = time.monotonic()
+        self.done = 0
+        self.failed = 0
+        self._finished: list[FinishedWork] = []
+        self._pending: dict[int, list[int]] = {}  # max_tokens -> [runs, prompt characters]
+        self._eta = EtaEstimate(concurrency)
+        for item in todo:
+            if item.request is not None:
+                group = self._pending.setdefault(item.request.params.max_tokens, [0, 0])
+                group[0] += 1
+                group[1] += len(item.prompt_text)
+
+    def add(self, item: PlannedRun, status: RunStatus, result: Result | None,
+            seconds: float) -> None:
+        self.done += 1
+        self.failed += status == "failed"
+        if item.request is None:
+            return  # never went to a model: no time, no work
+        group = self._pending[item.request.params.max_tokens]
+        group[0] -= 1
+        group[1] -= len(item.prompt_text)
+        if result is not None:
+            self._finished.append(FinishedWork(seconds, len(item.prompt_text),
+                                               result.prompt_tokens, result.completion_tokens))
 
     def progress(self, total: int, skipped: int) -> Progress:
         elapsed = time.monotonic() - self.started
-        remaining = total - skipped - self.done
-        eta = None
-        if self.durations:
-            recent = self.durations[-20:]
-            eta = remaining * sum(recent) / len(recent)
+        pending = [PendingWork(runs, chars, max_tokens)
+                   for max_tokens, (runs, chars) in self._pending.items()]
+        eta = self._eta.update(self._finished, pending, elapsed)
+        if total - skipped - self.done <= 0:
+            eta = 0.0
         return Progress(self.done, total, skipped, self.failed, elapsed, eta)
 
 
@@ -325,7 +348,7 @@ def run_comparison(  # noqa: C901
     skipped = len(planned) - len(todo)
     yield ComparisonStarted(comparison_id, len(planned), skipped)
 
-    tally = _Tally()
+    tally = _Tally(todo, concurrency)
     ppl_cache: dict[tuple[str, str], Score | None] = {}
     if perplexity:
         # Evaluating a reference clears the KV cache, so all of them go first, not between runs.
@@ -373,9 +396,7 @@ def run_comparison(  # noqa: C901
                 error=error,
                 scores=scores,
             )
-        tally.done += 1
-        tally.failed += run_status == "failed"
-        tally.durations.append(seconds)
+        tally.add(item, run_status, result, seconds)
         yield RunDone(item, run_status, result, error, tuple(scores), run_id)
         yield tally.progress(len(planned), skipped)
     if cancel.cancelled:
