@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from playground.errors import PlaygroundError
 from playground.sampling import SamplingParams
+from playground.wording import ComparisonKind
 
 RunStatus = Literal["ok", "failed", "cancelled"]
 
@@ -76,6 +77,9 @@ class ComparisonSpec:
     #: Top-n alternatives to record for every generated token (the GUI's token view); ``None``
     #: records only what the metrics need.
     logprobs: int | None = None
+    #: "run" for a Playground run saved as a comparison: History lists it apart, and runs are
+    #: numbered apart from comparisons.
+    kind: ComparisonKind = "comparison"
 
     def __post_init__(self) -> None:
         if not self.variants:

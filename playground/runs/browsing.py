@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from playground.engine.models import model_display_name
 from playground.evaluation.exports import ExportFormat
 from playground.evaluation.report import PREFERRED_PRIMARY, and_list, format_mean, leaders
-from playground.runs.single_run import is_single_run as single_run
 from playground.storage.store import ComparisonRow, RunRow, StorageError, Store
 
 #: Rows fetched per page of the history (a further page asks for this many more).
@@ -88,8 +88,8 @@ class RunDetail:
 
 
 def is_single_run(row: ComparisonRow) -> bool:
-    """A Playground run is stored as a one-variant, one-input comparison under its own name."""
-    return single_run(row.name, row.variant_count, row.input_count)
+    """A Playground run is stored as a comparison of one variant on one input, of kind "run"."""
+    return row.kind == "run"
 
 
 def spec_models(row: ComparisonRow) -> tuple[str, ...]:
@@ -107,12 +107,9 @@ def spec_templates(row: ComparisonRow) -> tuple[str, ...]:
 
 
 def model_label(model: str) -> str:
-    """A short name for a model key: the file's stem, the endpoint, or the default."""
-    if not model:
-        return "default model"
-    if model.startswith("remote:"):
-        return model
-    return Path(model).stem
+    """A model key as every list names it (:func:`model_display_name`): the catalog's name, else
+    the file's; an endpoint as ``remote:NAME``; no model, the default model's name."""
+    return model_display_name(model)
 
 
 def main_metrics(metrics: Sequence[str], limit: int = 3) -> list[str]:
@@ -209,8 +206,9 @@ def browse(store: Store, query: HistoryQuery) -> HistoryPage:
     items: list[HistoryItem] = []
     offset = 0
     chunk = max(query.want, PAGE_SIZE)
+    kind = None if query.kind == "all" else query.kind
     while len(items) <= query.want:
-        rows = store.history(chunk, offset)
+        rows = store.history(chunk, offset, kind)
         offset += len(rows)
         items.extend(comparison_item(store, r) for r in rows if matches(r, query))
         if len(rows) < chunk:
@@ -270,12 +268,19 @@ def run_details(store: Store, comparison_id: int) -> list[RunDetail]:
     ]
 
 
-def report_paths(path: Path, fmt: ExportFormat, ids: Sequence[int]) -> dict[int, Path]:
-    """Where the reports of ``ids`` go: one report per comparison, since statistics never mix
-    comparisons. One comparison is written to ``path`` itself (``fmt`` its extension when it
-    has none); several go next to it as ``<stem>-<id>.<fmt>``."""
+def report_paths(
+    path: Path, fmt: ExportFormat, rows: Sequence[ComparisonRow]
+) -> dict[int, Path]:
+    """Where the reports of ``rows`` go, by comparison id: one report per comparison, since
+    statistics never mix comparisons. One is written to ``path`` itself (``fmt`` its extension
+    when it has none); several go next to it named by the numbers people see,
+    ``<stem>-3.<fmt>`` for comparison #3 and ``<stem>-run3.<fmt>`` for Run 3."""
     if not path.suffix:
         path = path.with_suffix(f".{fmt}")
-    if len(ids) == 1:
-        return {ids[0]: path}
-    return {cid: path.with_name(f"{path.stem}-{cid}{path.suffix}") for cid in ids}
+    if len(rows) == 1:
+        return {rows[0].id: path}
+    return {
+        row.id: path.with_name(
+            f"{path.stem}-{'run' if row.kind == 'run' else ''}{row.number}{path.suffix}")
+        for row in rows
+    }

@@ -14,7 +14,7 @@ from playground.comparison import ComparisonError, ComparisonSpec, Input, Varian
 from playground.evaluation.scoring import DEFAULT_METRICS
 from playground.sampling import SamplingParams
 
-#: How a Playground run is named when it is saved; anything else is a comparison.
+#: How a Playground run is named when it is saved (its kind, "run", is what tells it apart).
 PLAYGROUND_PREFIX = "Playground: "
 #: What a Playground run is scored on: the reference metrics (when a reference is given) and the
 #: model's own confidence.
@@ -65,6 +65,7 @@ def single_run_spec(run: SingleRun, seed: int) -> ComparisonSpec:
         base_seed=seed,
         metrics=SINGLE_RUN_METRICS,
         logprobs=run.alternatives,
+        kind="run",
     )
 
 
@@ -73,8 +74,3 @@ def reseeded(spec: ComparisonSpec, seed: int, alternatives: int | None) -> Compa
     token view's alternatives as they are asked for now."""
     variants = tuple(replace(v, params=replace(v.params, seed=seed)) for v in spec.variants)
     return replace(spec, variants=variants, base_seed=seed, logprobs=alternatives)
-
-
-def is_single_run(name: str, variant_count: int, input_count: int) -> bool:
-    """Whether a stored comparison is a Playground run: one variant, one input, its name."""
-    return name.startswith(PLAYGROUND_PREFIX) and variant_count == 1 and input_count == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from hashlib import sha256
 from typing import Any, Literal
 
@@ -28,6 +28,7 @@ from playground.storage.database import (
     to_json,
     utc_now,
 )
+from playground.wording import COMPARISON_KINDS, ComparisonKind, comparison_label
 
 ComparisonStatus = Literal["running", "done", "cancelled", "failed"]
 COMPARISON_STATUSES: tuple[ComparisonStatus, ...] = ("running", "done", "cancelled", "failed")
@@ -83,6 +84,14 @@ class ComparisonRow:
     ok_count: int
     failed_count: int
     cancelled_count: int
+    #: "comparison", or "run" for a Playground run; each kind is numbered on its own
+    kind: ComparisonKind = "comparison"
+    #: what people call it (#3, Run 3); ``id`` stays the row's key
+    number: int = 0
+
+    @property
+    def label(self) -> str:
+        return comparison_label(self.kind, self.number)
 
     @property
     def expected_runs(self) -> int:
@@ -91,7 +100,7 @@ class ComparisonRow:
     def to_spec(self) -> ComparisonSpec:
         """The spec exactly as it was saved, template sources included, so it can be resumed or
         re-run after the library has changed."""
-        return spec_from_dict(self.spec)
+        return replace(spec_from_dict(self.spec), kind=self.kind)
 
 
 def variant_row(r: Mapping[str, Any]) -> VariantRow:
@@ -140,6 +149,8 @@ def comparison_row(r: Mapping[str, Any]) -> ComparisonRow:
         ok_count=r["ok_count"],
         failed_count=r["failed_count"],
         cancelled_count=r["cancelled_count"],
+        kind="run" if r["kind"] == "run" else "comparison",
+        number=r["number"],
     )
 
 
@@ -257,6 +268,26 @@ def model_record(model: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
+# -- numbers --------------------------------------------------------------------------------------
+
+def _check_kind(kind: str) -> None:
+    if kind not in COMPARISON_KINDS:
+        raise StorageError(f"unknown kind {kind!r}; use one of {', '.join(COMPARISON_KINDS)}")
+
+
+def _next_number(db: Database, kind: str) -> int:
+    """The next number of ``kind``, in the saving transaction: one past the last ever given, so
+    a deleted comparison's number does not come back as another one."""
+    _check_kind(kind)
+    db.execute(
+        "INSERT INTO comparison_numbers (kind, last) VALUES (?, 1) "
+        "ON CONFLICT (kind) DO UPDATE SET last = last + 1",
+        [kind],
+    )
+    row = db.execute("SELECT last FROM comparison_numbers WHERE kind = ?", [kind]).fetchone()
+    return int(row[0])
+
+
 # -- the record store -----------------------------------------------------------------------------
 
 _COMPARISON_SELECT = """
@@ -304,6 +335,8 @@ class ComparisonStore:
             comparison_id = inserted_id(
                 db.table("comparisons").insert(
                     {
+                        "kind": spec.kind,
+                        "number": _next_number(db, spec.kind),
                         "name": spec.name,
                         "created_at": utc_now(),
                         "status": "running",
@@ -352,13 +385,34 @@ class ComparisonStore:
 
         return self._database.read("a comparison", read)
 
-    def history(self, limit: int = 50, offset: int = 0) -> list[ComparisonRow]:
-        """Newest first and paged: the history only grows, and a list shows one page."""
+    def by_number(self, kind: ComparisonKind, number: int) -> ComparisonRow:
+        """The comparison (or Playground run) people know by this number."""
+        _check_kind(kind)
+
+        def read(db: Database) -> ComparisonRow:
+            rows = fetch_all(db, _COMPARISON_SELECT + "WHERE c.kind = ? AND c.number = ?",
+                             [kind, number])
+            if not rows:
+                what = f"Playground run {number}" if kind == "run" else f"comparison #{number}"
+                raise StorageError(f"there is no {what}")
+            return comparison_row(rows[0])
+
+        return self._database.read("a comparison", read)
+
+    def history(
+        self, limit: int = 50, offset: int = 0, kind: ComparisonKind | None = None
+    ) -> list[ComparisonRow]:
+        """Newest first and paged: the history only grows, and a list shows one page. ``kind``
+        keeps one kind (comparisons, or Playground runs)."""
         limit, offset = page(limit, offset)
+        if kind is not None:
+            _check_kind(kind)
 
         def read(db: Database) -> list[ComparisonRow]:
-            sql = _COMPARISON_SELECT + "ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?"
-            return [comparison_row(row) for row in fetch_all(db, sql, [limit, offset])]
+            where, params = ("WHERE c.kind = ? ", [kind]) if kind else ("", [])
+            sql = (_COMPARISON_SELECT + where
+                   + "ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?")
+            return [comparison_row(row) for row in fetch_all(db, sql, [*params, limit, offset])]
 
         return self._database.read("the history", read)
 

@@ -230,6 +230,38 @@ def m006_empty_outputs_score_zero(db: Database) -> None:
             )
 
 
+@migrations()
+def m007_numbers_by_kind(db: Database) -> None:
+    """Playground runs were saved as comparisons named "Playground: ..." and took comparison ids,
+    so the first real comparison could be #10. A comparison now has a kind ('comparison' or
+    'run') and a number counted within its kind; ``comparison_numbers`` holds the last number
+    given, so a deleted one's number is never given again. Existing rows keep their id as their
+    number: every number already shown to someone still finds the same thing. The kind is read
+    from the rule Playground runs were saved under: that name, one variant, one input."""
+    db.execute(
+        "ALTER TABLE comparisons ADD COLUMN kind TEXT NOT NULL DEFAULT 'comparison' "
+        "CHECK (kind IN ('comparison', 'run'))"
+    )
+    db.execute("ALTER TABLE comparisons ADD COLUMN number INTEGER")
+    db.execute(
+        "UPDATE comparisons SET kind = 'run' WHERE substr(name, 1, 12) = 'Playground: ' "
+        "AND (SELECT count(*) FROM variants v WHERE v.comparison_id = comparisons.id) = 1 "
+        "AND (SELECT count(*) FROM inputs i WHERE i.comparison_id = comparisons.id) = 1"
+    )
+    db.execute("UPDATE comparisons SET number = id")
+    db.execute("CREATE UNIQUE INDEX comparisons_by_number ON comparisons (kind, number)")
+    # History lists one kind at a time, newest first.
+    db.execute("CREATE INDEX comparisons_by_kind ON comparisons (kind, created_at, id)")
+    db.execute(
+        "CREATE TABLE comparison_numbers (kind TEXT PRIMARY KEY "
+        "CHECK (kind IN ('comparison', 'run')), last INTEGER NOT NULL)"
+    )
+    db.execute(
+        "INSERT INTO comparison_numbers (kind, last) "
+        "SELECT kind, max(number) FROM comparisons GROUP BY kind"
+    )
+
+
 @functools.cache
 def known_migrations() -> tuple[str, ...]:
     """Names of the migrations this version ships, in order.

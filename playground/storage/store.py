@@ -50,6 +50,7 @@ from playground.storage.database import (
 )
 from playground.storage.ratings import CriterionRatingRow, JudgementRow, RatingRow, RatingStore
 from playground.storage.runs import RUN_STATUSES, RunRow, RunStore, fts_literal, run_model_name
+from playground.wording import ComparisonKind
 
 __all__ = [
     "BUSY_TIMEOUT_MS",
@@ -127,9 +128,16 @@ class Store:
     def comparison(self, comparison_id: int) -> ComparisonRow:
         return self._comparisons.comparison(comparison_id)
 
-    def history(self, limit: int = 50, offset: int = 0) -> list[ComparisonRow]:
-        """Newest first and paged."""
-        return self._comparisons.history(limit, offset)
+    def comparison_by_number(self, kind: ComparisonKind, number: int) -> ComparisonRow:
+        """The comparison (kind "comparison") or Playground run (kind "run") people know by
+        this number: #3, Run 3. Each kind is numbered on its own; ``id`` is the row's key."""
+        return self._comparisons.by_number(kind, number)
+
+    def history(
+        self, limit: int = 50, offset: int = 0, kind: ComparisonKind | None = None
+    ) -> list[ComparisonRow]:
+        """Newest first and paged; ``kind`` keeps comparisons or Playground runs only."""
+        return self._comparisons.history(limit, offset, kind)
 
     def set_status(self, comparison_id: int, status: str) -> None:
         self._comparisons.set_status(comparison_id, status)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from playground.comparison import ComparisonSpec, Input, Variant
+from playground.engine.models import default_model_path
 from playground.runs.browsing import (
     HistoryQuery,
     best_summary,
@@ -34,7 +35,7 @@ def save_single(store: Store, n: int, *, status: str = "done") -> int:
     variant = Variant("hand-template", "hand-template", "Say {{ word }}", SamplingParams(),
                       "/models/hand.gguf")
     spec = ComparisonSpec(f"Playground: hand-template {n}", (variant,),
-                          (Input("input", {"word": str(n)}),), metrics=())
+                          (Input("input", {"word": str(n)}),), metrics=(), kind="run")
     cid = store.save_comparison(spec)
     store.save_run(comparison_id=cid, variant_id=store.variant_ids(cid)[variant.name],
                    input_id=store.input_ids(cid)["input"], sample=0, seed=1, run_key=f"key-{n}",
@@ -97,7 +98,10 @@ def test_filters_by_kind_status_and_a_model_or_template_name(
     assert not matches(comparison, HistoryQuery(contains="hand"))
     assert model_label("/models/hand.gguf") == "hand"
     assert model_label("remote:office") == "remote:office"
-    assert model_label("") == "default model"
+    # No model chosen (a CLI comparison without --model) ran on the default model: its name.
+    default = default_model_path()
+    assert default is not None
+    assert model_label("") == model_label(str(default)) != "default model"
 
 
 def test_browsing_reads_pages_newest_first_until_enough_pass_the_filters(
@@ -188,11 +192,20 @@ def test_a_comparisons_runs_by_variant_and_input_name(
         ("styled", "row-1", "ok"), ("styled", "row-2", "failed")]
 
 
-def test_one_report_per_comparison_named_after_the_chosen_file(tmp_path: Path) -> None:
-    assert report_paths(tmp_path / "report.csv", "csv", [4]) == {4: tmp_path / "report.csv"}
-    assert report_paths(tmp_path / "report", "md", [4]) == {4: tmp_path / "report.md"}
-    assert report_paths(tmp_path / "both", "md", [4, 9]) == {
-        4: tmp_path / "both-4.md", 9: tmp_path / "both-9.md"}
+def test_one_report_per_comparison_named_after_the_chosen_file(
+    history: tuple[Path, list[int], list[int], int], tmp_path: Path
+) -> None:
+    path, singles, _, multi = history
+    with Store(path) as store:
+        run, comparison = store.comparison(singles[0]), store.comparison(multi)
+    assert (run.kind, run.number, comparison.kind, comparison.number) == ("run", 1,
+                                                                          "comparison", 1)
+    assert report_paths(tmp_path / "report.csv", "csv", [comparison]) == {
+        multi: tmp_path / "report.csv"}
+    assert report_paths(tmp_path / "report", "md", [run]) == {singles[0]: tmp_path / "report.md"}
+    # Several: named by the numbers people see, a run's apart from a comparison's.
+    assert report_paths(tmp_path / "both", "md", [comparison, run]) == {
+        multi: tmp_path / "both-1.md", singles[0]: tmp_path / "both-run1.md"}
     # The file's own extension stays, whatever the format.
-    assert report_paths(tmp_path / "r.markdown", "md", [1, 2]) == {
-        1: tmp_path / "r-1.markdown", 2: tmp_path / "r-2.markdown"}
+    assert report_paths(tmp_path / "r.markdown", "md", [comparison, run]) == {
+        multi: tmp_path / "r-1.markdown", singles[0]: tmp_path / "r-run1.markdown"}

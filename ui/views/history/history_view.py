@@ -401,8 +401,8 @@ class HistoryView(QWidget):
         """Write a report of each selected comparison in ``fmt`` (csv, jsonl, md, html).
 
         One selected comparison goes to ``path``; several each get their own file next to it,
-        ``<stem>-<comparison id>.<fmt>``, because a report's statistics belong to one
-        comparison. Emits :attr:`exported` with the paths written.
+        ``<stem>-<number>.<fmt>`` (``-run<number>`` for a Playground run), because a report's
+        statistics belong to one comparison. Emits :attr:`exported` with the paths written.
         """
         chosen = next((f for f in EXPORT_FORMATS if f == fmt), None)
         if chosen is None:
@@ -410,11 +410,11 @@ class HistoryView(QWidget):
                 f"cannot export as {fmt!r}; choose one of {', '.join(EXPORT_FORMATS)}"
             )
             return
-        ids = self.selected_comparison_ids()
-        if not ids:
+        rows = list({i.comparison.id: i.comparison for i in self.selected_items()}.values())
+        if not rows:
             self._show_error("select a run or comparison to export first")
             return
-        targets = report_paths(Path(path).expanduser(), chosen, ids)
+        targets = report_paths(Path(path).expanduser(), chosen, rows)
 
         def event(written: list[str]) -> None:
             self._clear_error()
