@@ -18,6 +18,7 @@ from playground.evaluation import preferences as prefs
 from playground.evaluation.preferences import BlindPair
 from playground.ratings import input_prompt
 from playground.runs.history import comparison_judgements
+from playground.runs.single_run import INPUT_ID
 from playground.storage.store import Store, run_model_name
 
 
@@ -33,6 +34,13 @@ class RatingItem:
     output: str
     note: str
     ratings: dict[str, int] = field(default_factory=dict)
+
+
+def input_label(input_key: str) -> str:
+    """Which input an output answers, as a judge is told: a dataset row by its id ("input
+    row-3"); the one input typed for every variant (stored under the id "input") as "the shared
+    input", not "input input"."""
+    return "the shared input" if input_key == INPUT_ID else f"input {input_key}"
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from playground.ratings import DEFAULT_CRITERIA, Judgement
 from playground.sampling import SamplingParams
 from playground.scores import Score
 from playground.storage.store import Store
+from tests.ui.actions import click
 from ui.context import AppContext
 from ui.views.evaluate.evaluate_view import EvaluateView
 
@@ -139,6 +140,7 @@ def test_judging_every_pair_by_keyboard_ranks_the_good_variant_first(
     panel = view.pairwise_widget
     assert view.pairs_total == 9  # three pairs of variants on three inputs
     assert panel.progress.text() == "Pair 1 of 9"
+    assert not panel.results_button.isVisible()  # only once judging is over
 
     # A wrong key is taken back with Backspace, and its pair comes back.
     first = view.current_pair
@@ -173,7 +175,10 @@ def test_judging_every_pair_by_keyboard_ranks_the_good_variant_first(
             loser = judgement.variant_b if judgement.choice == "a" else judgement.variant_a
             assert QUALITY[winner] > QUALITY[loser]
 
-    view.modes.setCurrentIndex(2)
+    # The end of judging points to the results: one click shows them.
+    click(qtbot, panel.results_button)
+    assert view.modes.currentWidget() is view.results_panel
+    assert view.ranking_table.isVisible()
     model = view.ranking_table.model()
     assert model.rowCount() == 3
     ranked = [model.index(row, 1).data() for row in range(3)]
@@ -259,6 +264,35 @@ def test_likert_ratings_by_keyboard_and_mouse_give_the_means(
     before = panel.position
     QTest.keyClick(panel, Qt.Key.Key_Left)
     assert panel.position == before
+
+
+def test_a_shared_input_is_named_as_such_in_the_likert_title(
+    qtbot: QtBot, context: AppContext, view: EvaluateView
+) -> None:
+    """A comparison on one typed input stores it under the id "input": the title says "the
+    shared input", not "input input"."""
+    params = SamplingParams(max_tokens=16)
+    spec = ComparisonSpec(
+        name="one input", inputs=(Input("input", {"question": "capital of France"}),),
+        variants=tuple(Variant(v, "adhoc", "{{ question }}", params, "smol") for v in "ab"),
+    )
+    with Store(context.db_path) as store:
+        cid = store.save_comparison(spec)
+        variant_ids, input_ids = store.variant_ids(cid), store.input_ids(cid)
+        for v in "ab":
+            result = Result(
+                text=f"answer {v}", finish_reason="stop", prompt_tokens=6, completion_tokens=2,
+                ttft_s=0.01, tokens_per_second=80.0, total_s=0.1,
+                rendered_prompt="capital of France", params=params, model={"name": "smol"},
+            )
+            store.save_run(comparison_id=cid, variant_id=variant_ids[v],
+                           input_id=input_ids["input"], sample=0, seed=1, run_key=v,
+                           result=result, status="ok", error=None, scores=[])
+        store.set_status(cid, "done")
+    open_comparison(qtbot, view, cid)
+    title = view.likert_widget.title.text()
+    assert title.startswith("Output 1 of 2 · the shared input · ")
+    assert "input input" not in title
 
 
 def test_criteria_are_renamed_added_and_removed_in_the_list(

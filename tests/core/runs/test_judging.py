@@ -11,7 +11,7 @@ from playground.comparison import ComparisonSpec, Input, Variant
 from playground.errors import PlaygroundError
 from playground.evaluation.preferences import read_preferences
 from playground.ratings import DEFAULT_CRITERIA
-from playground.runs.judging import PairQueue, judging_set, preference_dataset
+from playground.runs.judging import PairQueue, input_label, judging_set, preference_dataset
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 from tests.core.storage.records import make_result
@@ -147,3 +147,9 @@ def test_the_preference_dataset_leaves_ties_out_and_reads_back(tmp_path: Path) -
     first = judging.pairs[0]
     assert (records[0]["chosen_variant"], records[0]["rejected_variant"]) == (
         first.left_variant, first.right_variant)
+
+
+def test_an_input_is_named_by_its_id_and_the_shared_one_in_words() -> None:
+    assert input_label("row-3") == "input row-3"
+    assert input_label("q1") == "input q1"
+    assert input_label("input") == "the shared input"

@@ -111,6 +111,8 @@ class EvaluateView(QWidget):
         self.likert_widget.criteria_edited.connect(self._edit_criteria)
         self.pairwise_widget.chosen.connect(self.choose)
         self.pairwise_widget.undo_requested.connect(self.undo)
+        self.pairwise_widget.results_requested.connect(
+            lambda: self.modes.setCurrentWidget(self.results_panel))
         self.results_panel.export_chosen.connect(self.export_preferences)
         self.modes.currentChanged.connect(self._mode_changed)
         self.writes.failed.connect(self._error)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.runs.judging import RatingItem
+from playground.runs.judging import RatingItem, input_label
 from ui.views.evaluate.reader import reader
 
 _SCORE_KEYS: dict[int, int] = {int(getattr(Qt.Key, f"Key_{n}")): n for n in range(1, 6)}
@@ -191,8 +191,8 @@ class LikertPanel(QWidget):
             return
         rated = sum(1 for i in self.items if self.is_rated(i))
         sample = f" · sample {item.sample + 1}" if any(i.sample for i in self.items) else ""
-        self.title.setText(f"Output {self.position + 1} of {len(self.items)} · input "
-                           f"{item.input_key}{sample} · {rated} fully rated")
+        self.title.setText(f"Output {self.position + 1} of {len(self.items)} · "
+                           f"{input_label(item.input_key)}{sample} · {rated} fully rated")
         self.input_view.setPlainText(item.prompt)
         self.output_view.setPlainText(item.output)
         self.note_edit.setText(item.note)

@@ -19,6 +19,8 @@ class PairwisePanel(QWidget):
 
     chosen = Signal(str)  # "1" (A is better), "2" (B is better) or "3" (tie)
     undo_requested = Signal()
+    #: the person asked for the results once every pair is judged
+    results_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -26,8 +28,15 @@ class PairwisePanel(QWidget):
         self.progress = QLabel("Choose a comparison to judge its outputs in pairs.")
         self.undo_button = QPushButton("Undo last (Backspace)")
         self.undo_button.clicked.connect(self.undo_requested)
+        # Judging every pair ends here: the button says where the verdicts went.
+        self.results_button = QPushButton("See the results")
+        self.results_button.setToolTip("The ranking the judgements give, in the Results tab")
+        self.results_button.clicked.connect(self.results_requested)
+        self.results_button.hide()
         top = QHBoxLayout()
-        top.addWidget(self.progress, 1)
+        top.addWidget(self.progress)
+        top.addWidget(self.results_button)
+        top.addStretch(1)
         top.addWidget(self.undo_button)
         self.input_view = reader("The input both outputs answer")
         self.input_view.setMaximumHeight(110)
@@ -46,7 +55,8 @@ class PairwisePanel(QWidget):
         self.b_button.clicked.connect(lambda: self.chosen.emit("2"))
         self.tie_button.clicked.connect(lambda: self.chosen.emit("3"))
         choices = QHBoxLayout()
-        for button in (self.a_button, self.tie_button, self.b_button, self.undo_button):
+        for button in (self.a_button, self.tie_button, self.b_button, self.undo_button,
+                       self.results_button):
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         choices.addWidget(self.a_button)
         choices.addWidget(self.tie_button)
@@ -70,6 +80,7 @@ class PairwisePanel(QWidget):
 
     def show_pair(self, pair: BlindPair | None, judged: int, total: int) -> None:
         self._enable(pair is not None, judged > 0)
+        self.results_button.setVisible(pair is None and total > 0)
         if pair is None:
             self.progress.setText(
                 f"All {total} pairs judged." if total else
