@@ -250,11 +250,18 @@ def is_partial(template: PromptTemplate) -> bool:
 # -- the environment --------------------------------------------------------------------------
 
 
-def _role_marker(nonce: str) -> Callable[[str], str]:
-    def role(name: str) -> str:
+def _role_marker(nonce: str, verbatim: list[str]) -> Callable[..., str]:
+    """``role(name)`` starts a turn; ``role(name, text)`` is a whole turn whose text is kept
+    exactly as given (a chat transcript: an answer must go back to the model as it came)."""
+
+    def role(name: str, text: object = None) -> str:
         if name not in ROLES:
             raise TemplateError(f"role() takes one of {', '.join(ROLES)}, got {name!r}")
-        return f"\x00ROLE:{name}:{nonce}\x00"
+        marker = f"\x00ROLE:{name}:{nonce}\x00"
+        if text is None:
+            return marker
+        verbatim.append(str(text))
+        return f"{marker}\x00TEXT:{len(verbatim) - 1}:{nonce}\x00"
 
     return role
 
@@ -322,11 +329,12 @@ def render_template(
     nonce = secrets.token_hex(8)
     check_values(template, context)
     compiled = compile_source(template.source, template.id, library)
-    compiled.globals["role"] = _role_marker(nonce)
+    verbatim: list[str] = []
+    compiled.globals["role"] = _role_marker(nonce, verbatim)
     text = render(compiled, context, template.id, max_chars=max_chars, time_budget_s=budget_s)
     warnings += [f"template: {w}" for w in invisible_characters(template.body)]
     if template.meta.format == "chat" or "\x00ROLE:" in text:
-        messages = _split_roles(text, nonce, template.id)
+        messages = _split_roles(text, nonce, template.id, verbatim)
         return Rendered(_chat_preview(messages), messages, tuple(warnings))
     return Rendered(text, None, tuple(warnings))
 
@@ -364,8 +372,11 @@ def _context(template: PromptTemplate, values: Mapping[str, Any]) -> dict[str, A
     return context
 
 
-def _split_roles(text: str, nonce: str, template_id: str) -> tuple[ChatMessage, ...]:
+def _split_roles(
+    text: str, nonce: str, template_id: str, verbatim: Sequence[str] = ()
+) -> tuple[ChatMessage, ...]:
     pattern = re.compile("\x00ROLE:(system|user|assistant):" + re.escape(nonce) + "\x00")
+    exact = re.compile("\x00TEXT:([0-9]+):" + re.escape(nonce) + "\x00")
     if "\x00ROLE:" in pattern.sub("", text):
         raise TemplateError(f"{template_id}: a value tries to start a chat turn of its own")
     pieces = pattern.split(text)
@@ -377,7 +388,9 @@ def _split_roles(text: str, nonce: str, template_id: str) -> tuple[ChatMessage, 
     messages = []
     for i in range(1, len(pieces), 2):
         role: Role = pieces[i]  # type: ignore[assignment]
-        messages.append(ChatMessage(role, pieces[i + 1].strip()))
+        # Template text around a turn is trimmed; a role(name, text) turn's text never is.
+        content = exact.sub(lambda m: verbatim[int(m.group(1))], pieces[i + 1].strip())
+        messages.append(ChatMessage(role, content))
     if not messages:
         raise TemplateError(f"{template_id}: a chat template needs at least one role(...) turn")
     return tuple(messages)
