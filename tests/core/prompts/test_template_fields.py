@@ -28,10 +28,9 @@ def test_every_builtin_template_is_written_back_byte_for_byte(template: PromptTe
 
 
 @pytest.mark.parametrize("template", BUILTINS, ids=[t.id for t in BUILTINS])
-def test_a_rewritten_header_reads_back_as_the_same_template(template: object) -> None:
+def test_a_rewritten_header_reads_back_as_the_same_template(template: PromptTemplate) -> None:
     """Change one field: the new header is the app's own YAML, and everything else reads back
     as it was (meta, body, the fields themselves)."""
-    assert hasattr(template, "source") and hasattr(template, "id")
     parts = split_template(template.source, template.id)
     fields = dataclasses.replace(parts.fields, task=parts.fields.task + "-edited")
     source = join_template(parts, fields, parts.body, template.id)
