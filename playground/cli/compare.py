@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from playground.cli.history import find_stored
 from playground.cli.output import ctrl_c_calls, summary_md
 from playground.cli.parser import load_options
 from playground.cli.userdata import open_collection, open_store
@@ -30,6 +31,7 @@ from playground.runs.runner import (
     run_comparison,
 )
 from playground.terminal import json_text, raw
+from playground.wording import plural
 
 
 def _param_value(text: str) -> tuple[str, Any]:
@@ -76,10 +78,12 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
 
 def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     store = None if args.no_save else open_store(args.db, err)
+    resume_id: int | None = None
     if args.resume is not None:
         if store is None:
             raise PlaygroundError("--resume needs the database; drop --no-save")
-        spec = store.comparison(args.resume).to_spec()
+        resumed = find_stored(store, args.resume)
+        resume_id, spec = resumed.id, resumed.to_spec()
     else:
         spec = _compare_spec(args, open_collection(err))
     pool = BackendPool(load_options(args, reuse_prefix=not args.no_prefix_reuse))
@@ -89,15 +93,16 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         with ctrl_c_calls(token.cancel):
             events = run_comparison(
-                spec, pool, store=store, comparison_id=args.resume,
+                spec, pool, store=store, comparison_id=resume_id,
                 scorer=make_scorer(spec.metrics, spec.language), cancel=token,
                 prefix_order=not args.plain_order, perplexity=not args.no_perplexity,
                 concurrency=args.concurrency,
             )
             for event in events:
                 if isinstance(event, ComparisonStarted):
-                    where = "" if event.comparison_id is None else f" #{event.comparison_id}"
-                    err.write(f"comparison{where}: {event.total} runs"
+                    where = ("comparison" if store is None or event.comparison_id is None
+                             else store.comparison(event.comparison_id).label)
+                    err.write(f"{where}: {plural(event.total, 'run')}"
                               + (f", {event.skipped} already done" if event.skipped else "")
                               + "\n")
                 elif isinstance(event, RunDone):
@@ -117,12 +122,12 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     status = event.status
                     err.write(f"\n{status}: {event.done} runs in {event.elapsed_s:.1f} s"
                               + (f", {event.failed} failed" if event.failed else "") + "\n")
-                    if event.comparison_id is not None:
-                        err.write(f"saved as comparison {event.comparison_id}"
-                                  + (f"; resume with --resume {event.comparison_id}"
+                    if event.comparison_id is not None and store is not None:
+                        saved = store.comparison(event.comparison_id)
+                        err.write(f"saved as {saved.label}"
+                                  + (f"; resume with --resume {saved.number}"
                                      if status == "cancelled" else "") + "\n")
-                        if store is not None:
-                            runs = report_runs(store, event.comparison_id)
+                        runs = report_runs(store, event.comparison_id)
     finally:
         pool.close()
         if store is not None:

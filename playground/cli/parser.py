@@ -11,6 +11,11 @@ from playground.evaluation.report import LOW_CONFIDENCE
 from playground.events import ChatMessage, GenerationRequest
 from playground.sampling import SamplingParams
 
+#: How a stored comparison or Playground run is named on the command line.
+NUMBER_ARG = "3 (or #3) for comparison #3; r3 (or: run 3) for Playground run 3"
+NUMBER_HELP = ("Comparisons and Playground runs are numbered apart, as `playground history` "
+               "(comparisons) and `playground history --runs` (Playground runs) list them.")
+
 
 def _add_load_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("model loading")
@@ -154,7 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--name", help="a name for the comparison")
     compare.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
     compare.add_argument("--no-save", action="store_true", help="keep nothing in the database")
-    compare.add_argument("--resume", type=int, metavar="ID", help="resume a stopped comparison")
+    compare.add_argument("--resume", metavar="NUMBER",
+                         help="resume a stopped comparison: its number, as `playground history` "
+                              "lists it")
     compare.add_argument("--no-perplexity", action="store_true",
                          help="skip the reference perplexity pass")
     compare.add_argument("--concurrency", type=int, default=1, metavar="N",
@@ -165,7 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="report format (default: md)")
     compare.add_argument("--output", "-o", help="write the report here instead of stdout")
 
-    history = sub.add_parser("history", help="saved comparisons, or runs matching a search")
+    history = sub.add_parser(
+        "history", help="saved comparisons (#1, #2…), Playground runs (Run 1…) with --runs, or "
+                        "runs matching a search")
+    history.add_argument("--runs", action="store_true",
+                         help="list Playground runs instead of comparisons")
     history.add_argument("--search", "-s", help="find runs whose prompt or output has these words")
     history.add_argument("--limit", type=int, default=20, help="how many (default 20)")
     history.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
@@ -186,11 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--n-ctx", type=int, help="context size instead of the recorded one")
     rep.add_argument("--db", help="database file")
     rep.add_argument("--json", action="store_true", help="print the report as JSON")
-    show = sub.add_parser("show", help="a saved comparison's scores and significance")
-    show.add_argument("id", type=int, help="comparison id (see `playground history`)")
+    show = sub.add_parser("show", help="a saved comparison's scores and significance",
+                          epilog=NUMBER_HELP)
+    show.add_argument("number", nargs="+", metavar="NUMBER", help=NUMBER_ARG)
     show.add_argument("--db", help="database file")
-    exp = sub.add_parser("export", help="export a saved comparison")
-    exp.add_argument("id", type=int, help="comparison id")
+    exp = sub.add_parser("export", help="export a saved comparison", epilog=NUMBER_HELP)
+    exp.add_argument("number", nargs="+", metavar="NUMBER", help=NUMBER_ARG)
     exp.add_argument("--format", "-f", choices=["csv", "jsonl", "md", "html"], default="html")
     exp.add_argument("--output", "-o", help="output file (default: stdout)")
     exp.add_argument("--db", help="database file")
@@ -199,7 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     jsub = judgements.add_subparsers(dest="judgements_command", metavar="ACTION", required=True)
     jexp = jsub.add_parser("export", help="write them as a preference dataset (JSONL of prompt, "
                            "chosen, rejected) for reward-model or DPO training")
-    jexp.add_argument("id", type=int, help="comparison id")
+    jexp.add_argument("number", metavar="NUMBER", help="the comparison's number, e.g. 3 for #3")
     jexp.add_argument("path", help="output .jsonl file, or - for stdout")
     jexp.add_argument("--db", help="database file")
 

@@ -236,8 +236,9 @@ def m007_numbers_by_kind(db: Database) -> None:
     so the first real comparison could be #10. A comparison now has a kind ('comparison' or
     'run') and a number counted within its kind; ``comparison_numbers`` holds the last number
     given, so a deleted one's number is never given again. Existing rows keep their id as their
-    number: every number already shown to someone still finds the same thing. The kind is read
-    from the rule Playground runs were saved under: that name, one variant, one input."""
+    number, and both kinds go on from the largest id, so every number already shown to someone
+    still finds that one row and no other. The kind is read from the rule Playground runs were
+    saved under: that name, one variant, one input."""
     db.execute(
         "ALTER TABLE comparisons ADD COLUMN kind TEXT NOT NULL DEFAULT 'comparison' "
         "CHECK (kind IN ('comparison', 'run'))"
@@ -257,8 +258,9 @@ def m007_numbers_by_kind(db: Database) -> None:
         "CHECK (kind IN ('comparison', 'run')), last INTEGER NOT NULL)"
     )
     db.execute(
-        "INSERT INTO comparison_numbers (kind, last) "
-        "SELECT kind, max(number) FROM comparisons GROUP BY kind"
+        "INSERT INTO comparison_numbers (kind, last) SELECT k.kind, m.last "
+        "FROM (SELECT 'comparison' AS kind UNION ALL SELECT 'run') AS k, "
+        "(SELECT max(id) AS last FROM comparisons) AS m WHERE m.last IS NOT NULL"
     )
 
 

@@ -34,7 +34,7 @@ COMPARE = ("compare", "-T", "sentiment-zero-shot", "-T", "sentiment-few-shot", "
 def test_compare_saves_scores_and_reports(env: dict[str, str], tmp_path: Path) -> None:
     proc = run(env, *COMPARE)
     assert proc.returncode == 0, proc.stderr
-    assert "saved as comparison 1" in proc.stderr
+    assert "saved as #1" in proc.stderr
     assert "| sentiment-few-shot | 8 | 0 |" in proc.stdout
     assert "Paired comparisons on accuracy" in proc.stdout  # sentiment: the task metric decides
     history = json.loads(run(env, "history", "--json").stdout)
@@ -45,7 +45,7 @@ def test_compare_saves_scores_and_reports(env: dict[str, str], tmp_path: Path) -
     metrics = {m for (m,) in db.execute("SELECT DISTINCT metric FROM scores")}
     assert {"rougeL_f", "bleu", "chrf", "ref_ppl", "accuracy"} <= metrics
     shown = run(env, "show", "1")
-    assert "comparison 1:" in shown.stdout
+    assert shown.stdout.startswith("#1: ")
     exported = run(env, "export", "1", "-f", "csv")
     rows = list(csv.DictReader(io.StringIO(exported.stdout)))
     assert len(rows) == 16
@@ -72,7 +72,7 @@ def test_an_interrupted_comparison_resumes_where_it_stopped(env: dict[str, str])
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     assert proc.stderr is not None
-    proc.stderr.read(len("comparison #1: 30 runs\n  1/30"))  # wait for the first run
+    proc.stderr.read(len("#1: 30 runs\n  1/30"))  # wait for the first run
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
@@ -94,7 +94,7 @@ def test_a_killed_comparison_keeps_every_finished_run(env: dict[str, str]) -> No
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
     assert proc.stderr is not None
-    proc.stderr.read(len("comparison #1: 30 runs\n  1/30 runs"))
+    proc.stderr.read(len("#1: 30 runs\n  1/30 runs"))
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     db = sqlite3.connect(env["PLAYGROUND_DB"])

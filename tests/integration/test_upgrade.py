@@ -263,13 +263,19 @@ def test_ratings_criteria_and_judgements_read_back_as_written(profile: Profile) 
 
 def test_the_cli_lists_shows_and_exports_the_release_history(profile: Profile) -> None:
     old = rows(profile.original, "SELECT * FROM comparisons ORDER BY id DESC")
-    proc = cli(profile, "history", "--json")
-    assert proc.returncode == 0, proc.stderr
-    listed = json.loads(proc.stdout)
-    assert [(c["id"], c["name"], c["status"]) for c in listed] == [
-        (c["id"], c["name"], c["status"]) for c in old]
+    listed = []
+    for kind in ([], ["--runs"]):
+        proc = cli(profile, "history", "--json", *kind)
+        assert proc.returncode == 0, proc.stderr
+        listed += json.loads(proc.stdout)
+    # Comparisons and Playground runs are listed apart, each under the number it had.
+    assert sorted((c["id"], c["number"], c["name"], c["status"]) for c in listed) == sorted(
+        (c["id"], c["id"], c["name"], c["status"]) for c in old)
+    assert {c["name"] for c in listed if c["kind"] == "run"} == {
+        c["name"] for c in old if c["name"].startswith("Playground: ")}
 
     for comparison in old:
+        # The number the release showed still finds it, a Playground run's too.
         cid = str(comparison["id"])
         runs = rows(profile.original, "SELECT * FROM runs WHERE comparison_id = ? ORDER BY id",
                     (comparison["id"],))

@@ -38,6 +38,8 @@ def test_a_fresh_database_numbers_each_kind_from_one(store: Store) -> None:
     assert store.comparison(run_c).label == "Run 3"
     assert store.comparison_by_number("comparison", 2).id == second
     assert store.comparison_by_number("run", 2).id == run_b
+    with pytest.raises(StorageError, match=r"there is no comparison #3"):
+        store.comparison_by_number("comparison", 3)
     # The spec read back knows what it was.
     assert store.comparison(run_a).to_spec().kind == "run"
     assert store.comparison(first).to_spec().kind == "comparison"
@@ -87,9 +89,10 @@ def test_an_upgraded_database_keeps_its_numbers_and_tells_runs_apart(tmp_path: P
                          for name in before.values()}
         run_id = next(i for i, r in rows.items() if r.kind == "run")
         assert store.comparison_by_number("run", run_id).id == run_id
-        # New ones go on from the last number of their own kind.
-        last_comparison = max(r.number for r in rows.values() if r.kind == "comparison")
+        # New ones go on past every old number, so an old number never finds a new row.
         added = store.save_comparison(make_spec("after the upgrade"))
-        assert store.comparison(added).number == last_comparison + 1
+        assert store.comparison(added).number == max(rows) + 1
         added_run = store.save_comparison(_playground_run(1))
-        assert store.comparison(added_run).number == run_id + 1
+        assert store.comparison(added_run).number == max(rows) + 1
+        assert store.comparison(added).label == f"#{max(rows) + 1}"
+        assert store.comparison(added_run).label == f"Run {max(rows) + 1}"
