@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 
 from playground.evaluation.report import ComparisonReport
+from playground.evaluation.scales import column_label, format_value, shown
 
 
 def bar_chart_svg(report: ComparisonReport) -> str:
-    """Bars of the primary metric's mean per variant with CI whiskers, as inline SVG."""
+    """Bars of the primary metric's mean per variant with CI whiskers, as inline SVG, on the
+    scale the tables show (BLEU and chrF on 0–1)."""
     metric = report.primary
     if metric is None:
         return ""
@@ -16,11 +18,12 @@ def bar_chart_svg(report: ComparisonReport) -> str:
     values = [e for _, e in estimates if e is not None]
     if not values:
         return ""
-    top = max(e.high for e in values) or 1.0
+    top = shown(metric, max(e.high for e in values)) or 1.0
     width, bar_h, gap, left = 640, 26, 10, 180
     height = len(estimates) * (bar_h + gap) + 30
     scale = (width - left - 40) / top
-    parts = [f'<svg role="img" aria-label="{html.escape(metric)} by variant" width="{width}" '
+    parts = [f'<svg role="img" aria-label="{html.escape(column_label(metric))} by variant" '
+             f'width="{width}" '
              f'height="{height}" xmlns="http://www.w3.org/2000/svg" font-size="12">']
     for n, (name, est) in enumerate(estimates):
         y = 10 + n * (bar_h + gap)
@@ -29,13 +32,14 @@ def bar_chart_svg(report: ComparisonReport) -> str:
         if est is None:
             parts.append(f'<text x="{left}" y="{y + bar_h * 0.65}">N/A</text>')
             continue
-        parts.append(f'<rect x="{left}" y="{y}" width="{est.mean * scale:.1f}" '
+        mean, low, high = (shown(metric, v) for v in (est.mean, est.low, est.high))
+        parts.append(f'<rect x="{left}" y="{y}" width="{mean * scale:.1f}" '
                      f'height="{bar_h}" fill="#4c78a8"/>')
         cy = y + bar_h / 2
-        parts.append(f'<line x1="{left + est.low * scale:.1f}" x2="{left + est.high * scale:.1f}" '
+        parts.append(f'<line x1="{left + low * scale:.1f}" x2="{left + high * scale:.1f}" '
                      f'y1="{cy}" y2="{cy}" stroke="#222" stroke-width="2"/>')
-        parts.append(f'<text x="{left + est.mean * scale + 6:.1f}" y="{y - 2 + bar_h}" '
-                     f'fill="#222">{est.mean:.3f}</text>')
+        parts.append(f'<text x="{left + mean * scale + 6:.1f}" y="{y - 2 + bar_h}" '
+                     f'fill="#222">{format_value(metric, est.mean)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

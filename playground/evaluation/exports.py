@@ -25,10 +25,21 @@ from playground.evaluation.report import (
     ComparisonReport,
     HumanEvaluation,
     ReportRun,
-    and_list,
-    mean_digits,
+)
+from playground.evaluation.scales import (
+    UNIT,
+    column_label,
+    describe,
+    format_value,
+    metric_label,
 )
 from playground.evaluation.stats import Estimate
+from playground.evaluation.summary import (
+    format_p,
+    method_note,
+    too_few_inputs_note,
+    winner_sentence,
+)
 
 ExportFormat = Literal["csv", "jsonl", "md", "html"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")
@@ -113,31 +124,29 @@ MARK_LEGEND = ("Bold: the best mean on that metric; (tie): several variants shar
                "the digits shown.")
 
 
-def _winner_sentence(report: ComparisonReport) -> str:
-    if report.primary is None:
-        return "No scores: the inputs have no references."
-    if len(report.variants) < 2:
-        return f"One variant; primary metric {report.primary}."
-    if report.winner:
-        return (f"**{report.winner}** is best on {report.primary}, significantly against every "
-                "other variant (paired test over inputs, Holm-adjusted p < 0.05).")
-    leaders = report.best(report.primary)
-    tie = (f"{and_list(leaders)} tie for the best mean {report.primary}. "
-           if len(leaders) > 1 else "")
-    return (f"{tie}No variant is significantly better on {report.primary} "
-            "(paired test over inputs, Holm-adjusted p ≥ 0.05 for at least one pair).")
+def _metric_header(metric: str) -> str:
+    return column_label(metric, "mean [95 % interval]")
+
+
+#: Headers of the columns after the metrics, each with its unit.
+_CORPUS_BLEU = f"corpus BLEU ({UNIT})"
+_LOW_CONFIDENCE = "low-confidence outputs"
+_SPEED = ("tokens/s (mean)", "latency (mean, s)")
 
 
 def to_markdown(report: ComparisonReport) -> str:
     """The report's sections in order, a blank line between them; a section with nothing to
     say (no sweep, one sample per input, one variant, nobody's ratings) is left out."""
-    lines = [f"# {report.name}", "", _winner_sentence(report), ""]
+    lines = [f"# {report.name}", "", winner_sentence(report), ""]
+    few = too_few_inputs_note(report)
+    if few:
+        lines += [f"**{few}**", ""]
     if report.mixed_settings:
         lines += [f"**Note:** {report.mixed_settings}", ""]
     lines += _scores_markdown(report)
     human = [] if report.human is None else _human_markdown(report.human)
     for section in (_sweep_markdown(report), _diversity_markdown(report),
-                    _pairs_markdown(report), human):
+                    _pairs_markdown(report), human, ["## Method", "", method_note(report)]):
         if section:
             lines += ["", *section]
     lines += ["", *_how_made_markdown(report)]
@@ -147,19 +156,19 @@ def to_markdown(report: ComparisonReport) -> str:
 
 def _scores_markdown(report: ComparisonReport) -> list[str]:
     confidence = any(v.low_confidence is not None for v in report.variants)
-    header = ["variant", "runs", "failed", *report.table_metrics, "corpus BLEU",
-              *(["low-confidence"] if confidence else []), "tokens/s", "latency s"]
-    lines = ["## Scores (mean [95% CI])", "",
+    header = ["variant", "runs", "failed", *map(_metric_header, report.table_metrics),
+              _CORPUS_BLEU, *([_LOW_CONFIDENCE] if confidence else []), *_SPEED]
+    lines = ["## Scores", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for v in report.variants:
         cells = [v.name, str(v.runs), str(v.failed)]
         for metric in report.table_metrics:
-            cell = _fmt(v.metrics.get(metric), mean_digits(metric))
+            cell = describe(metric, v.metrics.get(metric))
             mark = report.marked(metric, v.name)
             if mark is not None:
                 cell = f"**{cell}**" + (" (tie)" if mark == "tie" else "")
             cells.append(cell)
-        cells.append("N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}")
+        cells.append(format_value("corpus_bleu", v.corpus_bleu))
         if confidence:
             cells.append("N/A" if v.low_confidence is None else f"{v.low_confidence}/{v.runs}")
         cells.append(f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else "")
@@ -176,43 +185,61 @@ def _sweep_markdown(report: ComparisonReport) -> list[str]:
     columns = [report.primary, "distinct_1", "distinct_2", "self_bleu"]
     series = {m: dict(report.sweep_series(m)) for m in columns}
     lines = [f"## Sweep over {report.sweep_param}", "",
-             f"| {report.sweep_param} | " + " | ".join(columns) + " |",
+             f"| {report.sweep_param} | " + " | ".join(map(_mean_header, columns)) + " |",
              "|---" * (len(columns) + 1) + "|"]
     for value, _ in report.sweep:
         points = [series[m].get(value) for m in columns]
         lines.append(f"| {value:g} | " + " | ".join(
-            "N/A" if p is None else f"{p:.3f}" for p in points) + " |")
+            format_value(m, p) for m, p in zip(columns, points, strict=True)) + " |")
     return lines
 
 
 def _diversity_markdown(report: ComparisonReport) -> list[str]:
     if not any(v.diversity for v in report.variants):
         return []
-    lines = ["## Diversity across samples (mean over inputs)", "",
-             "| variant | distinct-1 | distinct-2 | Self-BLEU |", "|---|---|---|---|"]
+    names = ("distinct_1", "distinct_2", "self_bleu")
+    lines = ["## Diversity across samples (mean over inputs; higher distinct-n and lower "
+             "Self-BLEU: more varied)", "",
+             "| variant | " + " | ".join(map(_mean_header, names)) + " |", "|---|---|---|---|"]
     for v in report.variants:
         d = v.diversity
-        cells = [f"{d[k]:.3f}" if k in d else "N/A" for k in ("distinct_1", "distinct_2")]
-        cells.append(f"{d['self_bleu']:.1f}" if "self_bleu" in d else "N/A")
+        cells = [format_value(k, d.get(k)) for k in names]
         lines.append(f"| {v.name} | " + " | ".join(cells) + " |")
     return lines
 
 
+def _mean_header(metric: str) -> str:
+    return column_label(metric)
+
+
+#: The paired table's headers after the two variants' names and means.
+_PAIR_HEADERS = ("p (paired test)", "Holm-adjusted p", "significantly better")
+
+
+def _pair_rows(report: ComparisonReport) -> list[list[str]]:
+    """Per pair: A, B, their means on the shared inputs (as shown), raw and adjusted p and the
+    significantly better one (— for neither)."""
+    assert report.primary is not None
+    metric = report.primary
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    return [[a, b, format_value(metric, sign * res.mean_a), format_value(metric, sign * res.mean_b),
+             format_p(res.p_value), "" if res.p_adjusted is None else format_p(res.p_adjusted),
+             {"a": a, "b": b}.get(res.winner or "", "—")] for a, b, res in report.pairs]
+
+
+def _pair_headers(report: ComparisonReport) -> list[str]:
+    assert report.primary is not None
+    return ["A", "B", f"A: {_mean_header(report.primary)}", f"B: {_mean_header(report.primary)}",
+            *_PAIR_HEADERS]
+
+
 def _pairs_markdown(report: ComparisonReport) -> list[str]:
-    if not report.pairs:
+    if not report.pairs or report.primary is None:
         return []
-    lines = [f"## Paired comparisons on {report.primary}", "",
-             "| A | B | mean A | mean B | p | Holm p | better |",
-             "|---|---|---|---|---|---|---|"]
-    sign = -1.0 if report.primary in LOWER_IS_BETTER else 1.0
-    for a, b, res in report.pairs:
-        better = {"a": a, "b": b}.get(res.winner or "", "—")
-        lines.append(
-            f"| {a} | {b} | {sign * res.mean_a:.3f} | {sign * res.mean_b:.3f} | "
-            f"{res.p_value:.4f} | "
-            f"{'' if res.p_adjusted is None else format(res.p_adjusted, '.4f')} | "
-            f"{better} |"
-        )
+    headers = _pair_headers(report)
+    lines = [f"## Paired comparisons on {metric_label(report.primary)}", "",
+             "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(row) + " |" for row in _pair_rows(report)]
     return lines
 
 
@@ -355,43 +382,44 @@ def to_html(report: ComparisonReport) -> str:
     esc = html.escape
     out = [f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>{esc(report.name)}"
            f"</title><style>{_CSS}</style></head><body><h1>{esc(report.name)}</h1>"]
-    sentence = _winner_sentence(report).replace("**", "")
-    out.append(f"<p>{esc(sentence)}</p>")
+    out.append(f"<p>{esc(winner_sentence(report))}</p>")
+    few = too_few_inputs_note(report)
+    if few:
+        out.append(f"<p class=note>{esc(few)}</p>")
     if report.mixed_settings:
         out.append(f"<p class=note><b>Note:</b> {esc(report.mixed_settings)}</p>")
-    out.append("<h2>Scores (mean [95% CI])</h2><table><tr><th>variant</th>"
-               "<th>runs</th><th>failed</th>")
-    out += [f"<th>{esc(m)}</th>" for m in report.table_metrics]
-    out.append("<th>corpus BLEU</th><th>tokens/s</th><th>latency s</th></tr>")
+    out.append("<h2>Scores</h2><table><tr><th>variant</th><th>runs</th><th>failed</th>")
+    out += [f"<th>{esc(_metric_header(m))}</th>" for m in report.table_metrics]
+    out.append("".join(f"<th>{esc(h)}</th>" for h in (_CORPUS_BLEU, *_SPEED)) + "</tr>")
     for v in report.variants:
         out.append(f"<tr><td>{esc(v.name)}</td><td>{v.runs}</td><td>{v.failed}</td>")
         for metric in report.table_metrics:
             mark = report.marked(metric, v.name)
             cls = ' class="best"' if mark is not None else ""
             tie = " (tie)" if mark == "tie" else ""
-            cell = esc(_fmt(v.metrics.get(metric), mean_digits(metric)))
+            cell = esc(describe(metric, v.metrics.get(metric)))
             out.append(f"<td{cls}>{cell}{tie}</td>")
         tps = f"{v.tokens_per_second['mean']:.1f}" if v.tokens_per_second else ""
         lat = f"{v.latency_s['mean']:.2f}" if v.latency_s else ""
-        cbleu = "N/A" if v.corpus_bleu is None else f"{v.corpus_bleu:.2f}"
+        cbleu = format_value("corpus_bleu", v.corpus_bleu)
         out.append(f"<td>{cbleu}</td><td>{tps}</td><td>{lat}</td></tr>")
     out.append("</table>")
     if len(report.variants) > 1 and report.table_metrics:
         out.append(f"<p>{esc(MARK_LEGEND)}</p>")
     if report.primary:
-        out.append(f"<h2>{esc(report.primary)} by variant</h2>{bar_chart_svg(report)}")
+        out.append(f"<h2>{esc(_mean_header(report.primary))} by variant</h2>"
+                   f"{bar_chart_svg(report)}")
     if report.sweep and report.primary:
-        out.append(f"<h2>{esc(report.primary)} and variety against "
+        out.append(f"<h2>{esc(metric_label(report.primary))} and variety against "
                    f"{esc(report.sweep_param or '')}</h2>{sweep_chart_svg(report)}")
-    if report.pairs:
-        out.append(f"<h2>Paired comparisons on {esc(report.primary or '')}</h2><table><tr><th>A"
-                   "</th><th>B</th><th>p</th><th>Holm p</th><th>better</th></tr>")
-        for a, b, res in report.pairs:
-            better = {"a": a, "b": b}.get(res.winner or "", "—")
-            adj = "" if res.p_adjusted is None else f"{res.p_adjusted:.4f}"
-            out.append(f"<tr><td>{esc(a)}</td><td>{esc(b)}</td><td>{res.p_value:.4f}</td>"
-                       f"<td>{adj}</td><td>{esc(better)}</td></tr>")
+    if report.pairs and report.primary:
+        out.append(f"<h2>Paired comparisons on {esc(metric_label(report.primary))}</h2><table>"
+                   "<tr>" + "".join(f"<th>{esc(h)}</th>" for h in _pair_headers(report))
+                   + "</tr>")
+        out += ["<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
+                for row in _pair_rows(report)]
         out.append("</table>")
+    out.append(f"<h2>Method</h2><p>{esc(method_note(report))}</p>")
     if report.human is not None:
         out.append(_human_html(report.human))
     out.append(_how_made_html(report))
@@ -405,7 +433,8 @@ def to_html(report: ComparisonReport) -> str:
         out.append(f"<h3>{esc(input_id)}</h3><table><tr><th>variant</th><th>sample</th>"
                    "<th>output</th><th>diff against the reference</th><th>scores</th></tr>")
         for run in runs:
-            scores = ", ".join(f"{m} {v:.3f}" for m, v in run.scores.items() if v is not None)
+            scores = ", ".join(f"{metric_label(m)} {format_value(m, v)}"
+                               for m, v in run.scores.items() if v is not None)
             text = run.output if run.status == "ok" else (run.error or run.status)
             cls = "" if run.status == "ok" else ' class="failed"'
             diff = word_diff_html(refs[0], run.output) if refs and run.status == "ok" else ""

@@ -15,6 +15,8 @@ from typing import Any
 
 from playground import provenance
 from playground.evaluation.preferences import Rating, agreement, bradley_terry
+from playground.evaluation.scales import DIGITS, format_value, shown
+from playground.evaluation.scales import PERCENT_SCALE as PERCENT_SCALE
 from playground.evaluation.stats import (
     Estimate,
     PairedResult,
@@ -30,20 +32,19 @@ LOWER_IS_BETTER = frozenset({"ref_ppl"})
 #: The metric that decides the winner: the task metric where there is one, else overlap.
 PREFERRED_PRIMARY = ("accuracy", "entity_f1", "token_f1", "rougeL_f", "bleu", "chrf", "rouge1_f",
                      "ref_ppl")
-#: Metrics on a 0–100 scale; the rest are on 0–1 or their own scale (perplexity, log-probability).
-PERCENT_SCALE = frozenset({"bleu", "chrf", "self_bleu"})
 
 
 def mean_digits(metric: str) -> int:
     """Decimals a metric's mean is shown with wherever means are compared (report tables, the
-    window's columns and score table): one on the 0–100 scales, as sacreBLEU prints BLEU and
-    chrF, three elsewhere — the same resolution, a thousandth of the scale. Ties are decided at
-    these digits too (:func:`leaders`)."""
-    return 1 if metric in PERCENT_SCALE else 3
+    window's columns and score table), on the scale it is shown on
+    (:mod:`playground.evaluation.scales`): a thousandth of the scale. Ties are decided at these
+    digits too (:func:`leaders`)."""
+    del metric  # one scale per table: the same resolution for every metric
+    return DIGITS
 
 
 def format_mean(metric: str, value: float) -> str:
-    return f"{value:.{mean_digits(metric)}f}"
+    return format_value(metric, value)
 
 
 def leaders(means: Mapping[str, float], metric: str) -> tuple[str, ...]:
@@ -57,12 +58,12 @@ def leaders(means: Mapping[str, float], metric: str) -> tuple[str, ...]:
     size, and a reader sees at once that the metric does not separate them.
     """
     digits = mean_digits(metric)
-    shown = {name: round(value, digits) for name, value in means.items()}
-    if not shown:
+    shown_means = {name: round(shown(metric, value), digits) for name, value in means.items()}
+    if not shown_means:
         return ()
     pick = min if metric in LOWER_IS_BETTER else max
-    top = pick(shown.values())
-    return tuple(name for name, value in shown.items() if value == top)
+    top = pick(shown_means.values())
+    return tuple(name for name, value in shown_means.items() if value == top)
 
 
 def and_list(names: Sequence[str]) -> str:
@@ -128,7 +129,8 @@ class VariantSummary:
     #: Corpus BLEU over all the variant's outputs (n-gram statistics pooled, not averaged).
     corpus_bleu: float | None = None
     #: Variety across the k samples of each input, averaged over inputs (k ≥ 2 only):
-    #: distinct_1, distinct_2 (0–1, higher = more varied) and self_bleu (0–100, lower = more).
+    #: distinct_1, distinct_2 (0–1, higher = more varied) and self_bleu (stored 0–100, lower =
+    #: more varied).
     diversity: Mapping[str, float] = field(default_factory=dict)
     #: Outputs whose mean token log-probability is under ``LOW_CONFIDENCE`` (None: not measured).
     low_confidence: int | None = None

@@ -32,6 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "INTERVAL_RESAMPLES",
+    "TEST_RESAMPLES",
     "Estimate",
     "Method",
     "PairedResult",
@@ -56,6 +58,9 @@ _FloatArray = npt.NDArray[np.float64]
 #: sign) matrix and the values gathered with it, 8 bytes each per cell.
 _CHUNK_BYTES: Final = 48 * 2**20
 _BYTES_PER_CELL: Final = 16
+#: Default resamples of a paired test and of a bootstrap interval (reports name them).
+TEST_RESAMPLES: Final = 10000
+INTERVAL_RESAMPLES: Final = 2000
 
 
 @dataclass(frozen=True)
@@ -79,9 +84,10 @@ class Estimate:
 class PairedResult:
     """Outcome of comparing variant ``a`` with variant ``b`` on the inputs both were scored on.
 
-    ``diff`` is ``mean_b - mean_a`` (positive when ``b`` scores higher) and ``diff_ci`` its
-    bootstrap interval. The means are over the shared inputs only, so they can differ from each
-    variant's overall mean when some inputs were dropped.
+    ``diff`` is ``mean_b - mean_a`` (positive when ``b`` scores higher), ``diff_ci`` its
+    bootstrap interval and ``diff_sd`` the spread of the per-input differences. The means are
+    over the shared inputs only, so they can differ from each variant's overall mean when some
+    inputs were dropped.
 
     ``p_adjusted`` is set by :func:`pairwise` (Holm–Bonferroni over all pairs); when it is set,
     ``winner`` was decided on it rather than on the raw ``p_value``.
@@ -98,6 +104,9 @@ class PairedResult:
     winner: Literal["a", "b"] | None
     alpha: float = 0.05
     p_adjusted: float | None = None
+    #: Standard deviation (``ddof=1``) of the per-input differences; NaN with fewer than two
+    #: shared inputs. ``diff / diff_sd`` is the paired effect size the power calculation uses.
+    diff_sd: float = math.nan
 
 
 class Summary(TypedDict):
@@ -111,7 +120,11 @@ class Summary(TypedDict):
 
 
 def bootstrap_ci(
-    values: Sequence[float], *, level: float = 0.95, resamples: int = 2000, seed: int = 0
+    values: Sequence[float],
+    *,
+    level: float = 0.95,
+    resamples: int = INTERVAL_RESAMPLES,
+    seed: int = 0,
 ) -> Estimate | None:
     """Percentile-bootstrap interval for the mean of independent scores.
 
@@ -133,7 +146,7 @@ def bootstrap_ci_clustered(
     values_by_input: ScoresByInput,
     *,
     level: float = 0.95,
-    resamples: int = 2000,
+    resamples: int = INTERVAL_RESAMPLES,
     seed: int = 0,
 ) -> Estimate | None:
     """Bootstrap interval for the mean score over inputs, resampling inputs rather than runs.
@@ -156,7 +169,7 @@ def paired_test(
     b: ScoresByInput,
     *,
     method: Method = "permutation",
-    resamples: int = 10000,
+    resamples: int = TEST_RESAMPLES,
     seed: int = 0,
     level: float = 0.95,
     alpha: float = 0.05,
@@ -231,6 +244,7 @@ def paired_test(
         dropped_inputs=dropped,
         winner=_winner(observed, p_value, alpha),
         alpha=alpha,
+        diff_sd=float(np.std(diffs, ddof=1)) if n > 1 else math.nan,
     )
 
 
@@ -259,7 +273,7 @@ def pairwise(
     variants: Mapping[str, ScoresByInput],
     *,
     method: Method = "permutation",
-    resamples: int = 10000,
+    resamples: int = TEST_RESAMPLES,
     seed: int = 0,
     level: float = 0.95,
     alpha: float = 0.05,

@@ -35,9 +35,13 @@ def test_csv_and_jsonl_hold_every_run_with_its_scores() -> None:
 
 def test_markdown_marks_the_best_and_the_pairs() -> None:
     text = export(build_report("demo", runs(0.1, n_inputs=6)), "md")
-    assert "**good** is best on rougeL_f" in text
+    assert re.search(r"^good scored highest on ROUGE-L \(0\.\d{3} vs 0\.\d{3} for base\) and is "
+                     r"significantly higher \(paired test over 6 inputs, p = ", text, re.M)
+    assert "| ROUGE-L (mean [95 % interval], 0–1) |" in text
     assert re.search(r"\| good \| 12 \| 0 \| \*\*0\.\d+ \[", text)
-    assert "## Paired comparisons on rougeL_f" in text
+    assert "## Paired comparisons on ROUGE-L" in text
+    assert "| p (paired test) | Holm-adjusted p | significantly better |" in text
+    assert "## Method" in text and "Guenther" in text
 
 
 def test_html_is_self_contained_with_chart_and_diff() -> None:

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from playground.evaluation.exports import export
-from playground.evaluation.report import ReportRun, build_report, leaders, mean_digits
+from playground.evaluation.report import (
+    ReportRun,
+    build_report,
+    format_mean,
+    leaders,
+    mean_digits,
+)
 from playground.evaluation.scoring import DEFAULT_METRICS
 from playground.runs.runner import make_scorer
 from tests.core.evaluation.crafted import runs
@@ -64,9 +70,10 @@ def test_identical_variants_tie_and_every_face_says_so() -> None:
     for name in ("a", "b"):
         row = next(line for line in md.splitlines() if line.startswith(f"| {name} |"))
         cells = row.split(" | ")[3:3 + len(report.table_metrics)]
-        assert cells == ["**31.0 [31.0, 31.0]** (tie)", "**4.000 [4.000, 4.000]** (tie)",
+        # BLEU's 31.0 shown on 0–1, like ROUGE
+        assert cells == ["**0.310 [0.310, 0.310]** (tie)", "**4.000 [4.000, 4.000]** (tie)",
                          "**0.500 [0.500, 0.500]** (tie)"]
-    assert "a and b tie for the best mean rougeL_f" in md
+    assert "a and b tie for the highest ROUGE-L (0.500 each" in md
     assert "(tie): several variants share it" in md
     page = export(report, "html")
     assert page.count(" (tie)</td>") == 2 * len(report.table_metrics)
@@ -102,7 +109,9 @@ def test_ties_use_rounding_so_they_do_not_depend_on_the_other_variants() -> None
     assert leaders({"a": 0.4121, "b": 0.4124}, "rougeL_f") == ("a", "b")
     assert leaders({"a": 3.0, "b": 3.0, "c": 2.0}, "ref_ppl") == ("c",)
     assert leaders({}, "bleu") == ()
-    assert mean_digits("chrf") == 1 and mean_digits("rouge1_f") == 3
+    # one scale per table: chrF's 0–100 is shown on 0–1, at the same thousandths as ROUGE
+    assert mean_digits("chrf") == mean_digits("rouge1_f") == 3
+    assert format_mean("chrf", 25.14) == "0.251" and format_mean("rouge1_f", 0.2514) == "0.251"
 
 
 EASY = [("The cat sat on the mat.", "The cat sat on the mat."),
@@ -198,7 +207,7 @@ def test_low_confidence_outputs_are_counted() -> None:
     assert build_report("strict", data, low_confidence_below=-0.5).variants[0].low_confidence == 3
     assert build_report("lax", data, low_confidence_below=-5.0).variants[0].low_confidence == 0
     markdown = export(report, "md")
-    assert "| low-confidence |" in markdown
+    assert "| low-confidence outputs |" in markdown
     assert "| 2/4 |" in markdown
     plain = build_report("plain", [ReportRun("v", "a", 0, 1, "ok", "p", "o", ("r",), {"x": 1.0})])
     assert plain.variants[0].low_confidence is None

@@ -14,7 +14,9 @@ from playground.evaluation.summary import (
     best_marks,
     display_metrics,
     format_estimate,
+    format_p,
     p_against_best,
+    p_against_best_tip,
     run_label,
     shown_estimates,
     spec_report,
@@ -95,13 +97,18 @@ def test_p_against_the_best_and_the_winner_sentence() -> None:
     report = spec_report(comparison, runs)
     assert report.winner == "high"
     assert p_against_best(report, "high") == "best"
-    assert p_against_best(report, "low").startswith("p = ")
-    assert "(" in p_against_best(report, "low")  # the Holm-adjusted p in brackets
-    assert winner_sentence(report).startswith("high is best on rougeL_f, significantly better")
+    pair = report.pairs[0][2]
+    # the cell is the Holm-adjusted p alone; its header says so, the tooltip adds the raw one
+    assert p_against_best(report, "low") == format_p(pair.p_adjusted or 1.0)
+    assert float(p_against_best(report, "low")) < 0.05
+    assert f"p = {format_p(pair.p_value)}" in p_against_best_tip(report, "low")
+    assert winner_sentence(report) == (
+        "high scored highest on ROUGE-L (0.845 vs 0.145 for low) and is significantly higher "
+        f"(paired test over 8 inputs, p = {format_p(pair.p_adjusted or 1.0)}).")
     tied = spec_report(comparison, [run(n, f"row-{i}", 0, 0.5) for n in ("high", "low")
                                     for i in range(1, 9)])
     assert p_against_best(tied, "low") == "best" + TIE
-    assert winner_sentence(tied).startswith("high and low tie for the highest mean rougeL_f")
+    assert winner_sentence(tied).startswith("high and low tie for the highest ROUGE-L (0.500 each")
     single = spec(("a", "b"), 1)
     one = spec_report(single, [run("a", "row-1", 0, 0.4), run("b", "row-1", 0, 0.2)])
     assert "one input cannot show a significant difference" in winner_sentence(one)
@@ -119,5 +126,8 @@ def test_runs_and_metrics_are_named_for_a_reader() -> None:
     assert format_estimate("rougeL", Estimate(0.41234, 0.4, 0.45, 3), spread=False) == "0.412"
     assert format_estimate("rougeL", Estimate(0.41234, 0.4, 0.45, 3), spread=True) == \
         "0.412 ± 0.038"
-    assert format_estimate("bleu", Estimate(12.345, 11.0, 13.0, 3), spread=False) == "12.3"
+    # BLEU is stored on sacreBLEU's 0–100 and shown on 0–1, like every table's metrics
+    assert format_estimate("bleu", Estimate(12.345, 11.0, 13.0, 3), spread=False) == "0.123"
+    assert format_estimate("bleu", Estimate(12.345, 11.0, 13.0, 3), spread=True) == \
+        "0.123 ± 0.013"
     assert format_estimate("bleu", None, spread=False) == "N/A"
