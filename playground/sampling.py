@@ -14,6 +14,15 @@ from playground.errors import SamplingError
 MAX_SEED = 0xFFFFFFFE
 MAX_STOP_SEQUENCES = 16
 MAX_STOP_LENGTH = 200
+#: The temperature range people know (0-2); above it most models write noise, so a window offers
+#: more only when asked ("allow higher"), up to what the validation accepts.
+USUAL_MAX_TEMPERATURE = 2.0
+HIGHEST_TEMPERATURE = 5.0
+
+
+def temperature_ceiling(allow_higher: bool) -> float:
+    """The top of a temperature control: the usual 2, or the validation's 5 when allowed."""
+    return HIGHEST_TEMPERATURE if allow_higher else USUAL_MAX_TEMPERATURE
 
 
 @dataclass(frozen=True)
@@ -95,7 +104,7 @@ def _bound(x: float) -> str:
 
 def validate(params: SamplingParams) -> None:
     """Reject values llama.cpp would silently clamp or misread, with the range in the message."""
-    _number("temperature", params.temperature, 0.0, 5.0)
+    _number("temperature", params.temperature, 0.0, HIGHEST_TEMPERATURE)
     _number("top_k", params.top_k, 0, 1_000_000, integer=True)
     _number("top_p", params.top_p, 0.0, 1.0)
     _number("min_p", params.min_p, 0.0, 1.0)

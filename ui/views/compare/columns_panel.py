@@ -1,4 +1,6 @@
-"""The Compare tab's columns: two to six variants side by side, each with its output and scores.
+"""The Compare tab's columns: two to six variants side by side, each a compact header in the
+row of headers (this widget) and an output pane with its scores in the row of outputs
+(:attr:`ColumnsPanel.outputs`, placed on the view's Outputs page).
 
 The panel adds, removes and names columns, turns them into variants, and routes what a
 comparison yields (streamed tokens, finished runs, the report's estimates and best marks) to
@@ -9,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QScrollArea, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from playground.comparison import ComparisonSpec, Variant
+from playground.engine.models import model_display_name
 from playground.errors import PlaygroundError
 from playground.evaluation.report import ReportRun
 from playground.evaluation.stats import Estimate
@@ -24,12 +26,15 @@ from playground.runs.build import input_variable
 from ui.context import AppContext
 from ui.views.compare.compare_column import ColumnSetup, CompareColumn
 from ui.widgets.references import confidence_threshold
+from ui.widgets.temperature_setting import temperature_top
 
 MIN_COLUMNS = 2
 MAX_COLUMNS = 6
 
 
-class ColumnsPanel(QScrollArea):
+class ColumnsPanel(QWidget):
+    """The row of headers; :attr:`outputs` is the row of output panes under it."""
+
     #: a column was added or removed, or chose another template
     columns_changed = Signal()
 
@@ -40,11 +45,13 @@ class ColumnsPanel(QScrollArea):
         self._models: list[tuple[str, str]] = []
         self._provided: set[str] = set()
         self._running = False
-        self.setWidgetResizable(True)
-        inner = QWidget()
-        self.columns_layout = QHBoxLayout(inner)
-        self.columns_layout.setContentsMargins(0, 0, 0, 0)
-        self.setWidget(inner)
+        self.headers_layout = QHBoxLayout(self)
+        self.outputs = QWidget()
+        self.outputs_layout = QHBoxLayout(self.outputs)
+        # The same margins and spacing in both rows, so each header sits over its output.
+        for layout in (self.headers_layout, self.outputs_layout):
+            layout.setContentsMargins(0, 0, 0, 0)
+            layout.setSpacing(6)
 
     # -- adding and removing ------------------------------------------------------------------
 
@@ -52,8 +59,7 @@ class ColumnsPanel(QScrollArea):
         current = self.context.hub.current
         choices = list(self._models)
         if current and all(key != current for _, key in choices):
-            choices.insert(0, (Path(current).stem if not current.startswith("remote:")
-                               else current, current))
+            choices.insert(0, (model_display_name(current), current))
         return choices
 
     def add_column(self, setup: ColumnSetup | None = None) -> CompareColumn | None:
@@ -64,6 +70,7 @@ class ColumnsPanel(QScrollArea):
         column = CompareColumn(self.context.collection(), self._model_choices(),
                                self.context.hub.current)
         column.confidence_threshold = confidence_threshold(self.context.settings)
+        column.set_temperature_top(temperature_top(self.context.settings))
         if setup is None and self.columns:
             last = self.columns[-1].setup()
             setup = replace(last, name=self._free_name(last.template.rpartition("/")[2]))
@@ -75,7 +82,8 @@ class ColumnsPanel(QScrollArea):
         column.set_provided(self._provided)
         column.template_changed.connect(self.columns_changed)
         self.columns.append(column)
-        self.columns_layout.addWidget(column, 1)
+        self.headers_layout.addWidget(column.header, 1, Qt.AlignmentFlag.AlignTop)
+        self.outputs_layout.addWidget(column.pane, 1)
         self._update_remove_buttons()
         self.columns_changed.emit()
         return column
@@ -96,9 +104,9 @@ class ColumnsPanel(QScrollArea):
                 or len(self.columns) <= MIN_COLUMNS or self._running):
             return False
         self.columns.remove(column)
-        self.columns_layout.removeWidget(column)
-        column.setParent(None)
-        column.deleteLater()
+        self.headers_layout.removeWidget(column.header)
+        self.outputs_layout.removeWidget(column.pane)
+        column.dispose()
         self._update_remove_buttons()
         self.columns_changed.emit()
         return True
@@ -140,6 +148,10 @@ class ColumnsPanel(QScrollArea):
         self._provided = set(names)
         for column in self.columns:
             column.set_provided(self._provided)
+
+    def set_temperature_top(self, top: float) -> None:
+        for column in self.columns:
+            column.set_temperature_top(top)
 
     def set_confidence_threshold(self, value: float) -> None:
         for column in self.columns:

@@ -7,9 +7,10 @@ which saves it; tokens stream into their column, and when it ends the report (bu
 thread) gives each column its scores, the best per metric starred, and fills the summary. A
 stored comparison reopens into the columns; a cancelled one resumes where it stopped.
 
-The view holds the layout and the wiring; the panels each do one job: the inputs
-(:mod:`.inputs_panel`), the columns (:mod:`.columns_panel`) and the summary
-(:mod:`.summary_panel`).
+The view holds the layout and the wiring; the panels each do one job: the inputs strip
+(:mod:`.inputs_panel`), the columns (:mod:`.columns_panel`: a row of compact variant headers,
+and their outputs), and the results (:mod:`.results_area`: the Outputs tab, which takes most
+of the height, and the Summary tab with :mod:`.summary_panel`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -64,9 +64,11 @@ from ui.views.compare.compare_tasks import (
     run_task,
 )
 from ui.views.compare.inputs_panel import InputsPanel
+from ui.views.compare.results_area import ResultsArea
 from ui.views.compare.summary_panel import SummaryPanel
 from ui.widgets.diff_dialog import DiffDialog
 from ui.widgets.references import CONFIDENCE_KEY, confidence_threshold
+from ui.widgets.temperature_setting import temperature_top
 
 SETTINGS_KEY = "compare/state"
 DEFAULT_SETUPS = (
@@ -97,22 +99,20 @@ class CompareView(QWidget):
 
         self.inputs = InputsPanel(context.collection(), confidence_threshold(context.settings))
         self.columns_area = ColumnsPanel(context)
-        self.summary = SummaryPanel()
+        self.results = ResultsArea(self.columns_area.outputs)
         self._expose_panels()
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.setSpacing(4)
         layout.addLayout(self._build_header())
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
         self.message_label.setStyleSheet("color: #b00020;")
         self.message_label.setVisible(False)
         layout.addWidget(self.message_label)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        for n, (panel, stretch) in enumerate(((self.inputs, 0), (self.columns_area, 3),
-                                              (self.summary, 2))):
-            splitter.addWidget(panel)
-            splitter.setStretchFactor(n, stretch)
-        splitter.setSizes([170, 520, 300])
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.inputs)
+        layout.addWidget(self.columns_area)
+        layout.addWidget(self.results, 1)
         self._build_actions()
 
         self.inputs.mode_changed.connect(self._mode_changed)
@@ -125,17 +125,28 @@ class CompareView(QWidget):
 
     def _expose_panels(self) -> None:
         """The panels' widgets under the view's own names, as scripts and tests reach them."""
-        inputs, summary = self.inputs, self.summary
+        inputs = self.inputs
         self.dataset_combo, self.file_button = inputs.dataset_combo, inputs.file_button
         self.rows_spin, self.samples_spin = inputs.rows_spin, inputs.samples_spin
         self.seed_spin, self.confidence_spin = inputs.seed_spin, inputs.confidence_spin
         self.shared_input, self.references = inputs.shared_input, inputs.references
         self.input_hint = inputs.input_hint
-        self.columns_layout = self.columns_area.columns_layout
+        self.outputs_tabs, self.outputs_stack = self.results.tabs, self.results.outputs_stack
+        self.winner_line, self.summary_button = (self.results.winner_line,
+                                                 self.results.summary_button)
+        self._expose_summary()
+
+    def _expose_summary(self) -> None:
+        """The summary's widgets (a new run gets a new summary panel)."""
+        summary = self.summary
         self.progress, self.eta_label = summary.progress, summary.eta_label
         self.winner_label, self.results_tabs = summary.winner_label, summary.results_tabs
         self.score_model, self.score_table = summary.score_model, summary.score_table
         self.chart_metric_combo = summary.chart_metric_combo
+
+    @property
+    def summary(self) -> SummaryPanel:
+        return self.results.summary
 
     @property
     def columns(self) -> list[CompareColumn]:
@@ -152,6 +163,7 @@ class CompareView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         """List the models again each time the tab is shown: files may have been added."""
         super().showEvent(event)
+        self.columns_area.set_temperature_top(temperature_top(self.context.settings))
         self.context.tasks.start(model_choices_task, added_model_paths(self.context.settings),
                                  on_event=self._models_found, on_error=lambda message: None)
 
@@ -231,6 +243,7 @@ class CompareView(QWidget):
 
     def _mode_changed(self, provided: object) -> None:
         self.columns_area.set_provided(provided if isinstance(provided, set) else set())
+        self.results.show_dataset(self.inputs.dataset_mode())
         self.inputs.update_hint(self.columns_area.fills())
 
     def _library_changed(self) -> None:
@@ -304,6 +317,10 @@ class CompareView(QWidget):
         if request.resume_id is None:
             self._comparison_id = None
             self._status = None
+        # Nothing of the previous comparison stays on screen while this one runs.
+        self.results.fresh_summary()
+        self._expose_summary()
+        self.results.show_outputs()
         self.summary.starting()
         self.title_label.setText("Starting…")
         self._worker = self.context.tasks.start(
@@ -396,6 +413,7 @@ class CompareView(QWidget):
         self._spec = ready.spec
         self.columns_area.show_report(ready.spec, ready.report.runs, ready.estimates)
         self.summary.show_report(ready.report, ready.estimates)
+        self.results.show_winner()
         self._update_buttons()
 
     # -- diff ---------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The Compare tab's inputs: one shared input with its references, or the rows of a dataset
-(a library's, a file's, or a reopened comparison's), and the settings every column shares
-(rows, samples, seed, the low-confidence threshold)."""
+"""The Compare tab's inputs strip: one line of the settings every column shares (the inputs: the
+shared input or the rows of a library's, a file's or a reopened comparison's dataset; rows,
+samples, seed, the low-confidence threshold), then, for a shared input only, the input and its
+references in two boxes of capped height that can be folded away."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,7 @@ from playground.errors import PlaygroundError
 from playground.prompts.collection import Collection
 from playground.runs.build import library_dataset, main_variable, shared_input
 from ui.views.compare.compare_tasks import DatasetChoice
+from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.references import (
     REFERENCE_HINT,
     join_references,
@@ -39,20 +41,28 @@ DATASET_HINT = ("Dataset columns fill the template variables of the same name; a
                 "main text variable missing from the dataset takes its first column.")
 
 
-class InputsPanel(QGroupBox):
+#: The input boxes' height: a few lines, so the outputs below keep most of the height.
+TEXT_HEIGHT = (44, 84)
+
+
+class InputsPanel(QWidget):
     #: the dataset choice changed: the variables it fills for every row (a set of names)
     mode_changed = Signal(object)
 
     def __init__(self, collection: Collection, confidence: float,
                  parent: QWidget | None = None) -> None:
-        super().__init__("Input", parent)
+        super().__init__(parent)
         self._collection = collection
         #: inputs of reopened dataset comparisons, by comparison id, to run again
         self._stored_inputs: dict[str, tuple[Input, ...]] = {}
         self.file_dialog: QFileDialog | None = None
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
         layout.addLayout(self._build_settings(confidence))
-        texts = QHBoxLayout()
+        self.texts = QWidget()
+        texts = QHBoxLayout(self.texts)
+        texts.setContentsMargins(0, 0, 0, 0)
         self.shared_input = QPlainTextEdit()
         self.shared_input.setPlaceholderText(
             "Input text: fills each template's main text variable (dialogue, review, text, "
@@ -61,18 +71,24 @@ class InputsPanel(QGroupBox):
         self.references.setPlaceholderText(
             f"Reference outputs to score against. {REFERENCE_HINT}")
         for edit in (self.shared_input, self.references):
-            edit.setMinimumHeight(60)
-            edit.setMaximumHeight(160)
+            edit.setMinimumHeight(TEXT_HEIGHT[0])
+            edit.setMaximumHeight(TEXT_HEIGHT[1])
         texts.addWidget(self.shared_input, 3)
         texts.addWidget(self.references, 2)
-        layout.addLayout(texts)
-        self.input_hint = QLabel("")
+        layout.addWidget(self.texts)
+        self.input_hint = ElidedLabel()
         self.input_hint.setStyleSheet("color: palette(mid);")
         layout.addWidget(self.input_hint)
         self.fill_datasets(collection)
 
     def _build_settings(self, confidence: float) -> QHBoxLayout:
         row = QHBoxLayout()
+        self.fold_button = QToolButton()
+        self.fold_button.setCheckable(True)
+        self.fold_button.setChecked(True)
+        self.fold_button.setToolTip("Show or hide the input and reference boxes")
+        self.fold_button.toggled.connect(self._fold)
+        row.addWidget(self.fold_button)
         row.addWidget(QLabel("Inputs"))
         self.dataset_combo = QComboBox()
         self.dataset_combo.setToolTip("The shared input below, or every row of a dataset")
@@ -131,10 +147,18 @@ class InputsPanel(QGroupBox):
                     ("library", library.name, dataset.name))
         for text, data in extra:
             self.dataset_combo.addItem(text, data)
-        index = self.dataset_combo.findData(keep) if keep is not None else 0
+        # A choice that is still listed stays chosen (a dataset run in flight keeps its
+        # dataset when a library is imported meanwhile).
+        index = self._find(keep) if keep is not None else 0
         self.dataset_combo.setCurrentIndex(max(index, 0))
         self.dataset_combo.blockSignals(False)
         self._mode_changed()
+
+    def _find(self, data: object) -> int:
+        """The item holding ``data``: compared in Python (Qt's findData compares wrapped
+        Python tuples by identity, so a rebuilt list never matched)."""
+        return next((i for i in range(self.dataset_combo.count())
+                     if self.dataset_combo.itemData(i) == data), -1)
 
     def select_dataset(self, name: str) -> bool:
         """Choose a library dataset by name ("summarization") or a file by its path."""
@@ -185,7 +209,16 @@ class InputsPanel(QGroupBox):
         self.shared_input.setEnabled(not dataset)
         self.references.setEnabled(not dataset)
         self.rows_spin.setEnabled(dataset)
+        self._fold(self.fold_button.isChecked())
         self.mode_changed.emit(self.dataset_columns())
+
+    def _fold(self, shown: bool) -> None:
+        """The input boxes only for a shared input, and only while unfolded."""
+        dataset = self.dataset_mode()
+        self.texts.setVisible(shown and not dataset)
+        self.fold_button.setEnabled(not dataset)
+        self.fold_button.setArrowType(Qt.ArrowType.DownArrow if shown and not dataset
+                                      else Qt.ArrowType.RightArrow)
 
     # -- the shared input ---------------------------------------------------------------------
 
@@ -196,10 +229,10 @@ class InputsPanel(QGroupBox):
     def update_hint(self, fills: list[tuple[str, str | None]]) -> None:
         """``fills``: (column name, the variable the shared input fills in it)."""
         if self.dataset_mode():
-            self.input_hint.setText(DATASET_HINT)
+            self.input_hint.set_full_text(DATASET_HINT)
             return
         names = [f"{var or '(none)'} in {name or '?'}" for name, var in fills]
-        self.input_hint.setText("The input fills: " + ", ".join(names) if names else "")
+        self.input_hint.set_full_text("The input fills: " + ", ".join(names) if names else "")
 
     def show_inputs(self, spec: ComparisonSpec, comparison_id: int) -> None:
         """A reopened comparison's inputs: its one input as the shared one, or its rows as a
@@ -218,7 +251,7 @@ class InputsPanel(QGroupBox):
             return
         data = ("stored", str(comparison_id))
         self._stored_inputs[str(comparison_id)] = spec.inputs
-        index = self.dataset_combo.findData(data)
+        index = self._find(data)
         if index < 0:
             self.dataset_combo.addItem(
                 f"Inputs of comparison #{comparison_id} ({len(spec.inputs)} rows)", data)

@@ -26,7 +26,13 @@ from PySide6.QtWidgets import (
 from superqt import QLabeledDoubleSlider, QLabeledSlider
 
 from playground.errors import SamplingError
-from playground.sampling import MAX_SEED, SamplingParams
+from playground.sampling import (
+    HIGHEST_TEMPERATURE,
+    MAX_SEED,
+    USUAL_MAX_TEMPERATURE,
+    SamplingParams,
+    temperature_ceiling,
+)
 
 #: name, label, low, high, decimals (None for whole numbers), help. The float ranges are the
 #: validation's; top-k and max tokens stop at a practical bound for a slider (a larger value set
@@ -46,9 +52,6 @@ KNOBS: tuple[tuple[str, str, float, float, int | None, str], ...] = (
      "The longest output, in tokens."),
 )
 
-#: The slider's usual top; "allow higher" extends it to what the validation accepts.
-USUAL_MAX_TEMPERATURE = 2.0
-HIGHEST_TEMPERATURE = 5.0
 
 _ESCAPES = {"n": "\n", "t": "\t", "s": " ", ",": ",", "\\": "\\"}
 
@@ -304,8 +307,7 @@ class ParamsPanel(QWidget):
 
     def _allow_high_toggled(self, checked: bool) -> None:
         """Turning it off brings a higher temperature back to the usual top."""
-        top = HIGHEST_TEMPERATURE if checked else USUAL_MAX_TEMPERATURE
-        self.temperature.setMaximum(top)
+        self.temperature.setMaximum(temperature_ceiling(checked))
         if not checked:
             self.note.hide()
 
