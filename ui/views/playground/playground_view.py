@@ -57,6 +57,7 @@ from ui.widgets.references import (
     split_references,
 )
 from ui.widgets.replay_dialog import ReplayDialog
+from ui.widgets.temperature_setting import HIGH_TEMPERATURE_KEY
 
 __all__ = ["PlaygroundView", "split_references"]
 
@@ -105,6 +106,9 @@ class PlaygroundView(QWidget):
         self.preview_panel = PreviewPanel(self.context, self._preview_request)
         self.model_chooser = ModelChooser(self.context)
         self.params = ParamsPanel()
+        # Compare's temperature boxes follow this choice: it is written as soon as it changes.
+        self.params.allow_high.toggled.connect(
+            lambda on: self.context.settings.setValue(HIGH_TEMPERATURE_KEY, on))
         self.live_check = QCheckBox("Live")
         self.live_check.setToolTip("Run again shortly after every change to the template, "
                                    "its values or the settings")
