@@ -20,6 +20,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.comparison import Variant
 from playground.engine.worker import LoadOptions
+from playground.evaluation.scales import metric_label, shown
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 from tests.fakes import FakeEngine, Script
@@ -88,7 +89,7 @@ def assert_best_marked(columns: list[CompareColumn]) -> None:
             label: QLabel = column.score_labels[metric]
             assert values[id(column)] == max(present), metric
             assert label.text().startswith("★") and label.font().bold()
-            assert label.toolTip().startswith(f"best {metric}")
+            assert label.toolTip().startswith(f"best {metric_label(metric)}")
         for column in columns:
             if column not in starred:
                 assert not column.score_labels[metric].text().startswith("★")
@@ -235,7 +236,7 @@ def test_samples_show_mean_and_interval_and_a_sweep_chart(
     assert report is not None and report.sweep_param == "temperature"
     for column in view.columns:
         assert "±" in column.score_labels["rouge1"].text()
-        assert "95% CI" in column.score_labels["rouge1"].toolTip()
+        assert "95 % interval" in column.score_labels["rouge1"].toolTip()
         assert column.sample_combo.isVisible()
         assert column.sample_combo.count() == 2
         name = column.name_edit.text()
@@ -279,19 +280,20 @@ def test_dataset_mode_stops_resumes_and_fills_the_table_and_chart(
     model = view.score_table.model()
     qtmodeltester.check(model)
     assert model.rowCount() == 2
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in
-               range(model.columnCount())]
-    assert headers[:3] == ["variant", "runs", "failed"]
-    assert "rougeL_f" in headers
+    headers = [" ".join(str(model.headerData(c, Qt.Orientation.Horizontal)).split())
+               for c in range(model.columnCount())]
+    assert headers[:5] == ["variant", "runs", "ROUGE-L (mean, 0–1)", "95 % interval",
+                           "p vs best (paired, Holm)"]
     rows = {model.index(r, 0).data(): r for r in range(2)}
     assert list(rows) == [c.name_edit.text() for c in view.columns]
     runs_col = headers.index("runs")
     assert [model.index(r, runs_col).data() for r in range(2)] == ["3", "3"]
-    p_col = len(headers) - 1
-    p_cells = sorted(model.index(r, p_col).data() for r in range(2))
-    assert p_cells[0] == "best" and p_cells[1].startswith("p = ")
-    assert "[" in model.index(0, headers.index("rougeL_f")).data()  # mean [low, high]
-    assert "rougeL_f" in view.winner_label.text()
+    p_col = headers.index("p vs best (paired, Holm)")
+    p_cells = sorted((model.index(r, p_col).data() for r in range(2)), key=lambda c: c != "best")
+    assert p_cells[0] == "best" and 0.0 <= float(p_cells[1].lstrip("< ")) <= 1.0
+    low, high = model.index(0, headers.index("95 % interval")).data().split("–")
+    assert float(low) <= float(high)
+    assert "ROUGE-L" in view.winner_label.text()
     for column in view.columns:
         assert column.sample_combo.count() == 3  # one output per row
         assert "±" in column.score_labels["rougeL"].text()
@@ -301,12 +303,13 @@ def test_dataset_mode_stops_resumes_and_fills_the_table_and_chart(
     assert bars.barSets()[0].count() == 2
     report = view.score_model.report
     assert report is not None
-    metric = view.chart_metric_combo.currentText()
+    metric = view.chart_metric_combo.currentData()
     assert metric == report.primary
+    assert view.chart_metric_combo.currentText() == metric_label(metric)
     for n, summary in enumerate(report.variants):
         estimate = summary.metrics[metric]
         assert estimate is not None
-        assert bars.barSets()[0].at(n) == pytest.approx(estimate.mean)
+        assert bars.barSets()[0].at(n) == pytest.approx(shown(metric, estimate.mean))
 
 
 def test_a_dataset_file_fills_each_templates_main_variable(

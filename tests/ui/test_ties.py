@@ -59,10 +59,11 @@ def test_identical_variants_are_both_marked_tied_and_the_window_says_tie(
             assert "a tie" in shown.toolTip()
 
     model = compare.score_table.model()
-    headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    metric_columns = [headers.index(m) for m in ("rougeL_f", "bleu", "chrf")]
+    headers = [" ".join(str(model.headerData(c, Qt.Orientation.Horizontal)).split())
+               for c in range(model.columnCount())]
+    metric_columns = [headers.index(f"{m} (mean, 0–1)") for m in ("ROUGE-L", "BLEU", "chrF")]
     for r in range(model.rowCount()):
         for c in metric_columns:
             assert str(model.index(r, c).data()).endswith("tie")
-        assert model.index(r, len(headers) - 1).data() == "best · tie"
-    assert "first and second tie for the highest mean" in compare.winner_label.text()
+        assert model.index(r, headers.index("p vs best (paired, Holm)")).data() == "best · tie"
+    assert "first and second tie for the highest ROUGE-L" in compare.winner_label.text()

@@ -21,6 +21,7 @@ from PySide6.QtCore import QMargins, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 from playground.evaluation.report import ComparisonReport
+from playground.evaluation.scales import column_label, metric_label, shown
 from playground.evaluation.stats import Estimate
 
 QUALITY_COLOUR = QColor("#4c78a8")
@@ -49,7 +50,8 @@ def metric_bar_chart(
     *,
     estimates: Mapping[str, Estimate | None] | None = None,
 ) -> QChartView:
-    """One bar per variant (the metric's mean) with a whisker over its 95% interval.
+    """One bar per variant (the metric's mean) with a whisker over its 95% interval, on the
+    scale the tables show (BLEU and chrF divided by 100, so every overlap metric is on 0–1).
 
     ``estimates`` (variant -> estimate) replace the report's, e.g. intervals over the samples
     of a single input. The whiskers are a box plot whose box is flattened onto the mean, drawn
@@ -57,11 +59,11 @@ def metric_bar_chart(
     without a score (all its runs failed, or N/A) gets an empty bar and no whisker.
     """
     chart = QChart()
-    chart.setTitle(f"{metric} by variant (mean, 95% CI)")
-    bars = QBarSet(metric)
+    chart.setTitle(f"{metric_label(metric)} by variant: mean with its 95 % interval")
+    bars = QBarSet(column_label(metric))
     bars.setColor(QUALITY_COLOUR)
     whiskers = QBoxPlotSeries()
-    whiskers.setName("95% CI")
+    whiskers.setName("95 % interval")
     whiskers.setBoxWidth(0.15)
     whiskers.setPen(QPen(QColor("#222222"), 2))
     names: list[str] = []
@@ -74,10 +76,10 @@ def metric_bar_chart(
             bars.append(0.0)
             whiskers.append(QBoxSet(0.0, 0.0, 0.0, 0.0, 0.0, summary.name))
             continue
-        bars.append(estimate.mean)
-        whiskers.append(QBoxSet(estimate.low, estimate.mean, estimate.mean, estimate.mean,
-                                estimate.high, summary.name))
-        top = max(top, estimate.high, estimate.mean)
+        mean, low, high = (shown(metric, v) for v in (estimate.mean, estimate.low, estimate.high))
+        bars.append(mean)
+        whiskers.append(QBoxSet(low, mean, mean, mean, high, summary.name))
+        top = max(top, high, mean)
     series = QBarSeries()
     series.append(bars)
     series.setLabelsVisible(True)
@@ -89,7 +91,7 @@ def metric_bar_chart(
     axis_x.append(names)
     axis_y = QValueAxis()
     axis_y.setRange(0.0, top * 1.1 if top > 0 else 1.0)
-    axis_y.setTitleText(metric)
+    axis_y.setTitleText(column_label(metric))
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     for item in (series, whiskers):
@@ -118,7 +120,7 @@ def sweep_chart(report: ComparisonReport, metric: str | None = None) -> QChartVi
         chart.legend().hide()
         return _view(chart)
     param = report.sweep_param or "setting"
-    chart.setTitle(f"{quality_metric} and variety against {param}")
+    chart.setTitle(f"{metric_label(quality_metric)} and variety against {param}")
     xs = [x for x, _ in report.sweep]
     axis_x = QValueAxis()
     axis_x.setTitleText(param)
@@ -128,15 +130,16 @@ def sweep_chart(report: ComparisonReport, metric: str | None = None) -> QChartVi
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
 
     quality = QLineSeries()
-    quality.setName(quality_metric)
+    quality.setName(column_label(quality_metric))
     quality.setColor(QUALITY_COLOUR)
     quality.setPointsVisible(True)
-    points = [(x, y) for x, y in report.sweep_series(quality_metric) if y is not None]
+    points = [(x, shown(quality_metric, y)) for x, y in report.sweep_series(quality_metric)
+              if y is not None]
     for x, y in points:
         quality.append(x, y)
     chart.addSeries(quality)
     axis_q = QValueAxis()
-    axis_q.setTitleText(quality_metric)
+    axis_q.setTitleText(column_label(quality_metric))
     top = max((y for _, y in points), default=0.0)
     axis_q.setRange(0.0, top * 1.1 if top > 0 else 1.0)
     chart.addAxis(axis_q, Qt.AlignmentFlag.AlignLeft)
@@ -147,14 +150,14 @@ def sweep_chart(report: ComparisonReport, metric: str | None = None) -> QChartVi
     variety_points = [(x, y) for x, y in report.sweep_series(variety_metric) if y is not None]
     if variety_points:
         variety = QLineSeries()
-        variety.setName(f"{variety_metric} (variety)")
+        variety.setName(f"{metric_label(variety_metric)} (variety, 0–1)")
         variety.setColor(VARIETY_COLOUR)
         variety.setPointsVisible(True)
         for x, y in variety_points:
             variety.append(x, y)
         chart.addSeries(variety)
         axis_v = QValueAxis()
-        axis_v.setTitleText(variety_metric)
+        axis_v.setTitleText(f"{metric_label(variety_metric)} (0–1)")
         axis_v.setRange(0.0, 1.0)
         chart.addAxis(axis_v, Qt.AlignmentFlag.AlignRight)
         variety.attachAxis(axis_x)

@@ -1,4 +1,5 @@
-"""A column's scores in a compact grid (two per row) above its output, the best ones starred."""
+"""A column's scores in a compact grid (two per row) above its output, the best ones starred;
+every metric named for a reader and shown on 0–1 (BLEU and chrF divided by 100)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from playground.evaluation.report import LOWER_IS_BETTER
+from playground.evaluation.scales import format_interval, format_value, metric_label, unit
 from playground.evaluation.stats import Estimate
 from playground.evaluation.summary import BASE_METRICS, SCORE_NAMES, STAR, TIE, format_estimate
 
@@ -38,8 +40,9 @@ class ScoreGrid(QWidget):
                 widget.deleteLater()
         self.labels = {}
         for n, metric in enumerate(metrics):
-            caption = QLabel(metric)
+            caption = QLabel(metric_label(metric))
             caption.setStyleSheet("color: palette(mid);")
+            caption.setToolTip(f"{metric_label(metric)}, mean on {unit(metric)}")
             label = QLabel("–")
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.labels[metric] = label
@@ -55,8 +58,9 @@ class ScoreGrid(QWidget):
                           if metric in estimates else "–")
             tip = ""
             if estimate is not None and estimate.n:
-                tip = (f"{metric}: mean {estimate.mean:.4f}, 95% CI [{estimate.low:.4f}, "
-                       f"{estimate.high:.4f}], n = {estimate.n}")
+                name = SCORE_NAMES.get(metric, metric)
+                tip = (f"{metric_label(metric)}: mean {format_value(name, estimate.mean)}, "
+                       f"95 % interval {format_interval(name, estimate)}, n = {estimate.n}")
             label.setProperty("plainTip", tip)
             label.setToolTip(tip)
         self._restyle()
@@ -88,4 +92,5 @@ class ScoreGrid(QWidget):
             direction = " (lower is better)" if SCORE_NAMES.get(metric) in LOWER_IS_BETTER else ""
             tie = (", a tie: another column has the same mean at the digits shown"
                    if tied else "")
-            label.setToolTip(f"best {metric}{direction}{tie}\n{tip}".strip() if best else tip)
+            label.setToolTip(f"best {metric_label(metric)}{direction}{tie}\n{tip}".strip()
+                             if best else tip)

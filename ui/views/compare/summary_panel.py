@@ -1,11 +1,13 @@
-"""The Compare tab's summary: progress while a comparison runs, then the winner sentence, the
-score table, a bar chart per metric and the sweep chart."""
+"""The Compare tab's summary: progress while a comparison runs, then the winner sentence (the
+method in its tooltip), a "too few inputs" note when the data call for one, the score table, a
+bar chart per metric and the sweep chart."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from PySide6.QtCharts import QChartView
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,12 +21,14 @@ from PySide6.QtWidgets import (
 )
 
 from playground.evaluation.report import ComparisonReport
+from playground.evaluation.scales import metric_label
 from playground.evaluation.stats import Estimate
-from playground.evaluation.summary import winner_sentence
+from playground.evaluation.summary import method_note, too_few_inputs_note, winner_sentence
 from ui.views.compare.score_table import ScoreTableModel
 from ui.widgets.charts import empty_chart, metric_bar_chart, sweep_chart
 
 NO_SWEEP = "Columns that differ in one sampling setting form a sweep"
+FEW_INPUTS_STYLE = "color: #8a5a00; font-weight: 600;"
 
 
 class SummaryPanel(QWidget):
@@ -47,13 +51,21 @@ class SummaryPanel(QWidget):
         layout.addLayout(row)
         self.winner_label = QLabel("")
         self.winner_label.setWordWrap(True)
+        self.winner_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.winner_label)
+        self.few_inputs_label = QLabel("")
+        self.few_inputs_label.setWordWrap(True)
+        self.few_inputs_label.setStyleSheet(FEW_INPUTS_STYLE)
+        self.few_inputs_label.setVisible(False)
+        layout.addWidget(self.few_inputs_label)
         self.results_tabs = QTabWidget()
         self.score_model = ScoreTableModel(self)
         self.score_table = QTableView()
         self.score_table.setModel(self.score_model)
         self.score_table.horizontalHeader().setSectionResizeMode(
             QHeaderView.ResizeMode.ResizeToContents)
+        self.score_table.verticalHeader().setVisible(False)
+        self.score_table.setWordWrap(False)
         self.results_tabs.addTab(self.score_table, "Scores")
         chart_page = QWidget()
         self.chart_layout = QVBoxLayout(chart_page)
@@ -78,6 +90,7 @@ class SummaryPanel(QWidget):
     # -- progress -----------------------------------------------------------------------------
 
     def starting(self) -> None:
+        self.clear_report()
         self.progress.setRange(0, 0)
         self.eta_label.setText("waiting for the model…")
 
@@ -108,6 +121,21 @@ class SummaryPanel(QWidget):
 
     # -- the report ---------------------------------------------------------------------------
 
+    def clear_report(self) -> None:
+        """A new comparison is starting: the last one's verdict, table and charts go."""
+        self._report = None
+        self._estimates = {}
+        self.score_model.set_report(None)
+        self.winner_label.setText("")
+        self.winner_label.setToolTip("")
+        self.few_inputs_label.setText("")
+        self.few_inputs_label.setVisible(False)
+        self.chart_metric_combo.blockSignals(True)
+        self.chart_metric_combo.clear()
+        self.chart_metric_combo.blockSignals(False)
+        self._refresh_chart()
+        self._replace_sweep(empty_chart(NO_SWEEP))
+
     def show_report(self, report: ComparisonReport,
                     estimates: Mapping[str, Mapping[str, Estimate | None]]) -> None:
         self._report = report
@@ -115,21 +143,27 @@ class SummaryPanel(QWidget):
         self.score_model.set_report(report, estimates)
         note = report.mixed_settings
         self.winner_label.setText(winner_sentence(report) + (f"\n{note}" if note else ""))
-        keep = self.chart_metric_combo.currentText()
+        self.winner_label.setToolTip(method_note(report))
+        few = too_few_inputs_note(report)
+        self.few_inputs_label.setText(few or "")
+        self.few_inputs_label.setToolTip(method_note(report) if few else "")
+        self.few_inputs_label.setVisible(few is not None)
+        keep = self.chart_metric_combo.currentData()
         self.chart_metric_combo.blockSignals(True)
         self.chart_metric_combo.clear()
-        self.chart_metric_combo.addItems(list(report.table_metrics))
+        for metric in report.table_metrics:
+            self.chart_metric_combo.addItem(metric_label(metric), metric)
         wanted = keep if keep in report.table_metrics else report.primary
         if wanted:
-            self.chart_metric_combo.setCurrentText(wanted)
+            self.chart_metric_combo.setCurrentIndex(self.chart_metric_combo.findData(wanted))
         self.chart_metric_combo.blockSignals(False)
         self._refresh_chart()
         self._replace_sweep(sweep_chart(report) if report.sweep else empty_chart(NO_SWEEP))
 
     def _refresh_chart(self, *_: object) -> None:
-        metric = self.chart_metric_combo.currentText()
+        metric = self.chart_metric_combo.currentData()
         view = empty_chart()
-        if self._report is not None and metric:
+        if self._report is not None and isinstance(metric, str) and metric:
             view = metric_bar_chart(self._report, metric, estimates={
                 name: by_metric.get(metric) for name, by_metric in self._estimates.items()})
         self.chart_layout.replaceWidget(self.chart_view, view)
