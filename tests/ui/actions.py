@@ -4,9 +4,9 @@ its row."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from ui.main_window import MainWindow
@@ -25,6 +25,37 @@ def type_over(qtbot: QtBot, widget: QWidget, text: str) -> None:
     click(qtbot, widget)
     QTest.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(widget, text)
+
+
+def choose(qtbot: QtBot, combo: QComboBox, text: str) -> None:
+    """Open a combo box's list with a click and walk to an entry with the arrow keys, then
+    Enter."""
+    target = combo.findText(text)
+    assert target >= 0, f"{text!r} is not among {[combo.itemText(i) for i in range(combo.count())]}"
+    click(qtbot, combo)
+    popup = combo.view()
+    qtbot.waitUntil(popup.isVisible, timeout=2000)
+    key = Qt.Key.Key_Down if target > combo.currentIndex() else Qt.Key.Key_Up
+    for _ in range(abs(target - popup.currentIndex().row())):
+        QTest.keyClick(popup, key)
+    QTest.keyClick(popup, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not popup.isVisible(), timeout=2000)
+    assert combo.currentText() == text
+
+
+def click_cell(qtbot: QtBot, view: QAbstractItemView, index: QModelIndex,
+               modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    """Click the middle of a visible cell (with Ctrl to add it to the selection)."""
+    rect = view.visualRect(index)
+    assert view.isVisible() and view.viewport().rect().contains(rect.center()), rect
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
+
+
+def double_click_cell(qtbot: QtBot, view: QAbstractItemView, index: QModelIndex) -> None:
+    """A real double-click starts with a press; the item view reacts only to the pair."""
+    click_cell(qtbot, view, index)
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier, view.visualRect(index).center())
 
 
 def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:

@@ -184,10 +184,11 @@ class OutputGrid(QWidget):
         self.sort_combo.blockSignals(True)
         self.sort_combo.clear()
         metric = self.model.metric
-        self.sort_combo.addItem("Input order", RowOrder("input", descending=False))
-        self.sort_combo.addItem("Failures first", RowOrder("failures"))
-        self.sort_combo.addItem(f"Disagreement on {metric}, most first", RowOrder("disagreement"))
         if self.model.spec is not None:
+            self.sort_combo.addItem("Input order", RowOrder("input", descending=False))
+            self.sort_combo.addItem("Failures first", RowOrder("failures"))
+            self.sort_combo.addItem(f"Disagreement on {metric}, most first",
+                                    RowOrder("disagreement"))
             for variant in self.model.spec.variants:
                 for descending, words in ((True, "highest first"), (False, "lowest first")):
                     self.sort_combo.addItem(f"{variant.name}: {metric} {words}",

@@ -320,7 +320,12 @@ class CellDelegate(QStyledItemDelegate):
         bold = QFont(font)
         bold.setBold(True)
         painter.setFont(bold)
-        painter.setPen(FAILED_COLOR if failed and not selected else text_color)
+        if failed and not selected:
+            painter.setPen(FAILED_COLOR)
+        elif header == WAITING and not selected:
+            painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
+        else:
+            painter.setPen(text_color)
         line = QFontMetrics(bold).lineSpacing()
         shown = QFontMetrics(bold).elidedText(header, Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line),
