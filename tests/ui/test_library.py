@@ -14,8 +14,10 @@ import pytest
 import yaml
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
+    QComboBox,
     QDialogButtonBox,
     QLineEdit,
     QTableWidget,
@@ -40,7 +42,9 @@ from playground.prompts.library import (
     export_library,
     load_builtin_library,
 )
+from playground.prompts.template_fields import join_template, split_template
 from playground.prompts.templates import parse_template
+from tests.ui.actions import type_over
 from ui.context import AppContext
 from ui.views.library.import_report import ImportReportDialog, ImportReportModel
 from ui.views.library.library_view import LibraryView
@@ -181,9 +185,15 @@ def test_builtin_templates_are_listed_and_read_only(
     select(qtbot, view, BUILTIN, "template", "sentiment-zero-shot")
     shown = builtin.template("sentiment-zero-shot")
     assert shown is not None
-    assert view.item.editor.toPlainText() == shown.source
+    # The body alone in the editor; the header's keys in the form beside it.
+    assert view.item.editor.toPlainText() == shown.body
+    assert not view.item.editor.toPlainText().startswith("{#---")
     assert view.item.editor.isReadOnly()
-    assert shown.meta.name in view.item.template_info.text()
+    form = view.item.form
+    assert form.name_edit.text() == shown.meta.name and form.name_edit.isReadOnly()
+    assert form.task_edit.text() == "sentiment"
+    assert form.variables.item(0, 0).text() == "review"
+    assert not form.add_variable_button.isVisible()
     assert not view.rename_button.isEnabled() and not view.delete_button.isEnabled()
     assert view.duplicate_button.isEnabled()
     assert not view.item.save_button.isVisible()
@@ -742,3 +752,128 @@ def test_an_example_set_is_edited_as_a_table(qtbot: QtBot, context: AppContext) 
         {"input": "2+2?", "output": "4"},
         {"input": "Capital of France?", "output": "Paris", "rationale": "It is well known."},
     )),)
+
+
+# -- the template form ------------------------------------------------------------------------
+
+GREETER = (
+    "{#---\n"
+    "name: Greeter   # what the list shows\n"
+    "format: text\n"
+    "variables:\n"
+    "  who: {type: text, help: Whom to greet}\n"
+    "---#}\n"
+    "Hello {{ who }}\n"
+)
+
+
+def stored_source(context: AppContext, library: str, template_id: str) -> str:
+    """The template's source as the library file on disk holds it."""
+    stored = json.loads(library_path(library).read_text(encoding="utf-8"))
+    return str(next(t["source"] for t in stored["templates"] if t["id"] == template_id))
+
+
+def test_template_metadata_is_edited_in_the_form_beside_the_body(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    save_library(Library("Mine", "", templates=(parse_template(GREETER, "greet"),)))
+    view = make_view(qtbot, context)
+    select(qtbot, view, "Mine", "template", "greet")
+    form = view.item.form
+    assert view.item.editor.toPlainText() == "Hello {{ who }}\n"
+    assert form.name_edit.text() == "Greeter"
+    assert form.variables.item(0, 3).text() == "Whom to greet"
+    assert not view.item.save_button.isEnabled()  # nothing changed yet
+
+    type_over(qtbot, form.name_edit, "Friendly greeter")
+    type_over(qtbot, form.task_edit, "greeting")
+    type_over(qtbot, form.params_edit, "temperature: 0.2, max_tokens: 32")
+    click(qtbot, form.add_variable_button)
+    edit_cell(qtbot, form.variables, 1, 0, "times")
+    edit_cell(qtbot, form.variables, 1, 2, "2")
+    edit_cell(qtbot, form.variables, 1, 3, "How often")
+    type_box = form.variables.cellWidget(1, 1)
+    assert isinstance(type_box, QComboBox)
+    click(qtbot, type_box)
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)  # text -> number
+    QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert type_box.currentText() == "number"
+    with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
+        click(qtbot, view.item.save_button)
+
+    source = stored_source(context, "Mine", "greet")
+    assert source.startswith("{#---\n") and source.endswith("---#}\nHello {{ who }}\n")
+    saved = parse_template(source, "greet")
+    assert saved.body == "Hello {{ who }}\n"
+    assert (saved.meta.name, saved.meta.task) == ("Friendly greeter", "greeting")
+    assert dict(saved.meta.params) == {"temperature": 0.2, "max_tokens": 32}
+    times = saved.variable("times")
+    assert times is not None and (times.type, times.default, times.help) == (
+        "number", 2, "How often")
+    # Shown again as saved, with nothing left to save.
+    assert form.name_edit.text() == "Friendly greeter"
+    assert not view.item.save_button.isEnabled()
+
+
+def test_editing_only_the_body_keeps_the_header_byte_for_byte(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    save_library(Library("Mine", "", templates=(parse_template(GREETER, "greet"),)))
+    view = make_view(qtbot, context)
+    select(qtbot, view, "Mine", "template", "greet")
+    type_at_end(qtbot, view, "Goodbye.")
+    with qtbot.waitSignal(view.refreshed, timeout=WAIT_MS):
+        click(qtbot, view.item.save_button)
+    assert stored_source(context, "Mine", "greet") == GREETER + "Goodbye."  # the comment too
+
+
+def test_a_bad_field_is_named_beside_it_and_nothing_is_written(
+    qtbot: QtBot, context: AppContext
+) -> None:
+    path = save_library(Library("Mine", "", templates=(parse_template(GREETER, "greet"),)))
+    before = path.read_bytes()
+    view = make_view(qtbot, context)
+    select(qtbot, view, "Mine", "template", "greet")
+    form = view.item.form
+    type_over(qtbot, form.name_edit, "Renamed")
+    type_over(qtbot, form.params_edit, "temperature: hot")
+    with qtbot.waitSignal(view.failed):
+        click(qtbot, view.item.save_button)
+    assert form.errors["params"].isVisible()
+    assert "temperature" in form.errors["params"].text()
+    assert not form.errors["name"].isVisible()
+    assert path.read_bytes() == before
+
+    type_over(qtbot, form.params_edit, "")
+    edit_cell(qtbot, form.variables, 0, 0, "two words")
+    with qtbot.waitSignal(view.failed):
+        click(qtbot, view.item.save_button)
+    assert not form.errors["params"].isVisible()
+    assert form.errors["variables"].isVisible()
+    assert "variable 1" in form.errors["variables"].text()
+    assert path.read_bytes() == before
+
+
+def test_every_builtin_template_fills_the_form_and_body_without_loss(
+    qtbot: QtBot, view: LibraryView, context: AppContext
+) -> None:
+    """What the form and editor hold after opening a template writes back the same bytes."""
+    for template in context.collection().library(BUILTIN).templates:
+        select(qtbot, view, BUILTIN, "template", template.id)
+        parts = split_template(template.source, template.id)
+        assert view.item.editor.toPlainText() == parts.body, template.id
+        assert view.item.form.fields() == parts.fields, template.id
+        assert join_template(parts, view.item.form.fields(), view.item.editor.toPlainText(),
+                             template.id) == template.source
+
+
+def test_the_template_page_fits_a_laptop_screen(qtbot: QtBot, context: AppContext) -> None:
+    save_library(Library("Mine", "", templates=(parse_template(GREETER, "greet"),)))
+    view = make_view(qtbot, context)
+    select(qtbot, view, "Mine", "template", "greet")
+    item = view.item
+    for widget in (item.form.name_edit, item.form.params_edit, item.form.variables,
+                   item.editor, item.save_button):
+        assert widget.isVisible() and widget.visibleRegion().boundingRect().height() >= 16
+    assert item.editor.width() >= 360 and item.editor.height() >= 300
+    assert item.form.variables.height() >= 90

@@ -14,11 +14,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
@@ -30,8 +33,15 @@ from playground.prompts import tables
 from playground.prompts.collection import ENTRY_KINDS, KIND_LABELS, Entry, entries
 from playground.prompts.formats import LibraryError
 from playground.prompts.library import Dataset, ExampleSet, Library, Preset
+from playground.prompts.template_fields import (
+    FieldError,
+    TemplateFields,
+    join_template,
+    split_template,
+)
 from playground.prompts.templates import PromptTemplate, parse_template
 from ui.views.library.browser import GROUP_TITLES, Key
+from ui.views.library.template_form import TemplateForm
 from ui.widgets.highlighter import JinjaHighlighter
 
 _LIBRARY_PAGE, _TEMPLATE_PAGE, _TABLE_PAGE = range(3)
@@ -47,6 +57,7 @@ class ItemEditor(QStackedWidget):
         self.shown: Key | None = None
         self._read_only = True
         self._table_dirty = False
+        self._template_loaded: tuple[TemplateFields, str] | None = None
         self.addWidget(self._library_page())
         self.addWidget(self._template_page())
         self.addWidget(self._table_page())
@@ -66,11 +77,33 @@ class ItemEditor(QStackedWidget):
         self.template_info = QLabel()
         self.template_info.setWordWrap(True)
         self.template_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.form = TemplateForm()
+        self.form.edited.connect(self.edited.emit)
+        form_scroll = QScrollArea()
+        form_scroll.setWidgetResizable(True)
+        form_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        form_scroll.setWidget(self.form)
         self.editor = QPlainTextEdit()
         self.editor.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self._highlighter = JinjaHighlighter(self.editor.document())
-        self.editor.modificationChanged.connect(lambda _: self.edited.emit())
+        self.editor.textChanged.connect(self.edited.emit)
+        self.body_error = QLabel()
+        self.body_error.setWordWrap(True)
+        self.body_error.setStyleSheet("color: #b41e1e;")
+        self.body_error.hide()
+        self.form.errors["body"] = self.body_error
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(QLabel("Body (Jinja)"))
+        body_layout.addWidget(self.editor, 1)
+        body_layout.addWidget(self.body_error)
+        self.template_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.template_splitter.addWidget(form_scroll)
+        self.template_splitter.addWidget(body)
+        self.template_splitter.setStretchFactor(1, 1)
+        self.template_splitter.setSizes([430, 520])
         self.read_only_note = QLabel(
             "The built-in library is read-only: Duplicate copies this template into your own "
             "library, where it can be edited."
@@ -80,12 +113,13 @@ class ItemEditor(QStackedWidget):
         self.revert_button = QPushButton("Revert")
         buttons = QHBoxLayout()
         buttons.addWidget(self.read_only_note, 1)
+        buttons.addStretch(0)  # keeps the buttons small while the note is hidden
         buttons.addWidget(self.revert_button)
         buttons.addWidget(self.save_button)
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(self.template_info)
-        layout.addWidget(self.editor, 1)
+        layout.addWidget(self.template_splitter, 1)
         layout.addLayout(buttons)
         return page
 
@@ -121,7 +155,7 @@ class ItemEditor(QStackedWidget):
         if self.shown is None or self._read_only:
             return False
         if self.currentIndex() == _TEMPLATE_PAGE:
-            return self.editor.document().isModified()
+            return self._template_loaded != (self.form.fields(), self.editor.toPlainText())
         return self.currentIndex() == _TABLE_PAGE and self._table_dirty
 
     def may_leave(self, confirm: Callable[[str], bool]) -> bool:
@@ -167,33 +201,35 @@ class ItemEditor(QStackedWidget):
         """The shown entry as edited, under its own name; raises the core's error when the
         edit is not valid."""
         if isinstance(entry, PromptTemplate):
-            return parse_template(self.editor.toPlainText(), entry.id)
+            self.form.clear_errors()
+            try:
+                source = join_template(split_template(entry.source, entry.id),
+                                       self.form.fields(), self.editor.toPlainText(), entry.id)
+            except FieldError as exc:
+                self.form.show_error(exc)
+                raise
+            return parse_template(source, entry.id)
         if isinstance(entry, (ExampleSet, Preset)):
             return tables.edited(entry, self._rows())
         raise LibraryError(f"a {KIND_LABELS['dataset']} cannot be edited here")
 
     def _show_template(self, template: PromptTemplate) -> None:
         self.setCurrentIndex(_TEMPLATE_PAGE)
-        meta = template.meta
-        facts = [meta.technique, meta.task and f"task: {meta.task}", f"format: {meta.format}"]
-        variables = ", ".join(
-            f"{v.name} ({v.type}{', set: ' + v.default_set if v.default_set else ''})"
-            for v in meta.variables
-        ) or "none"
-        params = ", ".join(f"{k}={v}" for k, v in meta.params.items())
-        lines = [
-            f"<b>{html.escape(meta.name)}</b> ({html.escape(template.id)}) · "
-            + html.escape(" · ".join(f for f in facts if f)),
-            html.escape(meta.description),
-            f"Variables: {html.escape(variables)}",
-        ]
-        if params:
-            lines.append(f"Settings: {html.escape(params)}")
-        if meta.example_set:
-            lines.append(f"Example set: {html.escape(meta.example_set)}")
-        self.template_info.setText("<br>".join(line for line in lines if line))
-        self.editor.setPlainText(template.source)
-        self.editor.document().setModified(False)
+        parts = split_template(template.source, template.id)
+        undeclared = [v.name for v in template.meta.variables
+                      if v.name not in {row.name for row in parts.fields.variables}]
+        info = f"Template <b>{html.escape(template.id)}</b>"
+        if not self._read_only:
+            info += " (Rename changes its id)"
+        if undeclared:
+            info += (" · the body also reads " + html.escape(", ".join(undeclared))
+                     + " (text unless described below)")
+        self.template_info.setText(info)
+        self.form.set_fields(parts.fields, self._read_only)
+        self.editor.blockSignals(True)
+        self.editor.setPlainText(parts.body)
+        self.editor.blockSignals(False)
+        self._template_loaded = (self.form.fields(), self.editor.toPlainText())
         self.editor.setReadOnly(self._read_only)
         self.read_only_note.setVisible(self._read_only)
         self.save_button.setVisible(not self._read_only)
