@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.evaluation.report import ReportRun
+from playground.evaluation.stats import Estimate
 from playground.sampling import SamplingParams
 from tests.ui.actions import choose, click, click_cell, double_click_cell, type_over
 from ui.views.compare.cell_dialog import CellDialog
@@ -109,11 +110,13 @@ def test_cells_wait_then_fill_as_runs_finish(grid: OutputGrid, qtbot: QtBot) -> 
         if run.input_id == "row-1" and run.variant in ("plain", "few-shot"):
             grid.add_run(run)
     assert "few-shot answers row-1 in sample 1" in body(grid, 0, 2)
-    assert "★" in header(grid, 0, 2) and "rougeL 0.500" in header(grid, 0, 2)
+    assert "★ rougeL 0.500" in header(grid, 0, 2) and "tie" not in header(grid, 0, 2)
     assert "★" not in header(grid, 0, 1)
     assert header(grid, 0, 3) == "waiting…"
-    grid.show_report(make_spec(), runs, {})
+    grid.show_report(make_spec(), runs, {"plain": {"rougeL_f": Estimate(0.55, 0.4, 0.7, 4)}})
     assert all(header(grid, r, c) != "waiting…" for r in range(4) for c in (1, 2, 3))
+    tip = grid.model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    assert "mean over the inputs" in tip and "rougeL 0.550 ± 0.150" in tip
     grid.clear()
     assert grid.model.rowCount() == 0 and grid.model.columnCount() == 0
     assert grid.sort_combo.count() == 0 and grid.metric_combo.count() == 0
@@ -162,8 +165,11 @@ def test_marks_show_where_the_data_says(grid: OutputGrid, qtbot: QtBot) -> None:
     reported(grid)
     row2 = shown_inputs(grid).index("row-2")
     assert "★" in header(grid, row2, 1) and "tie" not in header(grid, row2, 1)
+    assert "★" not in header(grid, row2, 2) + header(grid, row2, 3)
     row3 = shown_inputs(grid).index("row-3")
-    assert "★ tie" in header(grid, row3, 1) and "★ tie" in header(grid, row3, 2)
+    assert header(grid, row3, 1).endswith("★ rougeL 0.400 · tie")
+    assert header(grid, row3, 2).endswith("★ rougeL 0.400 · tie")
+    assert "★" not in header(grid, row3, 3)
     low = cell_index(grid, "row-2", "few-shot")
     assert "⚠" in low.data(HEADER_ROLE)
     assert "low confidence" in low.data(Qt.ItemDataRole.ToolTipRole)

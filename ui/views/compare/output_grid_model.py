@@ -27,7 +27,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from playground.comparison import ComparisonSpec
 from playground.evaluation.grid import Cell, Row, build_row, score_key
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, format_mean
-from playground.evaluation.summary import STAR, display_metrics, run_label
+from playground.evaluation.summary import STAR, TIE, display_metrics, run_label
 from ui.widgets.references import confidence_flag
 
 Index = QModelIndex | QPersistentModelIndex
@@ -256,11 +256,11 @@ class OutputGridModel(QAbstractTableModel):
             arrow = f" {SAMPLE_ARROW}" if len(cell.runs) > 1 else ""
             parts.append(f"sample {run.sample + 1}/{cell.expected}{arrow}")
         mark = cell.mark(self.metric)
-        if mark is not None:
-            parts.append(STAR + (" tie" if mark == "tie" else ""))
         value = cell.score(self.metric)
-        if value is not None:
-            parts.append(f"{self.metric} {format_mean(score_key(self.metric), value)}")
+        if value is not None:  # the summary's marks: "★ rougeL 0.412", "… · tie"
+            parts.append(("" if mark is None else f"{STAR} ") + f"{self.metric} "
+                         + format_mean(score_key(self.metric), value)
+                         + (TIE if mark == "tie" else ""))
         if cell.low_confidence:
             parts.append("⚠")
         if cell.failed:
