@@ -61,10 +61,14 @@ def choose_template(qtbot: QtBot, column: CompareColumn, template_id: str) -> No
 
 
 def set_up_column(qtbot: QtBot, column: CompareColumn, template_id: str, max_tokens: int) -> None:
+    """The column header's Edit opens its settings; Done folds them again."""
+    click(qtbot, column.edit_button)
     choose_template(qtbot, column, template_id)
     type_over(qtbot, column.name_edit, template_id)
     type_over(qtbot, column.params["max_tokens"], str(max_tokens))
     QTest.keyClick(column.params["max_tokens"], Qt.Key.Key_Tab)
+    click(qtbot, column.edit_button)
+    assert not column.template_combo.isVisible()
 
 
 def pick_file(qtbot: QtBot, view: CompareView, path: Path) -> None:

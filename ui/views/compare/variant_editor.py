@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -49,6 +49,8 @@ PARAM_EDITORS: tuple[tuple[str, str, float, float, float, int], ...] = (
 )
 
 STORED_PREFIX = "stored:"
+#: Below this width the settings form lists one setting a row.
+NARROW = 280
 
 
 def template_key(library_name: str, template_id: str) -> str:
@@ -139,10 +141,11 @@ class VariantEditor(QWidget):
         self._on_template_index()
 
     def _build_params(self) -> QGridLayout:
-        grid = QGridLayout()
+        self.params_grid = grid = QGridLayout()
         grid.setHorizontalSpacing(4)
         grid.setVerticalSpacing(2)
-        for n, (key, label, lo, hi, step, decimals) in enumerate(PARAM_EDITORS):
+        self._captions: list[QLabel] = []
+        for key, label, lo, hi, step, decimals in PARAM_EDITORS:
             editor: QSpinBox | QDoubleSpinBox
             if decimals == 0:
                 spin = QSpinBox()
@@ -162,9 +165,24 @@ class VariantEditor(QWidget):
             self.params[key] = editor
             caption = QLabel(label)
             caption.setBuddy(editor)
-            grid.addWidget(caption, n // 2, (n % 2) * 2)
-            grid.addWidget(editor, n // 2, (n % 2) * 2 + 1)
+            self._captions.append(caption)
+        self._per_row = 0
+        self._arrange_params(2)
         return grid
+
+    def _arrange_params(self, per_row: int) -> None:
+        """Two settings a row, or one in a narrow column (six columns on a small screen)."""
+        if per_row == self._per_row:
+            return
+        self._per_row = per_row
+        for n, (caption, editor) in enumerate(zip(self._captions, self.params.values(),
+                                                  strict=True)):
+            self.params_grid.addWidget(caption, n // per_row, (n % per_row) * 2)
+            self.params_grid.addWidget(editor, n // per_row, (n % per_row) * 2 + 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_params(2 if event.size().width() >= NARROW else 1)
 
     # -- templates and values ----------------------------------------------------------------
 
