@@ -15,12 +15,16 @@ from ui.views.playground.editor_panel import ERROR_STYLE
 from ui.widgets.references import confidence_flag
 from ui.widgets.token_view import TokenView
 
+#: The previous output while a Live run waits for its first token.
+STALE_STYLE = "QPlainTextEdit { color: palette(mid); }"
+
 
 class OutputPanel(QWidget):
     """The output, the token view (shown when asked for), the scores and the status."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._stale = False
         self.output = QPlainTextEdit()
         self.output.setReadOnly(True)
         self.output.setPlaceholderText("The model's output appears here as it is generated.")
@@ -45,17 +49,46 @@ class OutputPanel(QWidget):
         self.status_label.setText(text)
         self.status_label.setStyleSheet(ERROR_STYLE if error else "")
 
-    def start(self) -> None:
-        """Empty, for a run about to stream."""
-        self.output.clear()
-        self.token_view.clear()
+    def start(self, *, keep_previous: bool = False) -> None:
+        """Ready for a run about to stream. With ``keep_previous`` (Live) the last output stays,
+        greyed, until the new run's first token replaces it: the box never goes blank while a
+        run waits for the model."""
         self.scores_label.clear()
         self.scores_label.setToolTip("")
+        if keep_previous and self.output.toPlainText():
+            self._stale = True
+            self.output.setStyleSheet(STALE_STYLE)
+            self.set_status("Running again… the previous output is shown until the new one "
+                            "streams.")
+            return
+        self._clear_output()
         self.set_status("Waiting for the model…")
+
+    def settle(self) -> bool:
+        """A run ended before its first token: the greyed previous output is shown as it is.
+        Whether there was one."""
+        if not self._stale:
+            return False
+        self._stale = False
+        self.output.setStyleSheet("")
+        return True
+
+    @property
+    def stale(self) -> bool:
+        """Whether the output shown is the previous run's, waiting to be replaced."""
+        return self._stale
+
+    def _clear_output(self) -> None:
+        self._stale = False
+        self.output.setStyleSheet("")
+        self.output.clear()
+        self.token_view.clear()
 
     def append(self, token: Token, *, first: bool, alternatives: bool) -> None:
         """A streamed token at the end, and in the token view when ``alternatives``."""
         if first:
+            if self._stale:
+                self._clear_output()
             self.set_status("Generating…")
         cursor = QTextCursor(self.output.document())
         cursor.movePosition(QTextCursor.MoveOperation.End)
@@ -68,6 +101,8 @@ class OutputPanel(QWidget):
     def show_done(self, done: RunDone, confidence_threshold: float) -> None:
         """A finished run: its whole text and tokens, how it went, and its scores."""
         result = done.result
+        if self._stale:
+            self._clear_output()
         if result is not None:
             # What streamed is normally the result already; redrawing 300 tokens would only
             # cost the window a pause at the end of every run.
@@ -96,8 +131,8 @@ class OutputPanel(QWidget):
 
     def show_stored(self, stored: StoredRun) -> None:
         """A reopened run as it was saved."""
+        self._clear_output()
         self.output.setPlainText(stored.run.output or "")
-        self.token_view.clear()
         if stored.run.logprobs:
             self.token_view.set_tokens(stored.run.logprobs)
         summary, details = describe_scores(stored.run.scores)
@@ -115,4 +150,4 @@ class OutputPanel(QWidget):
             self.token_view.set_tokens(last.logprobs)
         elif not self.token_view.tokens:
             self.token_view.text.setPlainText(
-                "Run again to see the tokens: they are recorded while the token view is on.")
+                "This run has no recorded tokens (it was saved before runs kept them).")
