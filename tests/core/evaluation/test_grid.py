@@ -179,7 +179,9 @@ def test_without_scores_disagreement_is_how_different_the_outputs_read() -> None
     assert first is not None and first.basis == "text" and first.value == pytest.approx(0.0)
     assert second is not None and second.value == pytest.approx(1.0)
     assert similarity("", "") == 1.0
-    assert 0.0 < similarity("a b c d", "a b x d") < 1.0
+    assert similarity("a b c d", "a b x d") == pytest.approx(0.75)
+    assert similarity("b a", "a b") == 1.0  # shared words, whatever their order
+    assert similarity("a a b", "a b b") == pytest.approx(2 / 3)  # repeats count
 
 
 # -- sorting ----------------------------------------------------------------------------------
