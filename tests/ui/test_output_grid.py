@@ -175,6 +175,9 @@ def test_marks_show_where_the_data_says(grid: OutputGrid, qtbot: QtBot) -> None:
     assert "low confidence" in low.data(Qt.ItemDataRole.ToolTipRole)
     others = [header(grid, r, c) for r in range(4) for c in (1, 2, 3)]
     assert sum("⚠" in h for h in others) == 1
+    grid.set_confidence_threshold(-3.0)  # the analyst's threshold, set in Compare
+    assert "⚠" not in low.data(HEADER_ROLE)
+    grid.set_confidence_threshold(-1.0)
     failed = cell_index(grid, "row-3", "terse")
     assert failed.data(FAILED_ROLE) is True
     assert "✗ 1 failed" in failed.data(HEADER_ROLE)

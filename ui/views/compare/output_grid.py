@@ -149,8 +149,7 @@ class OutputGrid(QWidget):
         means over the inputs."""
         if self.model.spec != spec:
             self.set_spec(spec)
-        for run in runs:
-            self.model.add_run(run)
+        self.model.add_runs(runs)
         self._estimates = estimates
         self._update_header_tips()
         self.refresh_rows()

@@ -89,22 +89,33 @@ class OutputGridModel(QAbstractTableModel):
         self.endResetModel()
 
     def add_run(self, run: ReportRun) -> None:
+        if self._keep(run):
+            self._rebuild(run.input_id)
+
+    def add_runs(self, runs: Sequence[ReportRun]) -> None:
+        """Many finished runs at once (a report): each row is rebuilt once."""
+        touched = {run.input_id for run in runs if self._keep(run)}
+        for input_id in touched:
+            self._rebuild(input_id, signal=False)
+        self._changed_all()
+
+    def _keep(self, run: ReportRun) -> bool:
         if self.spec is None or run.input_id not in self._rows:
-            return
+            return False
         runs = self._runs.setdefault(run.input_id, [])
         runs[:] = [r for r in runs if (r.variant, r.sample) != (run.variant, run.sample)]
         runs.append(run)
         key = (run.variant, run.input_id)
         if self._streams.get(key, (-1, ""))[0] == run.sample:
             del self._streams[key]
-        self._rebuild(run.input_id)
+        return True
 
-    def _rebuild(self, input_id: str) -> None:
+    def _rebuild(self, input_id: str, *, signal: bool = True) -> None:
         assert self.spec is not None
         input_ = next(i for i in self.spec.inputs if i.id == input_id)
         self._rows[input_id] = build_row(self.spec, input_, self._runs.get(input_id, ()),
                                          self.metrics, threshold=self.threshold)
-        if input_id in self.shown:
+        if signal and input_id in self.shown:
             n = self.shown.index(input_id)
             self.dataChanged.emit(self.index(n, 0), self.index(n, self.columnCount() - 1))
 
@@ -129,7 +140,8 @@ class OutputGridModel(QAbstractTableModel):
     def set_threshold(self, threshold: float) -> None:
         self.threshold = threshold
         for input_id in list(self._rows):
-            self._rebuild(input_id)
+            self._rebuild(input_id, signal=False)
+        self._changed_all()
 
     def set_metric(self, metric: str) -> None:
         self.metric = metric
