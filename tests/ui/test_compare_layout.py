@@ -196,6 +196,15 @@ def test_a_library_imported_during_a_dataset_run_keeps_the_dataset(
     finished.wait()
     assert view.dataset_combo.currentText() == chosen
 
+    # The dataset's outputs are read in the inputs × variants grid: every run in its cell.
+    assert view.outputs_stack.currentWidget() is view.grid and view.grid.table.isVisible()
+    model = view.grid.model
+    assert (model.rowCount(), model.columnCount()) == (3, 1 + len(view.columns))
+    report = view.summary.report
+    assert report is not None and len(report.runs) == 6
+    shown = {str(model.index(r, c).data()) for r in range(3) for c in range(1, 3)}
+    assert shown == {run.output for run in report.runs}
+
 
 def test_a_new_run_shows_nothing_of_the_last_comparison(
     qtbot: QtBot, window: MainWindow, fake_engine: FakeEngine

@@ -10,7 +10,8 @@ stored comparison reopens into the columns; a cancelled one resumes where it sto
 The view holds the layout and the wiring; the panels each do one job: the inputs strip
 (:mod:`.inputs_panel`), the columns (:mod:`.columns_panel`: a row of compact variant headers,
 and their outputs), and the results (:mod:`.results_area`: the Outputs tab, which takes most
-of the height, and the Summary tab with :mod:`.summary_panel`).
+of the height, and the Summary tab with :mod:`.summary_panel`). A dataset's outputs are read in
+the inputs × variants grid (:mod:`.output_grid`), which gets the same events as the columns.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ from ui.views.compare.compare_tasks import (
     run_task,
 )
 from ui.views.compare.inputs_panel import InputsPanel
+from ui.views.compare.output_grid import OutputGrid
 from ui.views.compare.results_area import ResultsArea
 from ui.views.compare.summary_panel import SummaryPanel
 from ui.widgets.diff_dialog import DiffDialog
@@ -100,6 +102,10 @@ class CompareView(QWidget):
         self.inputs = InputsPanel(context.collection(), confidence_threshold(context.settings))
         self.columns_area = ColumnsPanel(context)
         self.results = ResultsArea(self.columns_area.outputs)
+        # A dataset's outputs: inputs × variants
+        self.grid = OutputGrid()
+        self.grid.set_confidence_threshold(self.inputs.confidence_spin.value())
+        self.results.set_dataset_page(self.grid)
         self._expose_panels()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
@@ -257,6 +263,7 @@ class CompareView(QWidget):
     def _confidence_changed(self, value: float) -> None:
         self.context.settings.setValue(CONFIDENCE_KEY, value)
         self.columns_area.set_confidence_threshold(value)
+        self.grid.set_confidence_threshold(value)
 
     # -- running ------------------------------------------------------------------------------
 
@@ -317,6 +324,7 @@ class CompareView(QWidget):
         if request.resume_id is None:
             self._comparison_id = None
             self._status = None
+            self.grid.clear()
         # Nothing of the previous comparison stays on screen while this one runs.
         self.results.fresh_summary()
         self._expose_summary()
@@ -339,19 +347,24 @@ class CompareView(QWidget):
     def _on_token(self, planned: object, token: object) -> None:
         if not isinstance(planned, PlannedRun) or self._spec is None:
             return
-        self.columns_area.stream(planned.variant.name, planned.input.id, planned.sample,
-                                 token.text if isinstance(token, Token) else "", self._spec)
+        text = token.text if isinstance(token, Token) else ""
+        self.columns_area.stream(planned.variant.name, planned.input.id, planned.sample, text,
+                                 self._spec)
+        self.grid.stream(planned.variant.name, planned.input.id, planned.sample, text)
 
     def _on_event(self, event: object) -> None:
         if isinstance(event, SpecReady):
             self._spec = event.spec
             self.columns_area.set_metrics(event.spec)
+            self.grid.set_spec(event.spec)
         elif isinstance(event, ComparisonStarted):
             self._comparison_id = event.comparison_id
             self.summary.started(event.total, event.skipped)
             self._set_title("running")
         elif isinstance(event, RunDone) and self._spec is not None:
-            self.columns_area.add_run(report_run(event), self._spec)
+            run = report_run(event)
+            self.columns_area.add_run(run, self._spec)
+            self.grid.add_run(run)
         elif isinstance(event, Progress):
             self.summary.advanced(event.done + event.skipped, event.total, event.failed,
                                   event.eta_s)
@@ -412,6 +425,7 @@ class CompareView(QWidget):
     def _show_report(self, ready: ReportReady) -> None:
         self._spec = ready.spec
         self.columns_area.show_report(ready.spec, ready.report.runs, ready.estimates)
+        self.grid.show_report(ready.spec, ready.report.runs, ready.estimates)
         self.summary.show_report(ready.report, ready.estimates)
         self.results.show_winner()
         self._update_buttons()
