@@ -15,6 +15,7 @@ from typing import Literal
 from playground.engine.models import model_display_name
 from playground.evaluation.exports import ExportFormat
 from playground.evaluation.report import PREFERRED_PRIMARY, and_list, format_mean, leaders
+from playground.evaluation.scales import metric_label
 from playground.storage.store import ComparisonRow, RunRow, StorageError, Store
 
 #: Rows fetched per page of the history (a further page asks for this many more).
@@ -156,12 +157,12 @@ def best_summary(runs: Sequence[RunRow], variant_names: dict[int, str]) -> str:
         return ""
     means = {name: sum(values) / len(values) for name, values in by_variant.items()}
     best = leaders(means, metric)
-    value = format_mean(metric, means[best[0]])
+    value = f"{metric_label(metric)} {format_mean(metric, means[best[0]])}"
     if len(means) == 1:
-        return f"{metric} {value}"
+        return value
     if len(best) > 1:
-        return f"{and_list(best)} tie: {metric} {value}"
-    return f"{best[0]}: {metric} {value}"
+        return f"{and_list(best)} tie: {value}"
+    return f"{best[0]}: {value}"
 
 
 # -- reading pages ------------------------------------------------------------------------------

@@ -137,12 +137,12 @@ def test_an_item_carries_its_run_models_templates_and_best_score(
     assert single.run is not None and single.run.output == "hand output 7"
     assert single.models == ("/models/hand.gguf",)
     assert single.templates == ("hand-template",)
-    assert single.best == "bleu 7.0"
+    assert single.best == "BLEU 0.070"  # sacreBLEU's 7.0, on the 0–1 of every table
     assert comparison.kind == "comparison" and comparison.run is None
     assert comparison.models == ("smol",)
     assert comparison.templates == ("summary", "adhoc")
     # Both variants' ok runs score 0.75 on ROUGE-1: a tie, and BLEU (never scored) is not it.
-    assert comparison.best == "plain and styled tie: rouge1_f 0.750"
+    assert comparison.best == "plain and styled tie: ROUGE-1 0.750"
 
 
 def test_search_finds_runs_under_the_filters_and_pages_further(
@@ -175,8 +175,8 @@ def test_the_best_variant_on_the_main_metric(tmp_path: Path) -> None:
         alone = save_scored(store, {"only": [0.5]})
         names = {cid: {v.id: v.name for v in store.variants(cid)} for cid in (clear, alone)}
         clear_runs, alone_runs = store.runs(clear), store.runs(alone)
-    assert best_summary(clear_runs, names[clear]) == "long: rouge1_f 0.600"
-    assert best_summary(alone_runs, names[alone]) == "rouge1_f 0.500"
+    assert best_summary(clear_runs, names[clear]) == "long: ROUGE-1 0.600"
+    assert best_summary(alone_runs, names[alone]) == "ROUGE-1 0.500"
     assert best_summary([], {}) == ""
     assert format_scores(clear_runs[0]) == "rouge1_f 0.2"
 
