@@ -40,6 +40,7 @@ from playground.evaluation.summary import (
     too_few_inputs_note,
     winner_sentence,
 )
+from playground.wording import sample_label
 
 ExportFormat = Literal["csv", "jsonl", "md", "html"]
 EXPORT_FORMATS: tuple[ExportFormat, ...] = ("csv", "jsonl", "md", "html")
@@ -246,7 +247,8 @@ def _pairs_markdown(report: ComparisonReport) -> list[str]:
 def _outputs_markdown(report: ComparisonReport) -> list[str]:
     lines = ["## Outputs", ""]
     for run in report.runs:
-        lines.append(f"### {run.variant} · {run.input_id} · sample {run.sample} ({run.status})")
+        lines.append(f"### {run.variant} · {run.input_id} · {sample_label(run.sample)} "
+                     f"({run.status})")
         lines.append("")
         lines.append("Output:")
         lines.append("")
@@ -438,7 +440,8 @@ def to_html(report: ComparisonReport) -> str:
             text = run.output if run.status == "ok" else (run.error or run.status)
             cls = "" if run.status == "ok" else ' class="failed"'
             diff = word_diff_html(refs[0], run.output) if refs and run.status == "ok" else ""
-            out.append(f"<tr><td>{esc(run.variant)}</td><td>{run.sample}</td><td{cls}><pre>"
+            # Counted from 1 on the page; the CSV and JSONL keep the 0-based field.
+            out.append(f"<tr><td>{esc(run.variant)}</td><td>{run.sample + 1}</td><td{cls}><pre>"
                        f"{esc(text)}</pre></td><td><pre>{diff}</pre></td><td>{esc(scores)}</td>"
                        "</tr>")
         for ref in refs:

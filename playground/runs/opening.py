@@ -27,6 +27,10 @@ class StoredRun:
     setup: SingleRun
     template: PromptTemplate | None
     run: RunRow
+    #: what History calls the comparison it was saved under: "Run 3", "#2"
+    label: str = ""
+    #: whether that is a Playground run, rather than a run of a comparison
+    single: bool = True
 
     @property
     def run_id(self) -> int:
@@ -42,7 +46,8 @@ def open_stored_run(db_path: Path, run_id: int) -> StoredRun:
             raise PlaygroundError(f"run {run_id} does not belong to a comparison")
         variants = store.variants(run.comparison_id)
         inputs = store.inputs(run.comparison_id)
-        spec = store.comparison(run.comparison_id).to_spec()
+        row = store.comparison(run.comparison_id)
+        spec = row.to_spec()
     finally:
         store.close()
     variant = next((v for v in variants if v.id == run.variant_id), None)
@@ -65,4 +70,4 @@ def open_stored_run(db_path: Path, run_id: int) -> StoredRun:
         library_sources=dict(spec_variant.library_sources) if spec_variant else {},
         chat=variant.chat,
     )
-    return StoredRun(setup, template, run)
+    return StoredRun(setup, template, run, row.label, row.kind == "run")

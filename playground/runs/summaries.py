@@ -11,6 +11,7 @@ from playground.engine.models import model_display_name
 from playground.events import Result, count_text
 from playground.runs.opening import StoredRun
 from playground.scores import Score
+from playground.wording import human_time, plural
 
 #: Why a generation ended, in words.
 FINISH_REASONS = {
@@ -39,15 +40,20 @@ def describe_scores(scores: Sequence[Score]) -> tuple[str, str]:
     return " · ".join(parts), "\n".join(details)
 
 
+def _tokens(count: int | None) -> str:
+    """A token count that may be unknown (a server that does not say)."""
+    return f"{count_text(count)} tokens" if count is None else plural(count, "token")
+
+
 def describe_result(result: Result, seed: int | None) -> str:
     """How a finished generation went: tokens, speed, first-token time, prompt size, why it
     ended and the seed that reproduces it."""
-    parts = [f"{result.completion_tokens} tokens"]
+    parts = [plural(result.completion_tokens, "token")]
     if result.tokens_per_second is not None:
         parts.append(f"{result.tokens_per_second:.1f} tokens/s")
     if result.ttft_s is not None:
         parts.append(f"first token after {result.ttft_s:.2f} s")
-    parts.append(f"prompt {count_text(result.prompt_tokens)} tokens")
+    parts.append(f"prompt {_tokens(result.prompt_tokens)}")
     parts.append(f"finished: {finish_text(result.finish_reason)}")
     if seed is not None:
         parts.append(f"seed {seed}")
@@ -57,13 +63,15 @@ def describe_result(result: Result, seed: int | None) -> str:
 def describe_stored_run(stored: StoredRun) -> str:
     """A reopened run's line: which run, on which model, and how it went then."""
     run = stored.run
-    parts = [f"Run {run.id} of {run.created_at or 'earlier'}",
+    made = human_time(run.created_at) if run.created_at else "earlier"
+    which = stored.label if stored.single else f"A run of {stored.label or 'a comparison'}"
+    parts = [f"{which or 'Run'}, made {made}",
              f"model {model_display_name(stored.setup.model)}"]
     if run.status == "failed":
         parts.append(f"failed: {run.error or 'no reason recorded'}")
     elif run.completion_tokens is not None:
-        parts.append(f"{run.completion_tokens} tokens")
-        parts.append(f"prompt {count_text(run.prompt_tokens)} tokens")
+        parts.append(plural(run.completion_tokens, "token"))
+        parts.append(f"prompt {_tokens(run.prompt_tokens)}")
         if run.tokens_per_second:
             parts.append(f"{run.tokens_per_second:.1f} tokens/s")
         if run.finish_reason:

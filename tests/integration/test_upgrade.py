@@ -481,15 +481,18 @@ def test_the_window_opens_on_the_release_settings(
                   (evaluated,))[0][0]
     assert judged and window.evaluate.pairs_judged == judged
 
-    # History: the filter it had, over the upgraded database; the Playground run opens back
-    # with its output and token alternatives.
+    # History: the list it had (Playground runs), over the upgraded database, each run under
+    # the number the release showed; the Playground run opens back with its output and token
+    # alternatives.
     history = window.history
-    assert history.kind_combo.currentData() == old.value("history/kind")
+    assert old.value("history/kind") == "run" and history.kind_buttons["run"].isChecked()
     qtbot.waitUntil(lambda: not history.loading, timeout=20000)
     singles = rows(profile.original, "SELECT c.id, r.id AS run_id, r.output, r.logprobs_json "
                    "FROM comparisons c JOIN runs r ON r.comparison_id = c.id WHERE c.name LIKE "
                    "'Playground: %' ORDER BY c.id DESC")
     assert [i.comparison.id for i in history.model.items] == [s["id"] for s in singles]
+    assert [i.comparison.label for i in history.model.items] == [
+        f"Run {s['id']}" for s in singles]
     rect = history.table.visualRect(history.model.index(0, 1))
     with qtbot.waitSignal(history.details_loaded, timeout=10000):
         qtbot.mouseClick(history.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
@@ -503,7 +506,7 @@ def test_the_window_opens_on_the_release_settings(
     # A comparison of the release opens in Compare, one column per variant, every run there.
     window.tabs.setCurrentWidget(history)
     with qtbot.waitSignal(history.history_loaded, timeout=10000):
-        history.kind_combo.setCurrentIndex(history.kind_combo.findData("all"))
+        qtbot.mouseClick(history.kind_buttons["comparison"], Qt.MouseButton.LeftButton)
     (chosen,) = rows(profile.original, "SELECT id FROM comparisons ORDER BY id LIMIT 1")
     variants = [r["name"] for r in rows(profile.original, "SELECT name FROM variants WHERE "
                                         "comparison_id = ? ORDER BY position", (chosen["id"],))]

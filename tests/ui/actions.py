@@ -9,6 +9,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractItemView, QComboBox, QWidget
 from pytestqt.qtbot import QtBot
 
+from playground.storage.store import Store
 from ui.main_window import MainWindow
 
 
@@ -68,9 +69,16 @@ def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:
 
 
 def history_row(qtbot: QtBot, window: MainWindow, comparison_id: int) -> int:
-    """Go to History and wait for the comparison's row; its index."""
+    """Go to History, switch to the list it is in (Comparisons or Playground runs) and wait for
+    the comparison's row; its index."""
     click_tab(qtbot, window, window.history)
     history = window.history
+    with Store(window.context.db_path) as store:
+        kind = store.comparison(comparison_id).kind
+    button = history.kind_buttons[kind]
+    if not button.isChecked():
+        with qtbot.waitSignal(history.history_loaded, timeout=10000):
+            click(qtbot, button)
     qtbot.waitUntil(lambda: history.model.row_of_comparison(comparison_id) is not None,
                     timeout=10000)
     row = history.model.row_of_comparison(comparison_id)

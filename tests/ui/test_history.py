@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QItemSelectionModel, Qt, QThreadPool
+from PySide6.QtCore import QEvent, QItemSelectionModel, Qt, QThreadPool
+from PySide6.QtGui import QHelpEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
@@ -20,11 +21,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLineEdit,
     QListView,
+    QTableView,
+    QToolTip,
 )
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
-from playground.engine.models import default_model_path
+from playground.engine.models import default_model_path, model_display_name
 from playground.engine.worker import LoadOptions
 from playground.events import Result
 from playground.prompts.library import load_builtin_library
@@ -32,6 +35,7 @@ from playground.runs.runner import BackendPool, ComparisonFinished, make_scorer,
 from playground.sampling import SamplingParams
 from playground.storage.store import StorageError, Store
 from tests.fakes import FakeEngine
+from tests.ui.actions import click
 from ui.context import AppContext
 from ui.views.history.history_view import HistoryView
 from ui.widgets.replay_dialog import ReplayDialog
@@ -64,7 +68,7 @@ def _hand_made(store: Store) -> list[int]:
         variant = Variant("hand-template", "hand-template", "Say {{ word }}", SamplingParams(),
                           "/models/hand.gguf")
         spec = ComparisonSpec(f"Playground: hand-template {n}", (variant,),
-                              (Input("input", {"word": str(n)}),), metrics=())
+                              (Input("input", {"word": str(n)}),), metrics=(), kind="run")
         cid = store.save_comparison(spec)
         store.save_run(comparison_id=cid, variant_id=store.variant_ids(cid)[variant.name],
                        input_id=store.input_ids(cid)["input"], sample=0, seed=1,
@@ -87,6 +91,7 @@ def _sentiment_specs(model: str) -> tuple[ComparisonSpec, ComparisonSpec]:
         "Playground: sentiment-zero-shot",
         (Variant("sentiment-zero-shot", "sentiment-zero-shot", template.source, greedy, model),),
         (Input("input", {"review": "The zanzibar blender is superb and quiet."}, ("positive",)),),
+        kind="run",
     )
     multi = ComparisonSpec(
         "Sentiment check",
@@ -167,7 +172,19 @@ def _row_of(view: HistoryView, comparison_id: int) -> int:
     return row
 
 
+def _show(qtbot: QtBot, view: HistoryView, kind: str) -> None:
+    """Click the switch to the list of comparisons ("comparison") or Playground runs ("run")."""
+    button = view.kind_buttons[kind]  # type: ignore[index]
+    if not button.isChecked():
+        with qtbot.waitSignal(view.history_loaded, timeout=10000):
+            click(qtbot, button)
+    assert button.isChecked()
+
+
 def _select(qtbot: QtBot, view: HistoryView, comparison_id: int) -> None:
+    if view.model.row_of_comparison(comparison_id) is None:  # in the other list
+        other = "run" if view.kind_buttons["comparison"].isChecked() else "comparison"
+        _show(qtbot, view, other)
     row = _row_of(view, comparison_id)
     with qtbot.waitSignal(view.details_loaded, timeout=10000) as blocker:
         rect = view.table.visualRect(view.model.index(row, 1))
@@ -210,64 +227,76 @@ def _export_clicked(qtbot: QtBot, view: HistoryView, path: Path, file_type: str 
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
 
-def test_history_lists_newest_first_and_loads_more(
+def test_comparisons_and_playground_runs_are_listed_apart_each_numbered_from_one(
     qtbot: QtBot, view: HistoryView, seed: Seed, qtmodeltester: object
 ) -> None:
     model = view.model
+    # Comparisons first: the 56 Playground runs saved before it did not use up its number.
+    assert view.kind_buttons["comparison"].isChecked()
+    assert [i.comparison.id for i in model.items] == [seed.multi_id]
+    assert _text(view, 0, model.NUMBER) == "#1"
+    assert _text(view, 0, model.SIZE) == "2 × 2 × 1"
+    default = default_model_path()
+    assert default is not None
+    # The one display name every view uses (the catalog's), not the file header's label.
+    assert _text(view, 0, model.MODEL) == model_display_name(default)
+    assert _text(view, 0, model.STATUS) == "done"
+    assert view.count_label.text() == "1 comparison"
+
+    _show(qtbot, view, "run")
     assert model.rowCount() == 50
     assert view.more_button.isVisible() and view.more_available
-    assert model.item(0).comparison.id == seed.multi_id
-    assert _text(view, 0, model.KIND) == "comparison"
-    assert _text(view, 0, model.SIZE) == "2 × 2 × 1"
-    assert _text(view, 0, model.MODEL) == "SmolLM2-135M-Instruct.Q4_1"
-    assert _text(view, 0, model.STATUS) == "done"
-    assert model.item(1).comparison.id == seed.single_id
-    assert _text(view, 1, model.KIND) == "run"
-    assert _text(view, 1, model.NAME) == "Playground: sentiment-zero-shot"
-    assert _text(view, 2, model.OUTPUT) == "hand output 54"
-    assert "50 items (more available)" in view.count_label.text()
+    assert model.item(0).comparison.id == seed.single_id
+    assert _text(view, 0, model.NUMBER) == f"Run {HAND_COUNT + 1}"
+    assert _text(view, 0, model.NAME) == "Playground: sentiment-zero-shot"
+    assert _text(view, 1, model.NUMBER) == f"Run {HAND_COUNT}"
+    assert _text(view, 1, model.OUTPUT) == "hand output 54"
+    assert _text(view, 1, model.MODEL) == "hand"  # not in the catalog: the file's name
+    assert view.count_label.text() == "50 Playground runs (more available)"
 
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
-        view.more_button.click()
-    assert model.rowCount() == HAND_COUNT + 2
+        click(qtbot, view.more_button)
+    assert model.rowCount() == HAND_COUNT + 1
     assert not view.more_button.isVisible()
     assert _text(view, model.rowCount() - 1, model.OUTPUT) == "hand output 0"
+    assert _text(view, model.rowCount() - 1, model.NUMBER) == "Run 1"
     qtmodeltester.check(model)  # type: ignore[attr-defined]
 
 
 def test_search_text_finds_runs_by_prompt_and_output(
     qtbot: QtBot, view: HistoryView, seed: Seed, qtmodeltester: object
 ) -> None:
+    _show(qtbot, view, "run")
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         qtbot.keyClicks(view.search_edit, "zanzibar")
     assert view.model.rowCount() == 1
     item = view.model.item(0)
     assert item.kind == "run" and item.run is not None and item.run.id == seed.single_run_id
-    assert "matching runs" in view.count_label.text()
+    assert view.count_label.text() == "1 matching run"
 
     view.search_edit.clear()
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         qtbot.keyClicks(view.search_edit, "hand output 17")
     assert [i.comparison.name for i in view.model.items] == ["Playground: hand-template 17"]
 
+    # The switch applies to the search too: no Playground run says quokka.
     view.search_edit.clear()
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         qtbot.keyClicks(view.search_edit, "QUOKKA")
+    assert view.model.rowCount() == 0
+    _show(qtbot, view, "comparison")
     assert sorted(i.run.id for i in view.model.items if i.run) == sorted(seed.multi_run_ids)
-    assert {_text(view, r, view.model.KIND) for r in range(4)} == {"run in comparison"}
+    assert {_text(view, r, view.model.NUMBER) for r in range(4)} == {"#1"}
+    assert {i.kind for i in view.model.items} == {"run in comparison"}
     assert {_text(view, r, view.model.NAME) for r in range(4)} == {
         "Sentiment check · greedy", "Sentiment check · warm"}
     qtmodeltester.check(view.model)  # type: ignore[attr-defined]
-
-    # The kind filter applies to the search too.
-    with qtbot.waitSignal(view.history_loaded, timeout=10000):
-        view.kind_combo.setCurrentIndex(view.kind_combo.findData("run"))
-    assert view.model.rowCount() == 0
 
 
 def test_a_newer_search_wins_over_an_older_one(
     qtbot: QtBot, view: HistoryView, seed: Seed
 ) -> None:
+    _show(qtbot, view, "run")
     # Enter searches at once: the second search starts while the first is still running.
     qtbot.keyClicks(view.search_edit, "quokka")
     QTest.keyClick(view.search_edit, Qt.Key.Key_Return)
@@ -280,13 +309,11 @@ def test_a_newer_search_wins_over_an_older_one(
     assert [i.run.id for i in view.model.items if i.run] == [seed.single_run_id]
 
 
-def test_filters_for_kind_status_and_model(qtbot: QtBot, view: HistoryView, seed: Seed) -> None:
-    with qtbot.waitSignal(view.history_loaded, timeout=10000):
-        view.kind_combo.setCurrentIndex(view.kind_combo.findData("comparison"))
+def test_filters_for_status_and_model(qtbot: QtBot, view: HistoryView, seed: Seed) -> None:
     assert [i.comparison.id for i in view.model.items] == [seed.multi_id]
 
+    _show(qtbot, view, "run")
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
-        view.kind_combo.setCurrentIndex(view.kind_combo.findData("all"))
         view.status_combo.setCurrentIndex(view.status_combo.findData("failed"))
     assert sorted(i.comparison.id for i in view.model.items) == sorted(seed.failed_ids)
     assert _text(view, 0, view.model.STATUS).startswith("failed")
@@ -294,24 +321,31 @@ def test_filters_for_kind_status_and_model(qtbot: QtBot, view: HistoryView, seed
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         view.status_combo.setCurrentIndex(0)
         qtbot.keyClicks(view.contains_edit, "smollm2")
-    assert [i.comparison.id for i in view.model.items] == [seed.multi_id, seed.single_id]
+    assert [i.comparison.id for i in view.model.items] == [seed.single_id]
+    _show(qtbot, view, "comparison")
+    assert [i.comparison.id for i in view.model.items] == [seed.multi_id]
 
     view.contains_edit.clear()
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         qtbot.keyClicks(view.contains_edit, "hand-template")
+    assert view.model.rowCount() == 0
+    _show(qtbot, view, "run")
     assert view.model.rowCount() == 50 and view.more_available
 
 
-def test_the_kind_filter_survives_a_restart(
-    qtbot: QtBot, history_db: Path, context: AppContext, seed: Seed
+@pytest.mark.parametrize(("saved", "shown"), [("run", "run"), ("comparison", "comparison"),
+                                              ("all", "comparison")])  # "all": older versions
+def test_the_list_shown_survives_a_restart(
+    qtbot: QtBot, history_db: Path, context: AppContext, seed: Seed, saved: str, shown: str
 ) -> None:
-    context.settings.setValue("history/kind", "comparison")
+    context.settings.setValue("history/kind", saved)
     view = HistoryView(context)
     qtbot.addWidget(view)
     view.show()
     qtbot.waitUntil(lambda: not view.loading, timeout=10000)
-    assert view.kind_combo.currentData() == "comparison"
-    assert [i.comparison.id for i in view.model.items] == [seed.multi_id]
+    assert view.kind_buttons[shown].isChecked()  # type: ignore[index]
+    first = seed.single_id if shown == "run" else seed.multi_id
+    assert view.model.item(0).comparison.id == first
 
 
 def test_selecting_a_comparison_shows_its_runs_and_the_full_output(
@@ -333,7 +367,7 @@ def test_selecting_a_comparison_shows_its_runs_and_the_full_output(
     assert view.output_text.toPlainText() == (stored.output or "")
     assert view.prompt_text.toPlainText() == stored.rendered_prompt
     assert "quokka" in view.prompt_text.toPlainText().lower()
-    assert f"run {chosen.id}" in view.run_label.text()
+    assert f"run id {chosen.id} · sample 1 ·" in view.run_label.text()
 
 
 def test_open_emits_open_run_for_a_single_run_and_open_comparison_for_a_comparison(
@@ -344,6 +378,7 @@ def test_open_emits_open_run_for_a_single_run_and_open_comparison_for_a_comparis
         view.open_button.click()
     assert opened.args == [seed.single_run_id]
 
+    _show(qtbot, view, "comparison")
     row = _row_of(view, seed.multi_id)
     rect = view.table.visualRect(view.model.index(row, 1))
     with qtbot.waitSignal(context.open_comparison, timeout=2000) as compared:
@@ -408,7 +443,8 @@ def test_delete_asks_first_and_keeps_the_item_when_declined(
     view.confirm = decline
     _select(qtbot, view, seed.single_id)
     view.delete_button.click()
-    assert asked and "Playground: sentiment-zero-shot" in asked[0]
+    assert asked and asked[0].startswith(
+        f"Delete Run {HAND_COUNT + 1} “Playground: sentiment-zero-shot” and its saved 1 run?")
     assert QThreadPool.globalInstance().waitForDone(10000)
     with Store(context.db_path) as store:
         assert store.comparison(seed.single_id).id == seed.single_id
@@ -421,7 +457,8 @@ def test_delete_asks_first_and_keeps_the_item_when_declined(
     with Store(context.db_path) as store, pytest.raises(StorageError):
         store.comparison(seed.single_id)
     assert view.model.row_of_comparison(seed.single_id) is None
-    assert view.model.row_of_comparison(seed.multi_id) is not None
+    # Nothing is renumbered: the next run keeps its number.
+    assert _text(view, 0, view.model.NUMBER) == f"Run {HAND_COUNT}"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "md", "html"])
@@ -452,15 +489,18 @@ def test_export_of_several_items_writes_one_file_each(
     qtbot: QtBot, view: HistoryView, seed: Seed, export_home: Path
 ) -> None:
     tmp_path = export_home
+    _show(qtbot, view, "run")
     selection = view.table.selectionModel()
     flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-    for cid in (seed.multi_id, seed.single_id):
-        selection.select(view.model.index(_row_of(view, cid), 0), flags)
+    for row in (0, 1):
+        selection.select(view.model.index(row, 0), flags)
     with qtbot.waitSignal(view.exported, timeout=20000) as exported:
         _export_clicked(qtbot, view, tmp_path / "both", "Markdown (*.md)")
-    assert exported.args == [[str(tmp_path / f"both-{seed.multi_id}.md"),
-                              str(tmp_path / f"both-{seed.single_id}.md")]]
-    assert "Sentiment check" in (tmp_path / f"both-{seed.multi_id}.md").read_text()
+    # Named by the numbers the list shows.
+    newest, older = f"run{HAND_COUNT + 1}", f"run{HAND_COUNT}"
+    assert exported.args == [[str(tmp_path / f"both-{newest}.md"),
+                              str(tmp_path / f"both-{older}.md")]]
+    assert "sentiment-zero-shot" in (tmp_path / f"both-{newest}.md").read_text()
     assert QThreadPool.globalInstance().waitForDone(10000)
 
 
@@ -523,3 +563,54 @@ def test_replay_of_a_run_whose_model_is_gone_says_so(
     assert "/models/hand.gguf, which is not there any more" in message
     assert "Traceback" not in message
     dialog.close()
+
+
+def _hover_tooltip(qtbot: QtBot, table: QTableView, row: int, column: int) -> str:
+    """Rest the pointer on a cell, as a person does to read its tooltip; the tooltip shown."""
+    rect = table.visualRect(table.model().index(row, column))
+    QTest.mouseMove(table.viewport(), rect.center())
+    # A resting pointer makes Qt send the cell a tooltip event; sent here at once.
+    event = QHelpEvent(QEvent.Type.ToolTip, rect.center(), table.viewport().mapToGlobal(
+        rect.center()))
+    QApplication.sendEvent(table.viewport(), event)
+    qtbot.waitUntil(QToolTip.isVisible, timeout=2000)
+    return QToolTip.text()
+
+
+def test_a_person_reads_times_numbers_and_samples_and_opens_a_run_with_a_double_click(
+    qtbot: QtBot, view: HistoryView, seed: Seed, context: AppContext
+) -> None:
+    view.resize(1366, 768)
+    model = view.model
+    with Store(context.db_path) as store:
+        multi = store.comparison(seed.multi_id)
+        single = store.comparison(seed.single_id)
+    # Made a moment ago: "today 14:02", the ISO time in the tooltip.
+    shown = _text(view, 0, model.CREATED)
+    assert shown.startswith("today ") and len(shown) == len("today 14:02"), shown
+    assert _hover_tooltip(qtbot, view.table, 0, model.CREATED) == multi.created_at
+
+    # Samples count from 1 in the runs table and in the run's facts.
+    _select(qtbot, view, seed.multi_id)
+    runs = view.runs_model
+    assert runs.headerData(runs.SAMPLE, Qt.Orientation.Horizontal) == "Sample"
+    assert {runs.data(runs.index(r, runs.SAMPLE)) for r in range(runs.rowCount())} == {"1"}
+    assert all(d.run.sample == 0 for d in runs.rows)  # the file's field stays 0-based
+    rect = view.runs_table.visualRect(runs.index(0, 0))
+    qtbot.mouseClick(view.runs_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert "sample 1" in view.run_label.text() and "sample 0" not in view.run_label.text()
+    default = default_model_path()
+    assert default is not None
+    assert model_display_name(default) in view.run_label.text()
+
+    # The other list, by its switch: the Playground run by its own number; a double-click
+    # opens it in the Playground.
+    _show(qtbot, view, "run")
+    row = _row_of(view, seed.single_id)
+    assert _text(view, row, model.NUMBER) == single.label == f"Run {HAND_COUNT + 1}"
+    rect = view.table.visualRect(model.index(row, model.NAME))
+    with qtbot.waitSignal(context.open_run, timeout=2000) as opened:
+        qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert opened.args == [seed.single_run_id]
+    assert QThreadPool.globalInstance().waitForDone(10000)

@@ -111,7 +111,7 @@ def test_a_run_reopened_from_the_history_names_its_model_as_the_chooser_does(
     spec = single_run_spec(setup, 77)
     with Store(context.db_path) as store:
         comparison_id = store.save_comparison(spec)
-        run_id = store.save_run(
+        store.save_run(
             comparison_id=comparison_id,
             variant_id=store.variant_ids(comparison_id)["greeting"],
             input_id=store.input_ids(comparison_id)["input"], sample=0, seed=77,
@@ -136,7 +136,9 @@ def test_a_run_reopened_from_the_history_names_its_model_as_the_chooser_does(
         assert win.tabs.currentWidget() is playground
         status = playground.status_label.text()
         name = playground.model_combo.currentText()
-        assert status.startswith(f"Run {run_id} of ")
+        with Store(context.db_path) as store:
+            label = store.comparison(comparison_id).label
+        assert label.startswith("Run ") and status.startswith(f"{label}, made today ")
         assert f"model {name}" in status and name == catalog_entry(default_model_path)["name"]
         assert playground.editor.toPlainText() == SOURCE
         assert playground.variables.values()["who"] == "Ada"

@@ -20,6 +20,7 @@ from playground.engine.memory import format_bytes
 from playground.engine.remote import Endpoint
 from playground.runs.browsing import HistoryItem, RunDetail, format_scores, model_label
 from playground.storage.store import RatingRow
+from playground.wording import human_time
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -57,14 +58,9 @@ def format_rating(rating: RatingRow | None) -> str:
 
 
 def created_label(created_at: str) -> str:
-    """Stored times are UTC ISO strings; the table shows them to the minute, in local time."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(created_at)
-    except ValueError:
-        return created_at
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+    """Stored times are UTC ISO strings; the table shows them as people say them ("today
+    14:02"), the ISO time in the tooltip."""
+    return human_time(created_at)
 
 
 class _HeaderedTable(QAbstractTableModel):
@@ -96,8 +92,8 @@ class _HeaderedTable(QAbstractTableModel):
 class HistoryTableModel(_HeaderedTable):
     """The comparisons (or search matches) of the history, newest first."""
 
-    HEADERS = ("Kind", "Name", "Created", "Status", "Size", "Model", "Score", "Rating", "Output")
-    KIND, NAME, CREATED, STATUS, SIZE, MODEL, SCORE, RATING, OUTPUT = range(9)
+    HEADERS = ("No.", "Name", "Created", "Status", "Size", "Model", "Score", "Rating", "Output")
+    NUMBER, NAME, CREATED, STATUS, SIZE, MODEL, SCORE, RATING, OUTPUT = range(9)
 
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -150,8 +146,8 @@ class HistoryTableModel(_HeaderedTable):
 
     def _text(self, item: HistoryItem, column: int) -> str | None:
         c, run = item.comparison, item.run
-        if column == self.KIND:
-            return item.kind
+        if column == self.NUMBER:
+            return c.label
         if column == self.NAME:
             if item.is_match and item.match_variant:
                 return f"{c.name} · {item.match_variant}"
@@ -180,7 +176,13 @@ class HistoryTableModel(_HeaderedTable):
         if column == self.OUTPUT and item.run is not None:
             return item.run.output or item.run.error or None
         if column == self.MODEL:
-            return "\n".join(m or "default model" for m in item.models) or None
+            return "\n".join(m or f"the default model, {model_label(m)}"
+                             for m in item.models) or None
+        if column == self.CREATED:
+            run = item.run
+            return run.created_at if item.is_match and run else item.comparison.created_at
+        if column == self.NUMBER and item.is_match:
+            return f"a run in comparison {item.comparison.label}"
         if column == self.RATING and item.run is not None and item.run.rating is not None:
             return item.run.rating.note or None
         if column == self.STATUS and item.run is not None and item.run.error:
@@ -236,7 +238,7 @@ class RunTableModel(_HeaderedTable):
             texts = {
                 self.VARIANT: detail.variant,
                 self.INPUT: detail.input,
-                self.SAMPLE: str(run.sample),
+                self.SAMPLE: str(run.sample + 1),  # counted from 1, as people count
                 self.STATUS: run.status,
                 self.OUTPUT: preview(run.output),
                 self.SCORES: format_scores(run),

@@ -65,3 +65,17 @@ def test_a_report_files_extension_names_its_format() -> None:
     assert export_format("report.pdf") is None
     assert export_format("report") is None
     assert export_format("archive.html.gz") is None
+
+
+def test_pages_count_samples_from_one_while_the_files_keep_their_field() -> None:
+    report = build_report("demo", runs(0.1, n_inputs=2, samples=2))
+    markdown = export(report, "md")
+    assert "### base · in-0 · sample 1 (ok)" in markdown
+    assert "### base · in-0 · sample 2 (ok)" in markdown
+    assert "sample 0" not in markdown
+    page = export(report, "html")
+    assert re.findall(r"<tr><td>base</td><td>(\d)</td><td><pre>", page)[:2] == ["1", "2"]
+    records = [json.loads(line) for line in export(report, "jsonl").splitlines()]
+    assert sorted({r["sample"] for r in records}) == [0, 1]
+    assert sorted({row["sample"] for row in csv.DictReader(io.StringIO(export(report, "csv")))}
+                  ) == ["0", "1"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from playground.events import Result
@@ -19,7 +20,10 @@ def test_the_stored_run_line_names_the_run_its_model_and_how_it_went(tmp_path: P
         ok_id = save(store, SETUP, 4242)
         failed_id = save(store, SETUP, 5, status="failed", error="the server went away")
     ok = describe_stored_run(open_stored_run(db, ok_id))
-    assert ok.startswith(f"Run {ok_id} of ")
+    with Store(db) as store:
+        number = store.comparison(store.run(ok_id).comparison_id or 0).number
+    # Named as History lists it, with a time as people say it.
+    assert re.match(rf"Run {number}, made today \d\d:\d\d · ", ok), ok
     # The model goes by its display name, never the header's own name.
     assert "model some-model.Q4_0" in ok and "Ep2" not in ok
     assert "4 tokens · prompt 17 tokens · 50.0 tokens/s" in ok
@@ -43,6 +47,6 @@ def test_a_result_line_says_why_it_ended_and_its_seed() -> None:
                     ttft_s=None, tokens_per_second=None, total_s=0.1, rendered_prompt="p",
                     params=SamplingParams(), model={})
     line = describe_result(result, 9)
-    assert line.startswith("1 tokens · prompt ")
+    assert line.startswith("1 token · prompt ")
     assert "finished: max tokens reached" in line and line.endswith("seed 9")
     assert "tokens/s" not in line and "first token" not in line

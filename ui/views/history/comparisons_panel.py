@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.runs.browsing import HistoryItem, HistoryPage
+from playground.wording import plural
 from ui.widgets.item_models import HistoryTableModel, RunTableModel
 
 
@@ -100,14 +101,15 @@ class ComparisonsPanel(QWidget):
 
     # -- content ----------------------------------------------------------------------------
 
-    def show_page(self, page: HistoryPage, *, searching: bool) -> None:
-        """Fill the table, counted as search matches or as items, and offer a further page."""
+    def show_page(self, page: HistoryPage, *, searching: bool, kind: str = "comparison") -> None:
+        """Fill the table, counted as search matches, comparisons or Playground runs, and offer
+        a further page."""
         self.model.set_items(page.items)
         self.more_button.setVisible(page.more)
         self.more_button.setEnabled(page.more)
-        noun = "matching runs" if searching else "items"
+        noun = "matching run" if searching else "Playground run" if kind == "run" else "comparison"
         self.count_label.setText(
-            f"{len(page.items)} {noun}" + (" (more available)" if page.more else "")
+            plural(len(page.items), noun) + (" (more available)" if page.more else "")
         )
         self._update_buttons()
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSplitter, QVBox
 from playground.evaluation.exports import EXPORT_FORMATS, ExportFormat, export_format
 from playground.runs.browsing import PAGE_SIZE, HistoryItem, HistoryPage, RunDetail, report_paths
 from playground.storage.store import RatingRow, RunRow
+from playground.wording import plural
 from ui.context import AppContext
 from ui.views.history.comparisons_panel import ComparisonsPanel
 from ui.views.history.filter_bar import HistoryFilterBar
@@ -110,7 +111,7 @@ class HistoryView(QWidget):
         """The panels' widgets under the view's own names, as scripts and tests reach them."""
         filters, comparisons, details = self.filters, self.comparisons, self.details
         bar = details.rating_bar
-        self.search_edit, self.kind_combo = filters.search_edit, filters.kind_combo
+        self.search_edit, self.kind_buttons = filters.search_edit, filters.kind_buttons
         self.status_combo, self.contains_edit = filters.status_combo, filters.contains_edit
         self.model, self.table = comparisons.model, comparisons.table
         self.count_label, self.more_button = comparisons.count_label, comparisons.more_button
@@ -210,7 +211,8 @@ class HistoryView(QWidget):
         self._clear_error()
         wanted = self._select_after_load
         self._select_after_load = None
-        self.comparisons.show_page(page, searching=self.filters.searching)
+        self.comparisons.show_page(page, searching=self.filters.searching,
+                                   kind=self.filters.kind)
         self.more_available = page.more
         if wanted is not None:
             self.comparisons.reselect(*wanted)
@@ -341,10 +343,9 @@ class HistoryView(QWidget):
             return
         if len(items) == 1:
             item = next(iter(items.values()))
-            what = "run" if item.single else "comparison"
-            runs = item.comparison.run_count
-            text = (f"Delete the {what} “{item.comparison.name}” and its {runs} saved "
-                    f"run{'s' if runs != 1 else ''}? This cannot be undone.")
+            c = item.comparison
+            text = (f"Delete {c.label} “{c.name}” and its saved {plural(c.run_count, 'run')}? "
+                    "This cannot be undone.")
         else:
             text = (f"Delete {len(items)} selected items and all their saved runs? "
                     "This cannot be undone.")
@@ -352,9 +353,7 @@ class HistoryView(QWidget):
             return
 
         def event(removed: list[int]) -> None:
-            self.context.status.emit(
-                f"Deleted {len(removed)} item{'s' if len(removed) != 1 else ''} from the history"
-            )
+            self.context.status.emit(f"Deleted {plural(len(removed), 'item')} from the history")
             self.deleted.emit(removed)
             self.context.history_changed.emit()
 

@@ -16,25 +16,31 @@ from PySide6.QtWidgets import (
 )
 
 from playground.events import count_text
-from playground.runs.browsing import RunDetail, format_scores
+from playground.runs.browsing import RunDetail, format_scores, model_label
 from playground.storage.store import RatingRow, RunRow
+from playground.wording import plural, sample_label
 from ui.views.history.comparisons_panel import history_table
 from ui.views.history.rating_bar import RatingBar
 from ui.widgets.item_models import RunTableModel
 
 
 def run_facts(run: RunRow) -> str:
-    """Which run, how it went, its scores and its error, in a few lines."""
-    facts = [f"run {run.id}", run.status, f"seed {run.seed}"]
+    """Which run (its id, as ``playground replay`` takes it), how it went, its scores and its
+    error, in a few lines."""
+    facts = [f"run id {run.id}", sample_label(run.sample), run.status, f"seed {run.seed}"]
     if run.completion_tokens is not None:
-        facts.append(f"{run.completion_tokens} tokens")
-        facts.append(f"prompt {count_text(run.prompt_tokens)} tokens")
+        facts.append(plural(run.completion_tokens, "token"))
+        prompt = run.prompt_tokens
+        facts.append("prompt " + (plural(prompt, "token") if prompt is not None
+                                  else f"{count_text(prompt)} tokens"))
     if run.tokens_per_second:
         facts.append(f"{run.tokens_per_second:.1f} tok/s")
     if run.finish_reason:
         facts.append(f"finished: {run.finish_reason}")
-    if run.model and run.model.get("name"):
-        facts.append(str(run.model["name"]))
+    if run.model and (run.model.get("path") or run.model.get("name")):
+        # The one name every list uses, not the file header's own (often a training label).
+        path = run.model.get("path")
+        facts.append(model_label(str(path)) if path else str(run.model["name"]))
     scores = format_scores(run, 8)
     text = " · ".join(facts) + (f"\nScores: {scores}" if scores else "")
     if run.error:
