@@ -16,13 +16,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from playground.comparison import ComparisonError
+from playground.comparison import ComparisonError, Variant
 from playground.errors import PlaygroundError
 from playground.events import ROLES, ChatMessage
 from playground.prompts.collection import (
     BUILTIN,
     DEFAULT_LIBRARY,
     Collection,
+    is_builtin_name,
     put_entry,
     save_library,
 )
@@ -145,9 +146,9 @@ def chat_run(
     )
 
 
-def scratch_of(setup: SingleRun, answer: str | None = None) -> Scratch | None:
-    """The scratch prompt or chat a run was made from (a chat with ``answer`` as its last turn
-    when there is one), or None when the run is a template's."""
+def scratch_of(setup: SingleRun | Variant, answer: str | None = None) -> Scratch | None:
+    """The scratch prompt or chat a run (or its spec's variant) was made from (a chat with
+    ``answer`` as its last turn when there is one), or None when the run is a template's."""
     if setup.template_id == PROMPT_ID and setup.template_source == PROMPT_SOURCE:
         text = setup.values.get("prompt")
         return ScratchPrompt(text, setup.chat) if isinstance(text, str) else None
@@ -232,15 +233,24 @@ def library_choices(collection: Collection) -> list[str]:
     return names or [DEFAULT_LIBRARY]
 
 
+def library_with(collection: Collection, library_name: str,
+                 template: PromptTemplate) -> Library:
+    """The user library ``library_name`` (a new one when there is none of that name) with
+    ``template`` added; refused for the built-in library or a name already taken."""
+    library_name = library_name.strip()
+    if not library_name:
+        raise LibraryError("choose a library to save the template in")
+    if is_builtin_name(library_name):
+        raise LibraryError(f"the {BUILTIN} library is read-only; choose one of your own")
+    library = next((lib for lib in collection.libraries if lib.name == library_name),
+                   None) or Library(library_name, "")
+    return put_entry(library, "template", template)
+
+
 def save_as_template(
     collection: Collection, library_name: str, template: PromptTemplate,
     folder: Path | None = None,
 ) -> Path:
-    """Add ``template`` to the user library ``library_name`` (created when there is none of
-    that name) and save it the way every library edit is saved; the file written."""
-    library_name = library_name.strip()
-    if not library_name:
-        raise LibraryError("choose a library to save the template in")
-    library = next((lib for lib in collection.libraries if lib.name == library_name),
-                   None) or Library(library_name, "")
-    return save_library(put_entry(library, "template", template), folder)
+    """Add ``template`` to the user library ``library_name`` and save it the way every
+    library edit is saved; the file written."""
+    return save_library(library_with(collection, library_name, template), folder)

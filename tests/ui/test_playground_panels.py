@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.runs.runner import RunDone
+from tests.ui.actions import click
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.views.playground.playground_view import PlaygroundView
@@ -46,7 +47,12 @@ def type_over(qtbot: QtBot, widget: QWidget, text: str) -> None:
     qtbot.keyClicks(widget, text)
 
 
-def test_every_panel_is_on_screen_at_a_laptop_size(playground: PlaygroundView) -> None:
+def test_every_panel_is_on_screen_at_a_laptop_size(
+    qtbot: QtBot, playground: PlaygroundView
+) -> None:
+    # It opens ready to type; the template's panels are one click away.
+    assert on_screen(playground.modes.scratch_panel.prompt, min_height=120)
+    click(qtbot, playground.modes.buttons["template"])
     for text_box in (playground.editor, playground.preview, playground.output,
                      playground.reference, playground.variables_scroll):
         assert on_screen(text_box, min_height=40), text_box

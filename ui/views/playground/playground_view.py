@@ -11,13 +11,10 @@ moved on is dropped.
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
-from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,11 +29,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from playground.engine.models import model_exists
 from playground.errors import PlaygroundError, SamplingError
 from playground.prompts.library import Library
-from playground.prompts.templates import PromptTemplate, TemplateMeta, template_params
-from playground.runs.opening import StoredRun, open_stored_run
+from playground.prompts.templates import PromptTemplate, template_params
+from playground.runs.live import unfilled_variables, waiting_message
+from playground.runs.opening import StoredRun
 from playground.runs.preview import PromptPreview
 from playground.runs.runner import RunDone
 from playground.runs.single_run import SingleRun, reseeded, single_run_spec
@@ -47,9 +44,12 @@ from ui.views.playground.model_chooser import ModelChooser
 from ui.views.playground.output_panel import OutputPanel
 from ui.views.playground.params_panel import ParamsPanel
 from ui.views.playground.preview_panel import PreviewPanel, PreviewRequest
+from ui.views.playground.reopening import open_run_task, show_stored_template
 from ui.views.playground.run_session import ActiveRun, RunSession
+from ui.views.playground.scratch_modes import ScratchModes
 from ui.views.playground.template_picker import TemplatePicker
 from ui.views.playground.variables_form import VariablesForm
+from ui.views.playground.view_settings import restore_settings, save_view_settings
 from ui.widgets.references import (
     REFERENCE_HINT,
     confidence_threshold,
@@ -64,10 +64,6 @@ __all__ = ["PlaygroundView", "split_references"]
 LIVE_DEBOUNCE_MS = 400
 #: Alternatives recorded per token while the token view is on.
 TOKEN_VIEW_ALTERNATIVES = 5
-
-
-def open_run_task(db_path: Path, run_id: int) -> Iterator[StoredRun]:
-    yield open_stored_run(db_path, run_id)
 
 
 class PlaygroundView(QWidget):
@@ -90,7 +86,12 @@ class PlaygroundView(QWidget):
         self._build_layout()
         self._build_actions()
         self._connect()
-        self._restore(context.settings)
+        self._loading = True
+        try:
+            restore_settings(self, context.settings)
+        finally:
+            self._loading = False
+        self.modes.set_mode("scratch")  # the Playground opens ready to type
         self.model_chooser.refresh()
         self.model_chooser.show_state()
 
@@ -185,7 +186,8 @@ class PlaygroundView(QWidget):
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.picker)
-        self.splitter.addWidget(self.center_splitter)
+        self.modes = ScratchModes(self.context, self.session, self.center_splitter)
+        self.splitter.addWidget(self.modes)
         self.splitter.addWidget(self.right_splitter)
         for index, stretch in enumerate((2, 4, 4)):
             self.splitter.setStretchFactor(index, stretch)
@@ -241,7 +243,7 @@ class PlaygroundView(QWidget):
         self._live_timer = QTimer(self)
         self._live_timer.setSingleShot(True)
         self._live_timer.setInterval(LIVE_DEBOUNCE_MS)
-        self._live_timer.timeout.connect(self.run)
+        self._live_timer.timeout.connect(self._live_run)
 
         self.picker.template_chosen.connect(self._load_template)
         self.template_editor.edited.connect(self._inputs_changed)
@@ -262,6 +264,9 @@ class PlaygroundView(QWidget):
         self.session.failed.connect(self._run_failed)
         self.session.ended.connect(self._run_ended)
         self.context.open_run.connect(self.open_run)
+        self.modes.run_requested.connect(self.run)
+        self.modes.status.connect(lambda text, error: self._set_status(text, error=error))
+        self.modes.mode_changed.connect(lambda _mode: self._live_timer.stop())
 
     # -- templates -------------------------------------------------------------------------
 
@@ -284,6 +289,8 @@ class PlaygroundView(QWidget):
             return
         self._library = library
         self._template_key = (library_name, template_id)
+        self.modes.set_mode("template")
+        self.session.burst.end()  # the last template's Live run stays in History
         self._library_sources = library.sources()
         self.template_editor.set_source(template.source)
         self.template_editor.set_error(None)
@@ -309,6 +316,16 @@ class PlaygroundView(QWidget):
     def _inputs_changed(self, *_: object) -> None:
         self.preview_panel.schedule()
         if self.live_check.isChecked() and not self._loading and self._template_key:
+            self._schedule_live()
+
+    def _schedule_live(self) -> None:
+        """Run shortly, once every variable the template needs has a value."""
+        template = self.variables.template
+        missing = unfilled_variables(template.meta, self.variables.values()) if template else ()
+        if missing:
+            self._live_timer.stop()
+            self._set_status(waiting_message(missing), error=False)
+        else:
             self._live_timer.start()
 
     @property
@@ -351,6 +368,10 @@ class PlaygroundView(QWidget):
         """Run the template as shown; a run in flight is cancelled first."""
         self._start(regenerate=False)
 
+    def _live_run(self) -> None:
+        if not self.modes.active:  # Live follows a template's edits, not a scratch prompt
+            self._start(regenerate=False, live=True)
+
     def regenerate(self) -> None:
         """The last run's prompt again (not the edits since): a new seed when the seed is
         random, the fixed seed otherwise."""
@@ -360,10 +381,11 @@ class PlaygroundView(QWidget):
         if self.session.stop():
             self.status_label.setText("Stopping…")
 
-    def _start(self, *, regenerate: bool) -> None:
+    def _start(self, *, regenerate: bool, live: bool = False) -> None:
         self._live_timer.stop()
         self.session.abandon()
-        alternatives = TOKEN_VIEW_ALTERNATIVES if self.token_check.isChecked() else None
+        # Alternatives are always recorded, so the token view shows them without a new run.
+        alternatives = TOKEN_VIEW_ALTERNATIVES
         last = self.session.last
         try:
             if regenerate and last is not None:
@@ -380,19 +402,24 @@ class PlaygroundView(QWidget):
             self.run_finished.emit(None)
             return
         self._set_replayable(None)
-        self.output_panel.start()
+        self.output_panel.start(keep_previous=live)
         self.stop_action.setEnabled(True)
-        self.session.start(spec, random_seed=random_seed)
+        self.session.start(spec, random_seed=random_seed, live=live)
+        self.modes.run_started(spec)
 
     def _single_run(self, params: SamplingParams, alternatives: int | None) -> SingleRun:
-        """What the editor, the form, the settings and the reference hold now."""
-        return SingleRun(
+        """What the editor, the form, the settings and the reference hold now (or the scratch
+        prompt or chat, in those modes)."""
+        references = split_references(self.reference.toPlainText())
+        scratch = self.modes.single_run(self.context.hub.current, params, alternatives,
+                                        references)
+        return scratch or SingleRun(
             template_id=self.template_id or "",
             template_source=self.template_editor.source(),
             model=self.context.hub.current,
             params=params,
             values=self.variables.values(),
-            references=split_references(self.reference.toPlainText()),
+            references=references,
             library_sources=dict(self._library_sources),
             alternatives=alternatives,
         )
@@ -412,8 +439,11 @@ class PlaygroundView(QWidget):
     def _run_ended(self, run: ActiveRun) -> None:
         self.stop_action.setEnabled(False)
         if run.done is None and run.error is None:
-            self._set_status("Stopped; the output so far is kept." if run.streamed
-                             else "Stopped.", error=False)
+            if self.output_panel.settle():
+                self._set_status("Stopped; the output shown is the previous run's.", error=False)
+            else:
+                self._set_status("Stopped; the output so far is kept." if run.streamed
+                                 else "Stopped.", error=False)
         self.run_finished.emit(run.done)
         self.preview_panel.schedule()  # the token count may have waited for the model
 
@@ -427,9 +457,10 @@ class PlaygroundView(QWidget):
 
     def _live_toggled(self, on: bool) -> None:
         if on and self._template_key is not None:
-            self._live_timer.start()
+            self._schedule_live()
         elif not on:
             self._live_timer.stop()
+            self.session.burst.end()
 
     def _token_view_toggled(self, on: bool) -> None:
         last = self.session.last
@@ -453,25 +484,8 @@ class PlaygroundView(QWidget):
         setup = stored.setup
         self._loading = True
         try:
-            library = self._library_of(setup.template_id)
-            if library is not None:
-                self.select_template(library.name, setup.template_id)
-            else:
-                self.picker.clear_choice()
-                self._library = None
-            self._template_key = (library.name if library else None, setup.template_id)
-            self._library_sources = dict(setup.library_sources) or (
-                library.sources() if library else {})
-            self.template_editor.set_source(setup.template_source)
-            if stored.template is not None:
-                self.variables.set_template(library, stored.template, dict(setup.values))
-                self.params.set_defaults(template_params(stored.template))
-            else:
-                # The stored source no longer parses (the editor marks why); the form follows
-                # once it is fixed.
-                self.variables.set_template(library, PromptTemplate(
-                    setup.template_id, setup.template_source, TemplateMeta(setup.template_id),
-                    ""))
+            if not self.modes.show_stored(stored):
+                show_stored_template(self, stored)
             self.params.set_params(setup.params)
             self.reference.setPlainText(join_references(setup.references))
             self.output_panel.show_stored(stored)
@@ -480,71 +494,7 @@ class PlaygroundView(QWidget):
             self._loading = False
         self.preview_panel.schedule()
 
-    def _library_of(self, template_id: str) -> Library | None:
-        try:
-            library, _ = self.context.collection().find(template_id)
-        except PlaygroundError:
-            return None
-        return library
-
     # -- settings --------------------------------------------------------------------------------
 
     def save_settings(self, settings: QSettings) -> None:
-        settings.beginGroup("playground")
-        try:
-            key = self.picker.current()
-            settings.setValue("template_library", key[0] if key else "")
-            settings.setValue("template_id", key[1] if key else "")
-            # Invalid settings are not worth keeping; the last good ones stay.
-            with contextlib.suppress(SamplingError):
-                settings.setValue("params", json.dumps(self.params.params().to_dict()))
-            settings.setValue("seed", int(self.params.seed_spin.value()))
-            settings.setValue("live", self.live_check.isChecked())
-            settings.setValue("token_view", self.token_check.isChecked())
-            settings.setValue("high_temperature", self.params.allow_high.isChecked())
-            for name, splitter in self._splitters():
-                settings.setValue(name, splitter.saveState())
-        finally:
-            settings.endGroup()
-        settings.setValue("models/current", self.context.hub.current)
-
-    def _splitters(self) -> tuple[tuple[str, QSplitter], ...]:
-        return (("splitter", self.splitter), ("center_splitter", self.center_splitter),
-                ("right_splitter", self.right_splitter))
-
-    def _restore(self, settings: QSettings) -> None:
-        self._loading = True
-        try:
-            model = settings.value("models/current", "", type=str)
-            if isinstance(model, str) and model and model_exists(model):
-                self.context.hub.set_current(model)
-            settings.beginGroup("playground")
-            try:
-                self._restore_view(settings)
-            finally:
-                settings.endGroup()
-        finally:
-            self._loading = False
-
-    def _restore_view(self, settings: QSettings) -> None:
-        for name, splitter in self._splitters():
-            state = settings.value(name)
-            if isinstance(state, QByteArray):
-                splitter.restoreState(state)
-        high = settings.value("high_temperature", False, type=bool)
-        self.params.allow_high.setChecked(bool(high))
-        library = settings.value("template_library", "", type=str)
-        template_id = settings.value("template_id", "", type=str)
-        if isinstance(library, str) and isinstance(template_id, str) and template_id:
-            self.select_template(library, template_id)
-        raw = settings.value("params", "", type=str)
-        if isinstance(raw, str) and raw:
-            # Settings from an older version: the template's own settings stay.
-            with contextlib.suppress(ValueError, TypeError, PlaygroundError):
-                self.params.set_params(SamplingParams.from_dict(json.loads(raw)))
-        seed = settings.value("seed", 0, type=int)
-        if isinstance(seed, int) and self.params.random_seed.isChecked():
-            with QSignalBlocker(self.params.seed_spin):
-                self.params.seed_spin.setValue(seed)
-        self.token_check.setChecked(bool(settings.value("token_view", False, type=bool)))
-        self.live_check.setChecked(bool(settings.value("live", False, type=bool)))
+        save_view_settings(self, settings)
