@@ -13,6 +13,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from playground.wording import plural
+
 #: Record fields in the order people read them, with their plain names.
 FIELD_LABELS: dict[str, str] = {
     "backend": "backend",
@@ -163,7 +165,8 @@ def summary(records: Sequence[Mapping[str, Any] | None]) -> list[tuple[str, str]
         if len(counts) == 1:
             rows.append((label, next(iter(counts))))
         else:
-            rows.append((label, "; ".join(f"{v} ({n} runs)" for v, n in sorted(counts.items()))))
+            rows.append((label, "; ".join(f"{v} ({plural(n, 'run')})"
+                                          for v, n in sorted(counts.items()))))
     if missing:
         rows.append(("runs without a record", f"{missing} (made before records were kept)"))
     return rows

@@ -120,7 +120,7 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     err.flush()
                 elif isinstance(event, ComparisonFinished):
                     status = event.status
-                    err.write(f"\n{status}: {event.done} runs in {event.elapsed_s:.1f} s"
+                    err.write(f"\n{status}: {plural(event.done, 'run')} in {event.elapsed_s:.1f} s"
                               + (f", {event.failed} failed" if event.failed else "") + "\n")
                     if event.comparison_id is not None and store is not None:
                         saved = store.comparison(event.comparison_id)

@@ -26,6 +26,7 @@ from playground.prompts.templates import (
     to_request,
 )
 from playground.terminal import json_text
+from playground.wording import plural
 
 
 def cmd_templates_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -115,7 +116,7 @@ def cmd_templates_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
         request = to_request(rendered, template_params(t), chat=args.chat)
         preview = backend.preview(request)
         out.write(preview.prompt + "\n")
-        err.write(f"{preview.tokens:,} tokens of a {preview.n_ctx:,}-token context\n")
+        err.write(f"{plural(preview.tokens, 'token')} of a {preview.n_ctx:,}-token context\n")
         if preview.warning:
             err.write(f"warning: {preview.warning}\n")
         if args.generate:
@@ -144,7 +145,7 @@ def cmd_library(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(text)
         else:
             Path(args.path).write_text(text, encoding="utf-8")
-            err.write(f"exported {library.name!r} ({len(library.templates)} templates) "
+            err.write(f"exported {library.name!r} ({plural(len(library.templates), 'template')}) "
                       f"to {args.path}\n")
         return 0
     if action == "promptfoo":
