@@ -103,7 +103,7 @@ def test_mixed_settings_are_said_once_in_plain_words() -> None:
 def test_summary_gives_one_value_or_each_with_a_count() -> None:
     rows = dict(provenance.summary([record(), record(n_threads=4), None]))
     assert rows["flash attention"] == "on"
-    assert rows["threads"] == "2 (1 runs); 4 (1 runs)"
+    assert rows["threads"] == "2 (1 run); 4 (1 run)"
     assert rows["runs without a record"] == "1 (made before records were kept)"
     assert "seed" not in rows
 
