@@ -216,6 +216,19 @@ def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
     return tuple(chosen)
 
 
+def _refuse_twins(variants: Sequence[Variant]) -> None:
+    """Two variants alike in everything but their name would give the same runs (a run is
+    known by what it ran), and the second one's could not be saved: say so before running."""
+    seen: dict[str, str] = {}
+    for variant in variants:
+        twin = seen.setdefault(variant.key(), variant.name)
+        if twin != variant.name:
+            raise ComparisonError(
+                f"{twin} and {variant.name} are the same variant (the same template, values, "
+                "settings and model), so they would give the same outputs: change one of them "
+                "or remove it")
+
+
 def build_comparison(
     variants: Sequence[Variant],
     inputs: Sequence[Input],
@@ -242,6 +255,7 @@ def build_comparison(
     if not chosen:
         raise ComparisonError("the dataset has no rows")
     filled, chosen = fill_variables(variants, chosen)
+    _refuse_twins(filled)
     return ComparisonSpec(
         name, filled, chosen, samples=samples, base_seed=seed,
         metrics=tuple(metrics) if metrics is not None else metrics_for(filled),

@@ -114,9 +114,14 @@ def test_three_columns_built_by_clicking_run_and_are_read(
     qtbot: QtBot, window: MainWindow
 ) -> None:
     view = open_compare(qtbot, window, 1366, 768)
+    type_input(qtbot, view)
     click(qtbot, view.add_button)
     assert len(view.columns) == 3
     third = view.columns[2]
+    # A copy of the last column would give the same runs: Run all says so and runs nothing.
+    assert run_by_button(qtbot, view) is None
+    assert "are the same variant" in view.message_label.text()
+    assert third.name_edit.text() in view.message_label.text()
 
     # The header's Edit opens the column's settings in place; a new temperature is typed.
     assert not third.params["temperature"].isVisible()
@@ -129,7 +134,6 @@ def test_three_columns_built_by_clicking_run_and_are_read(
     assert not temperature.isVisible()
     assert "T 0.6" in third.header.summary_label.full_text()
 
-    type_input(qtbot, view)
     comparison_id = run_by_button(qtbot, view)
     assert isinstance(comparison_id, int), view.message_label.text()
     for column in view.columns:

@@ -155,6 +155,19 @@ def test_rows_samples_seed_and_metrics(mine: Collection, builtin: Collection) ->
     assert "accuracy" not in metrics_for([build_variant(builtin, "summarization-zero-shot")])
 
 
+def test_two_variants_alike_but_for_their_name_are_refused_before_running(
+    mine: Collection
+) -> None:
+    """They would give the same runs, which a comparison can hold only once."""
+    inputs = (Input("row-1", {"who": "Ada"}),)
+    first = build_variant(mine, "greet", name="first")
+    copy = build_variant(mine, "greet", name="copy")
+    with pytest.raises(ComparisonError, match="first and copy are the same variant"):
+        build_comparison([first, copy], inputs, name="twins")
+    other = build_variant(mine, "greet", name="other", params={"max_tokens": 9})
+    assert len(build_comparison([first, other], inputs, name="n").variants) == 2
+
+
 def test_variants_differing_in_one_sampling_setting_form_a_sweep(mine: Collection) -> None:
     inputs = (Input("row-1", {"who": "Ada"}),)
     cold = build_variant(mine, "greet", name="cold", params={"temperature": 0})
