@@ -24,6 +24,7 @@ from playground.evaluation.report import ComparisonReport
 from playground.evaluation.scales import metric_label
 from playground.evaluation.stats import Estimate
 from playground.evaluation.summary import method_note, too_few_inputs_note, winner_sentence
+from playground.runs.eta import describe_eta
 from ui.views.compare.score_table import ScoreTableModel
 from ui.widgets.charts import empty_chart, metric_bar_chart, sweep_chart
 
@@ -100,7 +101,8 @@ class SummaryPanel(QWidget):
 
     def advanced(self, done: int, total: int, failed: int, eta_s: float | None) -> None:
         self.progress.setValue(done)
-        eta = f" · about {eta_s:.0f} s left" if eta_s is not None else ""
+        left = describe_eta(eta_s, total - done)
+        eta = f" · {left}" if left else ""
         failures = f" · {failed} failed" if failed else ""
         self.eta_label.setText(f"{done} of {total} runs{failures}{eta}")
 
