@@ -37,6 +37,7 @@ FIELD_LABELS: dict[str, str] = {
     "n_gpu_layers": "GPU layers",
     "model_file": "model file",
     "model_sha256": "model file SHA-256",
+    "chat_format": "chat format",
     "chat_template_sha256": "chat template SHA-256",
     "sampler_chain": "sampler chain",
     "seed": "seed",

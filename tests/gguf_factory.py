@@ -155,3 +155,62 @@ def with_duplicate_token(src: Path, dst: Path) -> Path:
             return dst
         first_of_length[n] = start
     raise AssertionError("no two tokens of the same length")
+
+
+def _skip_value(data: bytes, pos: int, vtype: int) -> int:
+    """Where the value of type ``vtype`` starting at ``pos`` ends."""
+    if vtype == STRING:
+        n: int = struct.unpack_from("<Q", data, pos)[0]
+        return pos + 8 + n
+    if vtype == ARRAY:
+        elem_type: int = struct.unpack_from("<I", data, pos)[0]
+        count: int = struct.unpack_from("<Q", data, pos + 4)[0]
+        pos += 12
+        if elem_type in _FORMATS:
+            return pos + count * struct.calcsize("<" + _FORMATS[elem_type])
+        for _ in range(count):
+            pos = _skip_value(data, pos, elem_type)
+        return pos
+    return pos + struct.calcsize("<" + _FORMATS[vtype])
+
+
+def without_key(src: Path, dst: Path, drop: str = "tokenizer.chat_template") -> Path:
+    """Copy a real model with one metadata key and its value removed from the header.
+
+    The header shrinks, so the tensor data is moved to the next aligned offset after it; the
+    tensors' offsets count from the start of the data and hold as they are.
+    """
+    data = src.read_bytes()
+    version, n_tensors, n_kv = struct.unpack_from("<IQQ", data, 4)
+    pos = 24
+    kept: list[bytes] = []
+    alignment = 32
+    found = False
+    for _ in range(n_kv):
+        start = pos
+        (n,) = struct.unpack_from("<Q", data, pos)
+        key = data[pos + 8 : pos + 8 + n].decode()
+        (vtype,) = struct.unpack_from("<I", data, pos + 8 + n)
+        value_at = pos + 12 + n
+        pos = _skip_value(data, value_at, vtype)
+        if key == "general.alignment":
+            (alignment,) = struct.unpack_from("<I", data, value_at)
+        if key == drop:
+            found = True
+        else:
+            kept.append(data[start:pos])
+    assert found, f"{src.name} has no {drop}"
+    infos_at = pos
+    for _ in range(n_tensors):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        pos += 8 + n
+        (n_dims,) = struct.unpack_from("<I", data, pos)
+        pos += 4 + 8 * n_dims + 4 + 8  # dims, type, offset
+    infos = data[infos_at:pos]
+    data_at = -(-pos // alignment) * alignment
+    header = preamble(n_tensors, n_kv - 1, version) + b"".join(kept) + infos
+    padding = b"\0" * (-len(header) % alignment)
+    with dst.open("wb") as out:
+        out.write(header + padding)
+        out.write(data[data_at:])
+    return dst

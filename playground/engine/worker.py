@@ -34,6 +34,7 @@ from playground.errors import (
     TemplateError,
 )
 from playground.events import GenerationRequest, TokenLogprob
+from playground.prompts.chat_formats import chat_format, model_chat, no_template_message
 from playground.sampling import SamplingParams
 
 
@@ -49,6 +50,8 @@ class LoadOptions:
     reuse_prefix: bool = True
     #: llama.cpp's own default ("auto") turns it on where it helps; llama-cpp-python turns it off.
     flash_attn: bool = True
+    #: A built-in chat format's id (:mod:`playground.prompts.chat_formats`); None: the model's own.
+    chat_format: str | None = None
 
     def __post_init__(self) -> None:
         if self.n_ctx < 0 or self.n_ctx > 1 << 20:
@@ -61,6 +64,8 @@ class LoadOptions:
             )
         if not 1 <= self.n_batch <= 1 << 16:
             raise PlaygroundError(f"batch size must be between 1 and 65536, got {self.n_batch}")
+        if self.chat_format is not None:
+            chat_format(self.chat_format)  # an unknown name is refused here, before any load
 
 
 def default_threads() -> int:
@@ -220,21 +225,18 @@ class _Engine:
         self.n_vocab = self.llm.n_vocab()
         self._piece_buf = ctypes.create_string_buffer(256)
         warnings: list[str] = []
-        self.chat = None
-        chat_error = None
-        try:
-            from playground.prompts.chat import ChatTemplate
-
-            self.chat = ChatTemplate.load(
-                self.llm.metadata.get("tokenizer.chat_template"),
-                self._token_text(self.llm.token_bos()),
-                self._token_text(self.llm.token_eos()),
-                strip_bos=bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)),
-            )
-        except TemplateError as exc:
-            chat_error = str(exc)
+        self.chat_setup = model_chat(
+            self.llm.metadata.get("tokenizer.chat_template"),
+            options.chat_format,
+            self._token_text(self.llm.token_bos()),
+            self._token_text(self.llm.token_eos()),
+            strip_bos=bool(llama_cpp.llama_vocab_get_add_bos(self.vocab)),
+        )
+        self.chat = self.chat_setup.template
+        chat_error = self.chat_setup.error
+        if chat_error is not None:
             warnings.append(
-                f"chat mode is unavailable ({exc}); raw completion works as usual"
+                f"chat mode is unavailable ({chat_error}); raw completion works as usual"
             )
         control = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
         special = sorted(
@@ -280,7 +282,8 @@ class _Engine:
             "type_v": _GGML_TYPES.get(int(params.type_v), f"type {int(params.type_v)}"),
             "n_ctx": int(self.llm.n_ctx()),
             "n_gpu_layers": options.n_gpu_layers,
-            "chat_template_sha256": text_sha256(self.llm.metadata.get("tokenizer.chat_template")),
+            "chat_template_sha256": text_sha256(self.chat_setup.source),
+            "chat_format": self.chat_setup.format,
             "prefix_reuse": options.reuse_prefix,
         }
 
@@ -340,10 +343,7 @@ class _Engine:
         if request.messages is None:
             return request.prompt or ""
         if self.chat is None:
-            raise TemplateError(
-                "this model has no usable chat template "
-                f"({self.info['chat_template_error']}); send a raw prompt instead"
-            )
+            raise TemplateError(no_template_message(self.info["chat_template_error"]))
         return self.chat.render(request.messages)
 
     # -- generation -------------------------------------------------------------------------
@@ -390,7 +390,8 @@ class _Engine:
             self.llm.reset()  # type: ignore[no-untyped-call]
         reused = self._evaluate_all_but_last(tokens)
         token_ids: list[int] = []
-        scanner = StopScanner(params.stop)
+        turn_ends = self.chat.stop if self.chat is not None and request.messages else ()
+        scanner = StopScanner(params.stop + tuple(s for s in turn_ends if s not in params.stop))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         generated = 0
         finish = "length"

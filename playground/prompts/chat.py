@@ -28,6 +28,8 @@ class ChatTemplate:
     eos_token: str
     #: True when tokenization adds BOS itself, so a BOS the template writes must go.
     strip_bos: bool = False
+    #: Strings that end an assistant turn where the vocabulary may not (a built-in format's).
+    stop: tuple[str, ...] = ()
 
     @classmethod
     def load(
