@@ -37,7 +37,9 @@ def playground(qtbot: QtBot, context: AppContext) -> Iterator[PlaygroundView]:
 
 
 def on_screen(widget: QWidget, *, min_height: int = 16) -> bool:
-    return widget.isVisible() and widget.width() >= 16 and widget.height() >= min_height
+    """Shown and not scrolled out of sight: the part a person can see is big enough."""
+    seen = widget.visibleRegion().boundingRect()
+    return widget.isVisible() and seen.width() >= 16 and seen.height() >= min_height
 
 
 def type_over(qtbot: QtBot, widget: QWidget, text: str) -> None:

@@ -172,14 +172,19 @@ class PlaygroundView(QWidget):
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(self.model_chooser)
         settings_layout.addWidget(self.params)
-        settings_layout.addLayout(buttons)
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
         settings_scroll.setWidget(settings)
+        # Run and its neighbours stay in sight above the output, whatever the settings scroll.
+        run_box = QWidget()
+        run_layout = QVBoxLayout(run_box)
+        run_layout.setContentsMargins(0, 0, 0, 0)
+        run_layout.addLayout(buttons)
+        run_layout.addWidget(self.output_panel, 1)
 
         self.right_splitter = QSplitter(Qt.Orientation.Vertical)
         self.right_splitter.addWidget(settings_scroll)
-        self.right_splitter.addWidget(self.output_panel)
+        self.right_splitter.addWidget(run_box)
         self.right_splitter.addWidget(self._titled("Reference", self.reference))
         for index, stretch in enumerate((2, 3, 1)):
             self.right_splitter.setStretchFactor(index, stretch)
