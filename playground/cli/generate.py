@@ -17,6 +17,7 @@ from playground.engine.remote import RemoteBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Finished, GenerationRequest
+from playground.prompts.chat_formats import OWN_FORMAT, RAW_COMPLETION, chat_mode_label
 from playground.prompts.collection import load_collection
 from playground.sampling import SamplingParams
 from playground.terminal import escape_controls, json_text
@@ -29,6 +30,9 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     request = generation_request(args, prompt)
     backend: Backend
     if is_remote(args.model):
+        if args.chat_format:
+            raise PlaygroundError("--chat-format is for local models: a server formats chats "
+                                  "with its own template")
         backend = RemoteBackend(resolve_endpoint(args.model))
     else:
         backend = LocalBackend(resolve_model(args.model), load_options(args))
@@ -70,6 +74,7 @@ def _describe(info: ModelInfo, name: str) -> dict[str, Any]:
         "layers": info.block_count,
         "file_size": info.file_size,
         "chat_template": info.chat_template is not None,
+        "chat": chat_mode_label(info.chat_template is not None, None) or OWN_FORMAT,
     }
 
 
@@ -99,7 +104,9 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
         out.write(escape_controls(
             f"{row['name']}  [{row['source']}]  {row['title'] or ''}\n    {row['architecture']}, "
             f"{row['parameters'] / 1e6:.0f}M params, {row['quant']}, "
-            f"ctx {row['context_length']}, {row['file_size'] / 2**20:.0f} MiB\n    {row['path']}\n"
+            f"ctx {row['context_length']}, {row['file_size'] / 2**20:.0f} MiB"
+            f"{', ' + RAW_COMPLETION if row['chat'] == RAW_COMPLETION else ''}\n"
+            f"    {row['path']}\n"
         ))
     out.write(f"GPU offload in this llama.cpp build: {'yes' if gpu else 'no'}\n")
     return 0

@@ -9,6 +9,7 @@ from playground import __version__
 from playground.engine.worker import LoadOptions
 from playground.evaluation.report import LOW_CONFIDENCE
 from playground.events import ChatMessage, GenerationRequest
+from playground.prompts.chat_formats import CHAT_FORMATS
 from playground.sampling import SamplingParams
 
 #: How a stored comparison or Playground run is named on the command line.
@@ -24,6 +25,13 @@ def _add_load_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
     group.add_argument("--gpu-layers", type=int, default=0, help="layers to offload (-1 = all)")
     _add_engine_options(group)
+    _add_chat_format(group)
+
+
+def _add_chat_format(group: argparse._ArgumentGroup) -> None:
+    group.add_argument("--chat-format", choices=list(CHAT_FORMATS), default=None, metavar="NAME",
+                       help="format chats with a built-in format instead of the model's own "
+                            f"template (for models without one): {', '.join(CHAT_FORMATS)}")
 
 
 def _add_engine_options(group: argparse._ArgumentGroup) -> None:
@@ -73,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--chat", action="store_true",
                      help="send the prompt as a user message through the model's chat template")
     gen.add_argument("--system", help="system message (implies --chat)")
+    # --chat-format (model loading) implies --chat too: it says how to format a chat.
     gen.add_argument("--logprobs", type=int, default=None, metavar="N",
                      help="top-N log-probabilities per token (with --json)")
     gen.add_argument("--json", action="store_true", help="print one JSON result instead")
@@ -147,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     engine.add_argument("--threads", type=int, default=None,
                         help="CPU threads (default: physical cores)")
     _add_engine_options(engine)
+    _add_chat_format(engine)
     compare.add_argument("--template", "-T", action="append", default=[], metavar="ID",
                          help="a template to compare (repeatable; one variant each)")
     compare.add_argument("--dataset", "-d",
@@ -245,6 +255,7 @@ def load_options(args: argparse.Namespace, **fixed: Any) -> LoadOptions:
         "n_gpu_layers": getattr(args, "gpu_layers", None),
         "n_batch": args.batch,
         "flash_attn": None if args.flash_attn is None else args.flash_attn == "on",
+        "chat_format": getattr(args, "chat_format", None),
     }
     return LoadOptions(**{k: v for k, v in given.items() if v is not None}, **fixed)
 
@@ -266,7 +277,7 @@ def sampling_params(args: argparse.Namespace) -> SamplingParams:
 
 def generation_request(args: argparse.Namespace, prompt: str) -> GenerationRequest:
     params = sampling_params(args)
-    if args.chat or args.system:
+    if args.chat or args.system or args.chat_format:
         messages = []
         if args.system:
             messages.append(ChatMessage("system", args.system))

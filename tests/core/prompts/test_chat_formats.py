@@ -162,3 +162,11 @@ def test_the_model_list_calls_a_base_model_raw_completion() -> None:
     assert chat_mode_label(True, None) is None
     assert chat_mode_label(False, "gemma") == "chat format: Gemma"
     assert chat_mode_label(True, "phi3") == "chat format: Phi-3"
+
+
+def test_a_run_made_before_formats_were_recorded_reads_not_recorded() -> None:
+    from playground.provenance import NOT_RECORDED, difference_lines, differences
+
+    assert ("chat format", NOT_RECORDED, "chatml") in differences({}, {"chat_format": "chatml"})
+    assert difference_lines({"chat_format": OWN_FORMAT}, {"chat_format": "gemma"}) == [
+        "chat format: model's own then, gemma now"]
