@@ -66,6 +66,13 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 @pytest.fixture(autouse=True)
+def no_other_tools_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The developer's own Hugging Face cache, LM Studio or Ollama models never reach a test;
+    tests of discovery build those folders themselves and lift this."""
+    monkeypatch.setenv("PLAYGROUND_DISCOVER", "none")
+
+
+@pytest.fixture(autouse=True)
 def model_loads_are_marked(
     request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:

