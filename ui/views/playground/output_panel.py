@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from playground.events import Result, Token
 from playground.runs.opening import StoredRun
@@ -39,7 +39,11 @@ class OutputPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addWidget(QLabel("<b>Output</b>"))
+        #: the "Output" title, with room at its right for the view's switches
+        self.title_row = QHBoxLayout()
+        self.title_row.addWidget(QLabel("<b>Output</b>"))
+        self.title_row.addStretch(1)
+        layout.addLayout(self.title_row)
         layout.addWidget(self.output, 2)
         layout.addWidget(self.token_view, 2)
         layout.addWidget(self.scores_label)

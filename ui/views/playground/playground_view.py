@@ -165,8 +165,8 @@ class PlaygroundView(QWidget):
                        self.replay_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        buttons.addWidget(self.live_check)
-        buttons.addWidget(self.token_check)
+        self.output_panel.title_row.addWidget(self.live_check)
+        self.output_panel.title_row.addWidget(self.token_check)
         settings = QWidget()
         settings_layout = QVBoxLayout(settings)
         settings_layout.setContentsMargins(0, 0, 0, 0)
