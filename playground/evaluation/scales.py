@@ -17,7 +17,7 @@ from playground.evaluation.stats import Estimate
 #: Stored on 0–100 by sacreBLEU; shown divided by 100.
 PERCENT_SCALE: Final = frozenset({"bleu", "chrf", "self_bleu", "corpus_bleu"})
 #: Shown with their own scale named instead of 0–1.
-OWN_SCALE: Final = {"ref_ppl": "lower is better", "mean_logprob": "log-probability, ≤ 0"}
+OWN_SCALE: Final = {"ref_ppl": "lower is better", "mean_logprob": "≤ 0", "min_logprob": "≤ 0"}
 #: Decimals of every shown mean: a thousandth of the 0–1 scale (sacreBLEU's one decimal on
 #: 0–100 is the same resolution).
 DIGITS: Final = 3
@@ -33,7 +33,8 @@ _LABELS: Final = {
     "bleu": "BLEU", "chrf": "chrF", "self_bleu": "Self-BLEU",
     "corpus_bleu": "corpus BLEU", "accuracy": "accuracy", "exact_match": "exact match",
     "token_f1": "token F1", "entity_f1": "entity F1", "ref_ppl": "reference perplexity",
-    "mean_logprob": "mean log-probability", "distinct_1": "distinct-1", "distinct_2": "distinct-2",
+    "mean_logprob": "mean log-probability", "min_logprob": "lowest token log-probability",
+    "distinct_1": "distinct-1", "distinct_2": "distinct-2",
 }
 #: Short names the window's columns use, as stored score names.
 _SHORT: Final = {"rouge1": "rouge1_f", "rouge2": "rouge2_f", "rougeL": "rougeL_f"}

@@ -110,13 +110,13 @@ def test_cells_wait_then_fill_as_runs_finish(grid: OutputGrid, qtbot: QtBot) -> 
         if run.input_id == "row-1" and run.variant in ("plain", "few-shot"):
             grid.add_run(run)
     assert "few-shot answers row-1 in sample 1" in body(grid, 0, 2)
-    assert "★ rougeL 0.500" in header(grid, 0, 2) and "tie" not in header(grid, 0, 2)
+    assert "★ ROUGE-L 0.500" in header(grid, 0, 2) and "tie" not in header(grid, 0, 2)
     assert "★" not in header(grid, 0, 1)
     assert header(grid, 0, 3) == "waiting…"
     grid.show_report(make_spec(), runs, {"plain": {"rougeL_f": Estimate(0.55, 0.4, 0.7, 4)}})
     assert all(header(grid, r, c) != "waiting…" for r in range(4) for c in (1, 2, 3))
     tip = grid.model.headerData(1, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
-    assert "mean over the inputs" in tip and "rougeL 0.550 ± 0.150" in tip
+    assert "mean over the inputs" in tip and "ROUGE-L 0.550 ± 0.150" in tip
     grid.clear()
     assert grid.model.rowCount() == 0 and grid.model.columnCount() == 0
     assert grid.sort_combo.count() == 0 and grid.metric_combo.count() == 0
@@ -167,8 +167,8 @@ def test_marks_show_where_the_data_says(grid: OutputGrid, qtbot: QtBot) -> None:
     assert "★" in header(grid, row2, 1) and "tie" not in header(grid, row2, 1)
     assert "★" not in header(grid, row2, 2) + header(grid, row2, 3)
     row3 = shown_inputs(grid).index("row-3")
-    assert header(grid, row3, 1).endswith("★ rougeL 0.400 · tie")
-    assert header(grid, row3, 2).endswith("★ rougeL 0.400 · tie")
+    assert header(grid, row3, 1).endswith("★ ROUGE-L 0.400 · tie")
+    assert header(grid, row3, 2).endswith("★ ROUGE-L 0.400 · tie")
     assert "★" not in header(grid, row3, 3)
     low = cell_index(grid, "row-2", "few-shot")
     assert "⚠" in low.data(HEADER_ROLE)
@@ -207,16 +207,16 @@ def test_a_click_on_the_sample_counter_shows_the_next_sample(grid: OutputGrid,
 
 def test_sorting_from_the_toolbar(grid: OutputGrid, qtbot: QtBot) -> None:
     reported(grid)
-    choose(qtbot, grid.sort_combo, "terse: rougeL highest first")
+    choose(qtbot, grid.sort_combo, "terse: ROUGE-L highest first")
     assert shown_inputs(grid) == ["row-4", "row-2", "row-3", "row-1"]  # row-3: one sample
-    choose(qtbot, grid.sort_combo, "plain: rougeL lowest first")
+    choose(qtbot, grid.sort_combo, "plain: ROUGE-L lowest first")
     assert shown_inputs(grid) == ["row-1", "row-3", "row-4", "row-2"]
-    choose(qtbot, grid.sort_combo, "Disagreement on rougeL, most first")
+    choose(qtbot, grid.sort_combo, "Disagreement on ROUGE-L, most first")
     assert shown_inputs(grid) == ["row-2", "row-1", "row-3", "row-4"]
     choose(qtbot, grid.sort_combo, "Failures first")
     assert shown_inputs(grid)[0] == "row-3"
-    choose(qtbot, grid.metric_combo, "bleu")
-    assert "bleu" in header(grid, 0, 2)
+    choose(qtbot, grid.metric_combo, "BLEU")
+    assert "BLEU" in header(grid, 0, 2)
     choose(qtbot, grid.sort_combo, "Input order")
     assert shown_inputs(grid) == list(SCORES)
 

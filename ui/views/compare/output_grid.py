@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from playground.comparison import ComparisonSpec
 from playground.evaluation.grid import RowFilter, RowOrder, filter_rows, score_key, sort_rows
 from playground.evaluation.report import ReportRun
+from playground.evaluation.scales import metric_label
 from playground.evaluation.stats import Estimate
 from playground.evaluation.summary import format_estimate
 from ui.views.compare.cell_dialog import CellDialog, cell_html
@@ -171,8 +172,8 @@ class OutputGrid(QWidget):
             combo.blockSignals(True)
             combo.clear()
         for metric in self.model.metrics:
-            self.metric_combo.addItem(metric)
-        self.metric_combo.setCurrentIndex(max(self.metric_combo.findText(self.model.metric), 0))
+            self.metric_combo.addItem(metric_label(metric), metric)
+        self.metric_combo.setCurrentIndex(max(self.metric_combo.findData(self.model.metric), 0))
         self._fill_sorts()
         for combo in (self.sort_combo, self.metric_combo):
             combo.blockSignals(False)
@@ -182,7 +183,7 @@ class OutputGrid(QWidget):
         current = self.sort_combo.currentIndex()
         self.sort_combo.blockSignals(True)
         self.sort_combo.clear()
-        metric = self.model.metric
+        metric = metric_label(self.model.metric)
         if self.model.spec is not None:
             self.sort_combo.addItem("Input order", RowOrder("input", descending=False))
             self.sort_combo.addItem("Failures first", RowOrder("failures"))
@@ -197,7 +198,7 @@ class OutputGrid(QWidget):
         self.sort_combo.blockSignals(False)
 
     def _on_metric(self, *_: object) -> None:
-        self.model.set_metric(self.metric_combo.currentText())
+        self.model.set_metric(str(self.metric_combo.currentData()))
         self._fill_sorts()
         self._update_header_tips()
         self.refresh_rows()
@@ -229,7 +230,8 @@ class OutputGrid(QWidget):
             lines = [f"{name}: mean over the inputs"]
             for metric in self.model.metrics:
                 estimate = by_metric.get(score_key(metric))
-                lines.append(f"{metric} {format_estimate(metric, estimate, spread=True)}")
+                lines.append(f"{metric_label(metric)} "
+                             f"{format_estimate(metric, estimate, spread=True)}")
             tips[name] = "\n".join(lines)
         self.model.set_header_tips(tips)
 

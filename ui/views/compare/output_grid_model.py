@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 from playground.comparison import ComparisonSpec
 from playground.evaluation.grid import Cell, Row, build_row, score_key
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, format_mean
+from playground.evaluation.scales import metric_label
 from playground.evaluation.summary import STAR, TIE, display_metrics, run_label
 from ui.widgets.references import confidence_flag
 
@@ -200,7 +201,7 @@ class OutputGridModel(QAbstractTableModel):
         for metric in sorted(self.metrics, key=lambda m: m != self.metric):
             value = scores.get(metric)
             if value is not None:
-                parts.append(f"{metric} {format_mean(score_key(metric), value)}")
+                parts.append(f"{metric_label(metric)} {format_mean(score_key(metric), value)}")
         return " · ".join(parts) if parts else "no score"
 
     # -- Qt -----------------------------------------------------------------------------------
@@ -270,7 +271,7 @@ class OutputGridModel(QAbstractTableModel):
         mark = cell.mark(self.metric)
         value = cell.score(self.metric)
         if value is not None:  # the summary's marks: "★ rougeL 0.412", "… · tie"
-            parts.append(("" if mark is None else f"{STAR} ") + f"{self.metric} "
+            parts.append(("" if mark is None else f"{STAR} ") + f"{metric_label(self.metric)} "
                          + format_mean(score_key(self.metric), value)
                          + (TIE if mark == "tie" else ""))
         if cell.low_confidence:
@@ -288,9 +289,10 @@ class OutputGridModel(QAbstractTableModel):
                  + (" (mean over samples)" if len(cell.runs) > 1 else "")]
         mark = cell.mark(self.metric)
         if mark == "best":
-            lines.append(f"{STAR} best {self.metric} in this row")
+            lines.append(f"{STAR} best {metric_label(self.metric)} in this row")
         elif mark == "tie":
-            lines.append(f"{STAR} tie: best {self.metric} in this row, shared with another "
+            lines.append(f"{STAR} tie: best {metric_label(self.metric)} in this row, shared with "
+                         "another "
                          "variant (equal at the digits shown)")
         for sample in sorted(cell.low_confidence_samples):
             low = next(r for r in cell.runs if r.sample == sample)
