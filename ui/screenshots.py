@@ -2,9 +2,10 @@
 
     python -m ui.screenshots docs/screenshots
 
-Everything runs for real on the default model, in a throwaway profile: a Playground run with a
-reference, a three-way comparison, the history it leaves, the loaded model, a library template
-and the ranking after a few blind judgements.
+Everything runs for real on the default model, in a throwaway profile, at a laptop's 1366×768: a
+Playground run with a reference, a scratch chat, a three-way comparison, a dataset comparison's
+inputs × variants grid, the history they leave, the loaded model, a library template and the
+ranking after a few blind judgements.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from ui.scripted import StepTimeoutError, settle, wait_for
 
-SIZE = (1440, 900)
+SIZE = (1366, 768)
 DIALOGUE = (
     "Maya: Did you book the train for Saturday?\n"
     "Leo: Not yet, the 9:10 was sold out.\n"
@@ -87,6 +88,18 @@ def _shoot(home: Path, out: Path) -> list[str]:
         wait_for(view.run_finished, view.run)
         shot("playground.png")
 
+        # Scratch chat: no template, a system prompt and two turns.
+        view.modes.set_mode("chat")
+        chat = view.modes.chat_panel
+        chat.system.setPlainText("You are a concise assistant for travel questions.")
+        view.params.set_params(SamplingParams(temperature=0.2, max_tokens=40, seed=7))
+        for message in ("Which is faster from Paris to Lyon, train or car?",
+                        "And the cheapest?"):
+            chat.message.setPlainText(message)
+            wait_for(view.run_finished, chat.send_button.click)
+        shot("chat.png")
+        view.modes.set_mode("template")
+
         # Compare: three techniques on the same dialogue.
         window.tabs.setCurrentWidget(window.compare)
         compare = window.compare
@@ -105,6 +118,16 @@ def _shoot(home: Path, out: Path) -> list[str]:
         compare.samples_spin.setValue(2)
         (comparison_id,) = wait_for(compare.comparison_finished, compare.run_all)
         shot("compare.png")
+        compare.results.show_summary()
+        shot("compare-summary.png")
+
+        # A dataset: one row per input, one cell per variant.
+        compare.select_dataset("summarization")
+        compare.rows_spin.setValue(4)
+        compare.samples_spin.setValue(1)
+        wait_for(compare.comparison_finished, compare.run_all)
+        compare.results.show_outputs()
+        shot("compare-grid.png")
 
         window.tabs.setCurrentWidget(window.history)
         settle(800)
