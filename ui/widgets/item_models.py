@@ -18,6 +18,7 @@ from PySide6.QtGui import QFont
 from playground.engine.gguf import ModelInfo
 from playground.engine.memory import format_bytes
 from playground.engine.remote import Endpoint
+from playground.prompts.chat_formats import chat_mode_label
 from playground.runs.browsing import HistoryItem, RunDetail, format_scores, model_label
 from playground.storage.store import RatingRow
 from playground.wording import human_time
@@ -312,6 +313,7 @@ class ModelTableModel(_HeaderedTable):
         self._entries: list[ModelEntry] = []
         self._states: dict[str, str] = {}
         self._current = ""
+        self._chat_formats: dict[str, str | None] = {}
 
     @property
     def entries(self) -> list[ModelEntry]:
@@ -358,6 +360,26 @@ class ModelTableModel(_HeaderedTable):
             cell = self.index(row, self.STATE)
             self.dataChanged.emit(cell, cell)
 
+    def set_chat_format(self, key: str, chat_format: str | None) -> None:
+        """The built-in chat format chosen for a model (None: its own template)."""
+        self._chat_formats[key] = chat_format
+        row = self.row_of(key)
+        if row is not None:
+            cell = self.index(row, self.DETAILS)
+            self.dataChanged.emit(cell, cell)
+
+    def details_text(self, entry: ModelEntry) -> str:
+        """The entry's summary after how it chats when that is not its own template (first, so
+        a narrow column still shows it): a base model with no format chosen reads "raw
+        completion"."""
+        text = entry.summary()
+        if entry.info is not None and entry.usable and not entry.remote:
+            label = chat_mode_label(entry.info.chat_template is not None,
+                                    self._chat_formats.get(entry.key))
+            if label:
+                text = f"{label} · {text}"
+        return text
+
     @property
     def current(self) -> str:
         return self._current
@@ -382,7 +404,7 @@ class ModelTableModel(_HeaderedTable):
                 self.CURRENT: "●" if current else "",
                 self.NAME: entry.name,
                 self.SOURCE: entry.source,
-                self.DETAILS: preview(entry.summary(), 120),
+                self.DETAILS: preview(self.details_text(entry), 120),
                 self.STATE: "missing" if entry.missing else (
                     "unusable" if entry.error else self.state_text(entry.key)
                 ),

@@ -6,8 +6,8 @@ and Compare offer, under the same names). Model files are read (header only,
 model folder on a slow disk or a hostile file must not freeze the window. Loading goes through
 the shared :class:`~ui.services.hub.ModelHub`, so the Playground, Compare and Evaluate tabs use
 the very worker this tab starts. The view lays out and wires its panels: the details
-(:mod:`.details_panel`), the load settings (:mod:`.load_settings_panel`) and the state
-(:mod:`.state_panel`).
+(:mod:`.details_panel`), the load settings (:mod:`.load_settings_panel`), the chat format
+(:mod:`.chat_format_panel`) and the state (:mod:`.state_panel`).
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ from playground.engine.memory import available_memory
 from playground.engine.models import ModelChoice, model_choices, model_display_name
 from playground.engine.worker import LoadOptions, probe_gpu_offload
 from playground.errors import ModelFileError, PlaygroundError
+from playground.prompts.chat_formats import CHAT_FORMATS
 from ui.context import AppContext
 from ui.services.model_list import ADDED_KEY as ADDED_KEY
 from ui.services.model_list import added_model_paths, set_added_model_paths
+from ui.views.models.chat_format_panel import ChatFormatPanel
 from ui.views.models.details_panel import ERROR_STYLE, ModelDetails, error_label
 from ui.views.models.load_settings_panel import LoadSettingsPanel
 from ui.views.models.state_panel import ModelStatePanel, state_text
@@ -97,6 +99,11 @@ def validate_files(paths: list[str]) -> Iterator[tuple[str, ModelInfo | None, st
 
 def _int(value: object, default: int | None) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _chat_format(value: object) -> str | None:
+    """A saved chat format this version knows; another's (or none) leaves the model's own."""
+    return value if isinstance(value, str) and value in CHAT_FORMATS else None
 
 
 # -- the view ---------------------------------------------------------------------------------
@@ -188,6 +195,8 @@ class ModelsView(QWidget):
         self.details = ModelDetails()
         self.settings_box = LoadSettingsPanel()
         self.settings_box.edited.connect(self._options_changed)
+        self.chat_format_box = ChatFormatPanel()
+        self.chat_format_box.edited.connect(self._options_changed)
         self.state_box = ModelStatePanel()
         for button, action in zip(self.state_box.buttons(), (
                 self.load_selected, self.unload_selected, self.restart_selected,
@@ -200,6 +209,7 @@ class ModelsView(QWidget):
         right_layout.setContentsMargins(0, 0, 0, 0)
         right_layout.addWidget(self.details)
         right_layout.addWidget(self.settings_box)
+        right_layout.addWidget(self.chat_format_box)
         right_layout.addWidget(self.state_box)
         right_layout.addStretch(1)
 
@@ -252,10 +262,12 @@ class ModelsView(QWidget):
                     n_ctx=_int(values.get("n_ctx"), 4096) or 0,
                     n_gpu_layers=_int(values.get("n_gpu_layers"), 0) or 0,
                     n_threads=_int(values.get("n_threads"), None),
+                    chat_format=_chat_format(values.get("chat_format")),
                 )
             except PlaygroundError:
                 continue  # settings from another machine or version: the defaults apply
             self.hub.set_options(str(key), options)
+            self.model.set_chat_format(str(key), options.chat_format)
 
     def save_settings(self, settings: QSettings) -> None:
         saved = {}
@@ -265,7 +277,8 @@ class ModelsView(QWidget):
             options = self.hub.options_for(entry.key)
             if options != LoadOptions():
                 saved[entry.key] = {"n_ctx": options.n_ctx, "n_gpu_layers": options.n_gpu_layers,
-                                    "n_threads": options.n_threads}
+                                    "n_threads": options.n_threads,
+                                    "chat_format": options.chat_format}
         settings.setValue(OPTIONS_KEY, json.dumps(saved))
         settings.setValue("models/splitter", self.splitter.saveState())
 
@@ -431,14 +444,17 @@ class ModelsView(QWidget):
     def _show_selected(self) -> None:
         entry = self.selected_entry()
         self.details.show_entry(entry)
-        self.settings_box.fill(entry, self.hub.options_for(entry.key) if entry else LoadOptions())
+        options = self.hub.options_for(entry.key) if entry else LoadOptions()
+        self.settings_box.fill(entry, options)
+        self.chat_format_box.fill(entry, options.chat_format)
         self._update_memory()
         self._update_state()
 
     # -- load settings and memory -----------------------------------------------------------
 
     def chosen_options(self) -> LoadOptions:
-        return self.settings_box.chosen_options()
+        return dataclasses.replace(self.settings_box.chosen_options(),
+                                   chat_format=self.chat_format_box.chosen())
 
     def _options_changed(self) -> None:
         entry = self.selected_entry()
@@ -448,6 +464,7 @@ class ModelsView(QWidget):
             except PlaygroundError as exc:
                 self.settings_box.warn(str(exc))
                 return
+            self.model.set_chat_format(entry.key, self.chat_format_box.chosen())
         self._update_memory()
         self._update_state()
 
