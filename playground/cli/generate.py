@@ -10,9 +10,10 @@ from typing import Any, TextIO
 from playground.cli.output import stream
 from playground.cli.parser import generation_request, load_options
 from playground.engine.backends import Backend, LocalBackend
+from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.gguf import ModelInfo, read_gguf
-from playground.engine.models import discover_models, resolve_model
+from playground.engine.models import SOURCE_LABELS, discover_models, resolve_model
 from playground.engine.remote import RemoteBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
@@ -80,13 +81,15 @@ def _describe(info: ModelInfo, name: str) -> dict[str, Any]:
 
 def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     rows: list[dict[str, Any]] = []
-    for model in discover_models():
+    switched_off = FOREIGN_SOURCES if args.no_discover else args.skip
+    for model in discover_models(switched_off):
         try:
             row = _describe(read_gguf(model.path), model.name)
             row["error"] = None
         except PlaygroundError as exc:
             row = {"name": model.name, "path": str(model.path), "error": str(exc)}
         row["source"] = model.source
+        row["source_label"] = SOURCE_LABELS[model.source]
         rows.append(row)
     gpu = gpu_offload_supported()
     if args.json:
@@ -98,11 +101,12 @@ def cmd_models(args: argparse.Namespace, out: TextIO) -> int:
     for row in rows:
         if row["error"]:
             out.write(escape_controls(
-                f"{row['name']}  [{row['source']}]  unreadable: {row['error']}\n"))
+                f"{row['name']}  [{row['source_label']}]  unreadable: {row['error']}\n"))
             continue
         # Names and titles come from the model file's metadata: text from outside.
         out.write(escape_controls(
-            f"{row['name']}  [{row['source']}]  {row['title'] or ''}\n    {row['architecture']}, "
+            f"{row['name']}  [{row['source_label']}]  {row['title'] or ''}\n"
+            f"    {row['architecture']}, "
             f"{row['parameters'] / 1e6:.0f}M params, {row['quant']}, "
             f"ctx {row['context_length']}, {row['file_size'] / 2**20:.0f} MiB"
             f"{', ' + RAW_COMPLETION if row['chat'] == RAW_COMPLETION else ''}\n"

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from playground import __version__
+from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.worker import LoadOptions
 from playground.evaluation.report import LOW_CONFIDENCE
 from playground.events import ChatMessage, GenerationRequest
@@ -66,6 +67,16 @@ def _add_sampling_options(parser: argparse.ArgumentParser) -> None:
                        help="stop sequence (repeatable)")
 
 
+def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
+    """Other tools' model folders (discovery.py) are looked in unless these say otherwise."""
+    parser.add_argument("--no-discover", action="store_true",
+                        help="list only the bundled model and this app's models folders, not "
+                             "the models other tools downloaded")
+    parser.add_argument("--skip", action="append", default=[], choices=FOREIGN_SOURCES,
+                        metavar="SOURCE", help="do not look in this tool's models (repeatable): "
+                                           f"{', '.join(FOREIGN_SOURCES)}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="playground",
@@ -90,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="list the models the app can find")
     models.add_argument("--json", action="store_true", help="print JSON")
+    _add_discovery_options(models)
 
     templates = sub.add_parser("templates", help="list, show and render prompt templates")
     tsub = templates.add_subparsers(dest="templates_command", metavar="ACTION", required=True)
