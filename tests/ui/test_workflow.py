@@ -12,6 +12,7 @@ from playground.engine.worker import LoadOptions
 from playground.runs.runner import RunDone
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
+from tests.ui.actions import click
 from ui.main_window import MainWindow
 
 DIALOGUE = (
@@ -38,9 +39,11 @@ def test_a_run_is_found_in_history_and_opens_back_in_the_playground(
     assert isinstance(done, RunDone) and done.result is not None and done.run_id is not None
     output = done.result.text
 
-    # History: search by a word only this input has, then open the single hit.
+    # History: the Playground runs, searched by a word only this input has; open the single hit.
     window.tabs.setCurrentWidget(window.history)
     history = window.history
+    with qtbot.waitSignal(history.history_loaded, timeout=10000):
+        click(qtbot, history.kind_buttons["run"])
     history.search_edit.setFocus()
     with qtbot.waitSignal(history.history_loaded, timeout=10000):
         QTest.keyClicks(history.search_edit, "zeppelin")
