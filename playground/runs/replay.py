@@ -19,6 +19,7 @@ from playground.engine.backends import Backend, LocalBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Event, Failed, Finished, GenerationRequest, Result
+from playground.prompts.chat_formats import CHAT_FORMATS
 from playground.provenance import difference_lines
 from playground.sampling import SamplingParams
 from playground.storage.store import RunRow, Store
@@ -142,6 +143,9 @@ def load_options(run: RunRow, overrides: LoadOverrides = LoadOverrides()) -> Loa
         n_batch=int(pick(overrides.n_batch, "n_batch", defaults.n_batch)),
         reuse_prefix=bool(record.get("prefix_reuse", defaults.reuse_prefix)),
         flash_attn=bool(pick(overrides.flash_attn, "flash_attn", defaults.flash_attn)),
+        # The text a local run read is replayed as it was; the format keeps the record alike.
+        chat_format=record.get("chat_format") if record.get("chat_format") in CHAT_FORMATS
+        else None,
     )
 
 

@@ -170,3 +170,22 @@ def test_a_run_made_before_formats_were_recorded_reads_not_recorded() -> None:
     assert ("chat format", NOT_RECORDED, "chatml") in differences({}, {"chat_format": "chatml"})
     assert difference_lines({"chat_format": OWN_FORMAT}, {"chat_format": "gemma"}) == [
         "chat format: model's own then, gemma now"]
+
+
+@pytest.mark.parametrize(("recorded", "loaded"), [
+    ({"chat_format": "gemma"}, "gemma"),
+    ({"chat_format": OWN_FORMAT}, None),
+    ({"chat_format": NO_FORMAT}, None),
+    ({}, None),  # a run from before formats were recorded
+])
+def test_a_replay_loads_the_model_with_the_recorded_format(
+        recorded: dict[str, str], loaded: str | None) -> None:
+    from playground.runs.replay import load_options
+    from playground.storage.runs import RunRow
+
+    run = RunRow(id=1, comparison_id=None, variant_id=None, input_id=None, sample=0, seed=1,
+                 run_key="k", status="ok", error=None, params={}, rendered_prompt="x",
+                 output="y", finish_reason="stop", prompt_tokens=1, completion_tokens=1,
+                 ttft_s=None, tokens_per_second=None, total_s=None, model={}, created_at="",
+                 record=recorded)
+    assert load_options(run).chat_format == loaded
