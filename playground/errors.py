@@ -56,3 +56,27 @@ class WorkerCrashed(PlaygroundError):  # noqa: N818 - the name users see in repo
 
 class GenerationError(PlaygroundError):
     """A generation failed inside a live worker for a reason other than a crash."""
+
+
+class HubError(PlaygroundError):
+    """Hugging Face could not answer what was asked (search, a repository's files, a download)."""
+
+
+class HubAccessError(HubError):
+    """The hub refused access: a gated model whose licence is not accepted, or a bad token."""
+
+
+class HubNotFoundError(HubError):
+    """No such repository, file or revision on the hub."""
+
+
+class HubOfflineError(HubError):
+    """Offline mode is on (``HF_HUB_OFFLINE``), or the hub cannot be reached."""
+
+
+class DownloadError(HubError):
+    """A download was refused or failed its checks; nothing of it is offered as a model."""
+
+
+class DownloadCancelled(DownloadError):  # noqa: N818 - a stop, not a failure, in the user's words
+    """The download was stopped; what arrived is kept so that the next attempt resumes."""
