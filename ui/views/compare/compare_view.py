@@ -51,7 +51,11 @@ from playground.runs.runner import (
 )
 from ui.context import AppContext
 from ui.services.jobs import TokenRelay
-from ui.services.model_list import added_model_paths, model_choices_task
+from ui.services.model_list import (
+    added_model_paths,
+    model_choices_task,
+    switched_off_sources,
+)
 from ui.services.tasks import Worker
 from ui.views.compare.columns_panel import MAX_COLUMNS, MIN_COLUMNS, ColumnsPanel
 from ui.views.compare.compare_column import ColumnSetup, CompareColumn
@@ -170,8 +174,10 @@ class CompareView(QWidget):
         """List the models again each time the tab is shown: files may have been added."""
         super().showEvent(event)
         self.columns_area.set_temperature_top(temperature_top(self.context.settings))
-        self.context.tasks.start(model_choices_task, added_model_paths(self.context.settings),
-                                 on_event=self._models_found, on_error=lambda message: None)
+        settings = self.context.settings
+        self.context.tasks.start(model_choices_task, added_model_paths(settings),
+                                 switched_off_sources(settings), on_event=self._models_found,
+                                 on_error=lambda message: None)
 
     # -- construction -------------------------------------------------------------------------
 

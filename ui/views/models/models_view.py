@@ -46,6 +46,7 @@ from ui.services.model_list import added_model_paths, set_added_model_paths
 from ui.views.models.chat_format_panel import ChatFormatPanel
 from ui.views.models.details_panel import ERROR_STYLE, ModelDetails, error_label
 from ui.views.models.load_settings_panel import LoadSettingsPanel
+from ui.views.models.sources_panel import SourcesPanel
 from ui.views.models.state_panel import ModelStatePanel, state_text
 from ui.widgets.item_models import ModelEntry, ModelTableModel
 
@@ -64,13 +65,13 @@ def _entry(choice: ModelChoice) -> ModelEntry:
                       missing=choice.missing, endpoint=choice.endpoint)
 
 
-def list_models(added: list[str]) -> Iterator[tuple[str, Any]]:
+def list_models(added: list[str], switched_off: list[str]) -> Iterator[tuple[str, Any]]:
     """Every model on offer, then each local file's header as it is read.
 
     Yields ``("error", message)`` for a saved-endpoints file that cannot be read, then
     ``("entries", [ModelEntry])`` once, then ``("entry", ModelEntry)`` per file read.
     """
-    listing = model_choices(added)
+    listing = model_choices(added, switched_off)
     if listing.endpoints_error is not None:
         yield "error", f"Saved remote endpoints: {listing.endpoints_error}"
     entries = [_entry(choice) for choice in listing.models]
@@ -187,6 +188,9 @@ class ModelsView(QWidget):
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
+        self.sources = SourcesPanel(self.context.settings)
+        self.sources.changed.connect(self.refresh)
+        left_layout.addWidget(self.sources)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(list_buttons)
         left_layout.addWidget(self.add_label)
@@ -327,8 +331,8 @@ class ModelsView(QWidget):
                 self.listing = False
                 self.models_listed.emit()
 
-        self.context.tasks.start(list_models, self.added_paths(), on_event=event,
-                                 on_error=error, on_done=done)
+        self.context.tasks.start(list_models, self.added_paths(), self.sources.switched_off(),
+                                 on_event=event, on_error=error, on_done=done)
 
     # -- adding -----------------------------------------------------------------------------
 

@@ -9,7 +9,11 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolButton, QWidg
 from playground.engine.endpoints import is_remote
 from playground.engine.models import ModelChoices, model_display_name
 from ui.context import AppContext
-from ui.services.model_list import added_model_paths, model_choices_task
+from ui.services.model_list import (
+    added_model_paths,
+    model_choices_task,
+    switched_off_sources,
+)
 
 _STATES = {"unloaded": "not loaded", "loading": "loading…", "ready": "ready", "crashed": "crashed"}
 
@@ -56,8 +60,9 @@ class ModelChooser(QWidget):
 
     def refresh(self) -> None:
         """List the models again (off the GUI thread)."""
-        self.context.tasks.start(model_choices_task, added_model_paths(self.context.settings),
-                                 on_event=self._fill)
+        settings = self.context.settings
+        self.context.tasks.start(model_choices_task, added_model_paths(settings),
+                                 switched_off_sources(settings), on_event=self._fill)
 
     def _fill(self, listing: ModelChoices) -> None:
         with QSignalBlocker(self.combo):
