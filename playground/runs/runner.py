@@ -89,6 +89,8 @@ class ComparisonStarted:
     comparison_id: int | None
     total: int
     skipped: int
+    #: what a person calls it ("#3", "Run 2"): its number, not its row id
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -346,7 +348,8 @@ def run_comparison(  # noqa: C901
         input_ids = store.input_ids(comparison_id)
     todo = [p for p in planned if p.key not in done_keys]
     skipped = len(planned) - len(todo)
-    yield ComparisonStarted(comparison_id, len(planned), skipped)
+    label = store.comparison(comparison_id).label if store is not None and comparison_id else None
+    yield ComparisonStarted(comparison_id, len(planned), skipped, label)
 
     tally = _Tally(todo, concurrency)
     ppl_cache: dict[tuple[str, str], Score | None] = {}

@@ -99,6 +99,8 @@ class CompareView(QWidget):
         self._relay: TokenRelay | None = None
         self._spec: ComparisonSpec | None = None
         self._comparison_id: int | None = None
+        #: the stored comparison's number as people read it ("#3")
+        self._label: str | None = None
         self._finished_id: int | None = None
         self._status: str | None = None
         self._dialogs: list[DiffDialog] = []
@@ -329,6 +331,7 @@ class CompareView(QWidget):
         self._finished_id = None
         if request.resume_id is None:
             self._comparison_id = None
+            self._label = None
             self._status = None
             self.grid.clear()
         # Nothing of the previous comparison stays on screen while this one runs.
@@ -365,6 +368,7 @@ class CompareView(QWidget):
             self.grid.set_spec(event.spec)
         elif isinstance(event, ComparisonStarted):
             self._comparison_id = event.comparison_id
+            self._label = event.label
             self.summary.started(event.total, event.skipped)
             self._set_title("running")
         elif isinstance(event, RunDone) and self._spec is not None:
@@ -409,8 +413,8 @@ class CompareView(QWidget):
             self.title_label.setText("New comparison" if status is None
                                      else f"Comparison (not saved) · {status}")
             return
-        self.title_label.setText(f"Comparison #{self._comparison_id}"
-                                 + (f" · {status}" if status else ""))
+        label = self._label or f"#{self._comparison_id}"
+        self.title_label.setText(f"Comparison {label}" + (f" · {status}" if status else ""))
 
     def _update_buttons(self) -> None:
         running = self.running
@@ -454,7 +458,8 @@ class CompareView(QWidget):
     # -- export -------------------------------------------------------------------------------
 
     def _choose_export(self) -> None:
-        name = f"comparison-{self._comparison_id or 'report'}.html"
+        number = (self._label or "").lstrip("#")
+        name = f"comparison-{number or 'report'}.html"
         path, chosen = QFileDialog.getSaveFileName(
             self, "Export the report", name,
             "HTML page (*.html);;Markdown (*.md);;CSV (*.csv);;JSON Lines (*.jsonl)")
@@ -499,11 +504,11 @@ class CompareView(QWidget):
             self._show_message("Stop the running comparison before opening another one.")
             return
         self._show_message("")
-        self.title_label.setText(f"Opening comparison #{comparison_id}…")
+        self.title_label.setText("Opening the comparison…")
 
         def failed(message: str) -> None:
             self._set_title(self._status)
-            self._show_message(f"Could not open comparison #{comparison_id}: {message}")
+            self._show_message(f"Could not open the comparison: {message}")
 
         self.context.tasks.start(open_task, self.context.db_path, comparison_id,
                                  self.confidence_spin.value(),
@@ -514,12 +519,13 @@ class CompareView(QWidget):
         spec = event.ready.spec
         self._spec = spec
         self._comparison_id = event.row.id
+        self._label = event.row.label
         self._status = event.row.status
         self.columns_area.load_variants(spec.variants)
         if len(spec.variants) > MAX_COLUMNS:
             self._show_message(f"Showing the first {MAX_COLUMNS} of {len(spec.variants)} "
                                "variants; the score table lists them all.")
-        self.inputs.show_inputs(spec, event.row.id)
+        self.inputs.show_inputs(spec, event.row.id, event.row.label)
         self._set_title(event.row.status)
         self.summary.show_stored(event.row.run_count, event.row.expected_runs)
         self._show_report(event.ready)

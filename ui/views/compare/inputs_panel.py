@@ -234,7 +234,7 @@ class InputsPanel(QWidget):
         names = [f"{var or '(none)'} in {name or '?'}" for name, var in fills]
         self.input_hint.set_full_text("The input fills: " + ", ".join(names) if names else "")
 
-    def show_inputs(self, spec: ComparisonSpec, comparison_id: int) -> None:
+    def show_inputs(self, spec: ComparisonSpec, comparison_id: int, label: str) -> None:
         """A reopened comparison's inputs: its one input as the shared one, or its rows as a
         dataset choice of their own."""
         self.samples_spin.setValue(spec.samples)
@@ -254,7 +254,7 @@ class InputsPanel(QWidget):
         index = self._find(data)
         if index < 0:
             self.dataset_combo.addItem(
-                f"Inputs of comparison #{comparison_id} ({len(spec.inputs)} rows)", data)
+                f"Inputs of comparison {label} ({len(spec.inputs)} rows)", data)
             index = self.dataset_combo.count() - 1
         self.dataset_combo.setCurrentIndex(index)
         self.rows_spin.setValue(0)
