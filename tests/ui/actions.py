@@ -11,6 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.storage.store import Store
 from ui.main_window import MainWindow
+from ui.views.compare.compare_column import CompareColumn
 
 
 def click(qtbot: QtBot, widget: QWidget) -> None:
@@ -57,6 +58,22 @@ def double_click_cell(qtbot: QtBot, view: QAbstractItemView, index: QModelIndex)
     click_cell(qtbot, view, index)
     QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton,
                       Qt.KeyboardModifier.NoModifier, view.visualRect(index).center())
+
+
+def choose_template(qtbot: QtBot, column: CompareColumn, template_id: str) -> None:
+    """Type part of the name into the template box and click the match in the list shown."""
+    edit, completer = column.template_combo.lineEdit(), column.template_combo.completer()
+    assert edit is not None and completer is not None
+    type_over(qtbot, edit, template_id[:-2])
+    popup = completer.popup()
+    assert popup is not None
+    qtbot.waitUntil(popup.isVisible)
+    model = popup.model()
+    wanted = f"Built-in / {template_id}"
+    (row,) = [r for r in range(model.rowCount()) if model.index(r, 0).data() == wanted]
+    rect = popup.visualRect(model.index(row, 0))
+    QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: column.template_key() == f"Built-in/{template_id}")
 
 
 def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:

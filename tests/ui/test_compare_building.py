@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLineEdit, QListView
 from pytestqt.qtbot import QtBot
 
 from playground.storage.store import RunRow, Store
-from tests.ui.actions import click, type_over
+from tests.ui.actions import choose_template, click, type_over
 from ui.context import AppContext
 from ui.views.compare.compare_column import CompareColumn
 from ui.views.compare.compare_view import CompareView
@@ -42,22 +42,6 @@ def view(qtbot: QtBot, context: AppContext) -> CompareView:
     qtbot.waitExposed(compare)
     qtbot.waitUntil(lambda: context.tasks.running == 0)  # the model list
     return compare
-
-
-def choose_template(qtbot: QtBot, column: CompareColumn, template_id: str) -> None:
-    """Type part of the name into the template box and click the match in the list shown."""
-    edit, completer = column.template_combo.lineEdit(), column.template_combo.completer()
-    assert edit is not None and completer is not None
-    type_over(qtbot, edit, template_id[:-2])
-    popup = completer.popup()
-    assert popup is not None
-    qtbot.waitUntil(popup.isVisible)
-    model = popup.model()
-    wanted = f"Built-in / {template_id}"
-    (row,) = [r for r in range(model.rowCount()) if model.index(r, 0).data() == wanted]
-    rect = popup.visualRect(model.index(row, 0))
-    QTest.mouseClick(popup.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    qtbot.waitUntil(lambda: column.template_key() == f"Built-in/{template_id}")
 
 
 def set_up_column(qtbot: QtBot, column: CompareColumn, template_id: str, max_tokens: int) -> None:
