@@ -26,6 +26,7 @@ from playground.cli.history import (
     cmd_replay,
     cmd_show_or_export,
 )
+from playground.cli.hub import cmd_models_hub
 from playground.cli.parser import build_parser
 from playground.cli.templates import (
     cmd_library,
@@ -60,6 +61,7 @@ Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
 COMMANDS: dict[str, Command] = {
     "generate": cmd_generate,
     "models": lambda args, out, err: cmd_models(args, out),
+    "models hub": cmd_models_hub,
     "templates list": cmd_templates_list,
     "templates show": cmd_templates_show,
     "templates render": cmd_templates_render,
@@ -85,6 +87,8 @@ def _run(
             return self_test(out)
         if name is None:
             name, args = "demo", parser.parse_args(["demo"])
+        elif name == "models" and args.models_command:
+            name = "models hub"
         elif name == "templates":
             name = f"templates {args.templates_command or 'render'}"
         command = COMMANDS.get(name)

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from playground import __version__
+from playground.cli.hub import add_hub_commands
 from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.worker import LoadOptions
 from playground.evaluation.report import LOW_CONFIDENCE
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     models = sub.add_parser("models", help="list the models the app can find")
     models.add_argument("--json", action="store_true", help="print JSON")
     _add_discovery_options(models)
+    add_hub_commands(models)
 
     templates = sub.add_parser("templates", help="list, show and render prompt templates")
     tsub = templates.add_subparsers(dest="templates_command", metavar="ACTION", required=True)

@@ -298,6 +298,8 @@ def _fetch(
         if outcome[0] == "ok":
             return outcome[1]
         kind, message = outcome[1], outcome[2]
+        if kind == "cancelled":  # Ctrl-C reaches the child too
+            raise DownloadCancelled(_stopped(file))
         if kind != "transfer":
             raise _ERRORS.get(kind, HubError)(message)
         failures = 0 if _partial_size(work, file) > before else failures + 1
