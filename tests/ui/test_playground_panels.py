@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.runs.runner import RunDone
+from playground.storage.store import Store
 from tests.ui.actions import click
 from ui.context import AppContext
 from ui.main_window import MainWindow
@@ -114,7 +115,9 @@ def test_the_panels_work_together_by_clicks_and_typing(
     done = finished.args[0]
     assert isinstance(done, RunDone) and done.result is not None
     assert playground.output.toPlainText() == done.result.text
-    assert f"saved as run {done.run_id}" in playground.status_label.text()
+    with Store(playground.context.db_path) as store:  # the name History lists it by
+        label = store.comparison(store.run(done.run_id).comparison_id).label  # type: ignore[arg-type]
+    assert label == "Run 1" and f"saved as {label}" in playground.status_label.text()
     assert done.result.logprobs is not None
     assert len(playground.token_view.tokens) == len(done.result.logprobs)
     assert not playground.stop_action.isEnabled()

@@ -76,7 +76,9 @@ def test_it_opens_ready_to_type_and_runs_the_prompt_as_typed(
         prompt, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier))
     assert last_request(fake_engine).messages == (ChatMessage("user", typed),)
     assert view.output.toPlainText() == done.result.text  # type: ignore[union-attr]
-    assert f"saved as run {done.run_id}" in view.status_label.text()
+    with Store(view.context.db_path) as store:  # the name History lists it by
+        label = store.comparison(store.run(done.run_id).comparison_id).label  # type: ignore[arg-type]
+    assert label == "Run 1" and f"saved as {label}" in view.status_label.text()
 
     click(qtbot, view.modes.scratch_panel.chat_check)  # raw text for the model to continue
     finished(qtbot, view, lambda: click(qtbot, view.run_button))

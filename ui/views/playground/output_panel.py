@@ -102,7 +102,8 @@ class OutputPanel(QWidget):
         if token.logprob is not None and alternatives:
             self.token_view.append(token.logprob)
 
-    def show_done(self, done: RunDone, confidence_threshold: float) -> None:
+    def show_done(self, done: RunDone, confidence_threshold: float,
+                  label: str | None = None) -> None:
         """A finished run: its whole text and tokens, how it went, and its scores."""
         result = done.result
         if self._stale:
@@ -118,7 +119,8 @@ class OutputPanel(QWidget):
             message = done.error or (result.error if result else None) or "the run failed"
             self.set_status(f"Failed: {message}", error=True)
         elif result is not None:
-            saved = f" · saved as run {done.run_id}" if done.run_id is not None else ""
+            saved = (f" · saved as {label}" if label and done.run_id is not None
+                     else " · saved" if done.run_id is not None else "")
             mean = next((s.value for s in done.scores if s.metric == "mean_logprob"), None)
             flag = confidence_flag(mean, confidence_threshold)
             confidence = flag or ("" if mean is None else f"mean log-prob {mean:.2f}")

@@ -430,7 +430,9 @@ class PlaygroundView(QWidget):
         )
 
     def _show_done(self, done: RunDone) -> None:
-        self.output_panel.show_done(done, confidence_threshold(self.context.settings))
+        current = self.session.current
+        self.output_panel.show_done(done, confidence_threshold(self.context.settings),
+                                    current.label if current is not None else None)
         if done.status == "failed" and done.result is None:
             message = done.error or "the run failed"
             self.template_editor.mark_run_error(self.template_id, message)

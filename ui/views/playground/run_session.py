@@ -36,6 +36,8 @@ class ActiveRun:
     worker: Worker | None = None
     done: RunDone | None = None
     comparison_id: int | None = None
+    #: what History calls it ("Run 3")
+    label: str | None = None
     error: str | None = None
     streamed: int = 0
     #: started by Live rather than by hand
@@ -117,6 +119,11 @@ class RunSession(QObject):
         if run.worker is not None:
             run.worker.quit()
 
+    @property
+    def current(self) -> ActiveRun | None:
+        """The run in flight, if any."""
+        return self._current
+
     def _is_current(self, serial: int) -> ActiveRun | None:
         run = self._current
         return run if run is not None and run.serial == serial else None
@@ -133,6 +140,7 @@ class RunSession(QObject):
             return
         if isinstance(event, ComparisonStarted):
             run.comparison_id = event.comparison_id
+            run.label = event.label
         elif isinstance(event, RunDone):
             run.done = event
             if self._is_current(serial) is not None:
