@@ -14,6 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from playground.wording import plural
+
 SELF_TEST_TEMPLATE = ("Built-in", "explain-zero-shot")
 SELF_TEST_VALUES = {"concept": "recursion"}
 TIMEOUT_S = 180.0
@@ -93,7 +95,7 @@ def _run(home: Path) -> str:
             raise _SelfTestError(f"the Playground run did not complete: {reason}")
         return (
             f"window opened, {templates} templates, {Path(hub.current).name} loaded in "
-            f"{load_s:.2f} s, generated {result.completion_tokens} tokens"
+            f"{load_s:.2f} s, generated {plural(result.completion_tokens, 'token')}"
         )
     finally:
         window.close()

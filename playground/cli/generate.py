@@ -22,6 +22,7 @@ from playground.prompts.chat_formats import OWN_FORMAT, RAW_COMPLETION, chat_mod
 from playground.prompts.collection import load_collection
 from playground.sampling import SamplingParams
 from playground.terminal import escape_controls, json_text
+from playground.wording import plural
 
 DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language model."
 
@@ -138,6 +139,7 @@ def self_test(out: TextIO) -> int:
         backend.close()
     if not isinstance(final, Finished) or final.result.completion_tokens < 1:
         raise PlaygroundError(f"generation did not complete: {final}")
+    generated = plural(final.result.completion_tokens, "token")
     out.write(f"self-test ok: {len(templates)} templates, {loaded.info.display_name} loaded in "
-              f"{loaded.load_s:.2f} s, generated {final.result.completion_tokens} tokens\n")
+              f"{loaded.load_s:.2f} s, generated {generated}\n")
     return 0

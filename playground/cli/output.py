@@ -12,6 +12,7 @@ from typing import Any, TextIO
 from playground.engine.backends import Backend
 from playground.events import Failed, Finished, GenerationRequest, Started, Token, count_text
 from playground.terminal import json_text
+from playground.wording import plural
 
 
 @contextlib.contextmanager
@@ -66,7 +67,7 @@ def status_line(result: dict[str, Any]) -> str:
     ttft = result["ttft_s"]
     return (
         f"[{result['finish_reason']}] {count_text(result['prompt_tokens'])} prompt + "
-        f"{result['completion_tokens']} generated tokens"
+        f"{plural(result['completion_tokens'], 'generated token')}"
         + (f", {tps:.1f} tok/s" if tps else "")
         + (f", first token {ttft * 1000:.0f} ms" if ttft is not None else "")
         + f", seed {result['params']['seed']}"

@@ -39,6 +39,7 @@ from playground.prompts.library import (
     write_library,
 )
 from playground.prompts.templates import PromptTemplate, environment, is_partial, parse_template
+from playground.wording import plural
 
 BUILTIN = "Built-in"
 #: where copies and new items go when the person has no library of their own yet
@@ -217,10 +218,10 @@ def entry_summary(entry: Entry) -> str:
             parts.append("partial, included by other templates")
         return " · ".join(parts)
     if isinstance(entry, ExampleSet):
-        return f"{len(entry.examples)} examples" + (f" · {entry.task}" if entry.task else "")
+        return plural(len(entry.examples), "example") + (f" · {entry.task}" if entry.task else "")
     if isinstance(entry, Preset):
         return ", ".join(f"{k}={v}" for k, v in entry.params.items()) or "no settings"
-    return f"{len(entry.rows)} rows" + (f" · {entry.task}" if entry.task else "")
+    return plural(len(entry.rows), "row") + (f" · {entry.task}" if entry.task else "")
 
 
 def target_library(collection: Collection, *preferred: str) -> Library:

@@ -41,6 +41,7 @@ from playground.prompts.templates import (
     parse_template,
 )
 from playground.sampling import SamplingParams
+from playground.wording import plural
 
 MAX_NAME_CHARS = 200
 TEMPLATE_ID = re.compile(r"\w[\w.-]{0,127}\Z")
@@ -281,7 +282,7 @@ def _dataset_item(raw: Any, path: str) -> tuple[ItemReport, Dataset | None]:
     rows = [_dataset_row(item, raw_row, join_path(join_path(path, "rows"), i))
             for i, raw_row in enumerate(item.items("rows"))]
     result = Dataset(name, task, tuple(rows)) if item.ok else None
-    return item.report("dataset", name, f"{len(rows)} rows"), result
+    return item.report("dataset", name, plural(len(rows), "row")), result
 
 
 def _dataset_row(item: _Item, raw: Any, path: str) -> dict[str, Any]:

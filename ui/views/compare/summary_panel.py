@@ -25,6 +25,7 @@ from playground.evaluation.scales import metric_label
 from playground.evaluation.stats import Estimate
 from playground.evaluation.summary import method_note, too_few_inputs_note, winner_sentence
 from playground.runs.eta import describe_eta
+from playground.wording import plural
 from ui.views.compare.score_table import ScoreTableModel
 from ui.widgets.charts import empty_chart, metric_bar_chart, sweep_chart
 
@@ -104,10 +105,10 @@ class SummaryPanel(QWidget):
         left = describe_eta(eta_s, total - done)
         eta = f" · {left}" if left else ""
         failures = f" · {failed} failed" if failed else ""
-        self.eta_label.setText(f"{done} of {total} runs{failures}{eta}")
+        self.eta_label.setText(f"{done} of {plural(total, 'run')}{failures}{eta}")
 
     def finished(self, done: int, elapsed_s: float, failed: int) -> None:
-        self.eta_label.setText(f"{done} runs in {elapsed_s:.1f} s"
+        self.eta_label.setText(f"{plural(done, 'run')} in {elapsed_s:.1f} s"
                                + (f" · {failed} failed" if failed else ""))
 
     def stopped(self) -> None:
@@ -119,7 +120,7 @@ class SummaryPanel(QWidget):
     def show_stored(self, run_count: int, expected_runs: int) -> None:
         self.progress.setRange(0, max(expected_runs, 1))
         self.progress.setValue(run_count)
-        self.eta_label.setText(f"{run_count} of {expected_runs} runs")
+        self.eta_label.setText(f"{run_count} of {plural(expected_runs, 'run')}")
 
     # -- the report ---------------------------------------------------------------------------
 

@@ -82,8 +82,9 @@ class PairwisePanel(QWidget):
         self._enable(pair is not None, judged > 0)
         self.results_button.setVisible(pair is None and total > 0)
         if pair is None:
+            judged_all = "The one pair is judged." if total == 1 else f"All {total} pairs judged."
             self.progress.setText(
-                f"All {total} pairs judged." if total else
+                judged_all if total else
                 "No pairs to judge: a comparison needs two variants with outputs for the same "
                 "inputs.")
             for view in (self.input_view, self.left_view, self.right_view):

@@ -28,6 +28,7 @@ from playground.prompts.collection import (
     rename_entry,
     uninstall,
 )
+from playground.wording import plural
 from ui.views.library.browser import LibraryBrowser
 from ui.views.library.changes import LibraryChanges
 from ui.views.library.item_editor import ItemEditor
@@ -156,8 +157,8 @@ class LibraryEdits:
     def _delete_library(self, name: str) -> None:
         library = self.changes.library(name)
         count = sum(len(entries(library, k)) for k in ENTRY_KINDS) if library else 0
-        if not self.questions.confirm(f"Remove the library {name!r} and the {count} items in "
-                                      "it? This cannot be undone."):
+        if not self.questions.confirm(f"Remove the library {name!r} and the "
+                                      f"{plural(count, 'item')} in it? This cannot be undone."):
             return
         folder = self.changes.context.libraries_dir
         self.guard(lambda: self.changes.run_change(

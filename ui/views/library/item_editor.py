@@ -40,6 +40,7 @@ from playground.prompts.template_fields import (
     split_template,
 )
 from playground.prompts.templates import PromptTemplate, parse_template
+from playground.wording import plural
 from ui.views.library.browser import GROUP_TITLES, Key
 from ui.views.library.template_form import TemplateForm
 from ui.widgets.highlighter import JinjaHighlighter
@@ -257,7 +258,7 @@ class ItemEditor(QStackedWidget):
         self._read_only = True
         headers, rows = tables.dataset_table(dataset)
         task = f" for the task {dataset.task!r}" if dataset.task else ""
-        self.table_info.setText(f"Dataset {dataset.name!r}{task}: {len(rows)} rows.")
+        self.table_info.setText(f"Dataset {dataset.name!r}{task}: {plural(len(rows), 'row')}.")
         self._fill_table(headers, rows, False)
 
     # -- the table ----------------------------------------------------------------------------
