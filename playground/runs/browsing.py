@@ -8,7 +8,7 @@ whoever asks; the rows come from :class:`~playground.storage.store.Store`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -74,6 +74,9 @@ class HistoryPage:
 
     items: list[HistoryItem]
     more: bool
+    #: runs the search found in the list not shown (Playground runs while comparisons are
+    #: listed, or the other way round), so an empty result can say where the words are
+    elsewhere: int = 0
 
 
 @dataclass(frozen=True)
@@ -226,6 +229,7 @@ def search(store: Store, query: HistoryQuery) -> HistoryPage:
     while True:
         runs = store.search(query.text, limit)
         items: list[HistoryItem] = []
+        elsewhere = 0
         for run in runs:
             cid = run.comparison_id
             if cid is None:
@@ -236,7 +240,10 @@ def search(store: Store, query: HistoryQuery) -> HistoryPage:
                 except StorageError:  # deleted since the search read it
                     comparisons[cid] = None
             row = comparisons[cid]
-            if row is None or not matches(row, query):
+            if row is None:
+                continue
+            if not matches(row, query):
+                elsewhere += query.kind != "all" and matches(row, replace(query, kind="all"))
                 continue
             single = is_single_run(row)
             variant = ""
@@ -249,7 +256,7 @@ def search(store: Store, query: HistoryQuery) -> HistoryPage:
             if len(items) > query.want:
                 break
         if len(items) > query.want or len(runs) < limit:
-            return HistoryPage(items[: query.want], len(items) > query.want)
+            return HistoryPage(items[: query.want], len(items) > query.want, elsewhere)
         limit *= 4
 
 

@@ -284,6 +284,7 @@ def test_search_text_finds_runs_by_prompt_and_output(
     with qtbot.waitSignal(view.history_loaded, timeout=10000):
         qtbot.keyClicks(view.search_edit, "QUOKKA")
     assert view.model.rowCount() == 0
+    assert view.count_label.text() == "0 matching runs · 4 more matches in comparisons"
     _show(qtbot, view, "comparison")
     assert sorted(i.run.id for i in view.model.items if i.run) == sorted(seed.multi_run_ids)
     assert {_text(view, r, view.model.NUMBER) for r in range(4)} == {"#1"}

@@ -164,6 +164,7 @@ def test_search_finds_runs_under_the_filters_and_pages_further(
     assert not found.more
     assert len(fewer.items) == 2 and fewer.more
     assert runs_only.items == [] and not runs_only.more
+    assert runs_only.elsewhere == 3 and found.elsewhere == 0  # the comparison's runs say it
     assert [i.comparison.id for i in hand.items] == [singles[17]]
     assert hand.items[0].kind == "run" and hand.items[0].best == "bleu 17"
     assert len(many.items) == 54 and many.more

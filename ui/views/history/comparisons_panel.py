@@ -108,8 +108,12 @@ class ComparisonsPanel(QWidget):
         self.more_button.setVisible(page.more)
         self.more_button.setEnabled(page.more)
         noun = "matching run" if searching else "Playground run" if kind == "run" else "comparison"
+        other = "comparisons" if kind == "run" else "Playground runs"
+        elsewhere = (f" · {plural(page.elsewhere, 'more match', 'more matches')} in {other}"
+                     if searching and page.elsewhere else "")
         self.count_label.setText(
             plural(len(page.items), noun) + (" (more available)" if page.more else "")
+            + elsewhere
         )
         self._update_buttons()
 
