@@ -174,7 +174,8 @@ def expected_score(
             mass[position] += math.exp(min(float(logprob), 0.0))
     total = sum(mass)
     on_scale = min(total, 1.0)
-    if total < MIN_SCALE_MASS:
+    # A tolerance far below any real probability, so rounding in exp(log p) never decides.
+    if total < MIN_SCALE_MASS - 1e-12:
         return RubricScore(
             None, None, "n/a",
             reason=(f"only {on_scale:.0%} of the judge's probability was on the scale "

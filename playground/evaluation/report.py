@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground import provenance
+from playground.evaluation.judge_scores import is_judge_metric
 from playground.evaluation.preferences import Rating, agreement, bradley_terry
 from playground.evaluation.scales import DIGITS, format_value, shown
 from playground.evaluation.scales import PERCENT_SCALE as PERCENT_SCALE
@@ -69,6 +70,16 @@ def leaders(means: Mapping[str, float], metric: str) -> tuple[str, ...]:
 def and_list(names: Sequence[str]) -> str:
     """``a``, ``a and b``, ``a, b and c``."""
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def primary_metric(metrics: Sequence[str]) -> str | None:
+    """The metric that decides the winner: the first of :data:`PREFERRED_PRIMARY` present;
+    without any (no references), a judge's rubric score (``judge:<criterion>``, the first by
+    name) rather than a log-probability, which says how sure the model was, not how good the
+    output is; else the first metric by name."""
+    preferred = next((m for m in PREFERRED_PRIMARY if m in metrics), None)
+    judged = next((m for m in sorted(metrics) if is_judge_metric(m)), None)
+    return preferred or judged or (sorted(metrics)[0] if metrics else None)
 
 
 @dataclass(frozen=True)
@@ -248,7 +259,7 @@ def build_report(
                 _low_confidence(ok, low_confidence_below),
             )
         )
-    primary = next((m for m in PREFERRED_PRIMARY if m in metrics), metrics[0] if metrics else None)
+    primary = primary_metric(metrics)
     pairs: list[tuple[str, str, PairedResult]] = []
     winner = None
     if primary is not None and len(variant_names) > 1:

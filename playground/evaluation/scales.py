@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from playground.evaluation.judge_scores import JUDGE_PREFIX
 from playground.evaluation.stats import Estimate
 
 #: Stored on 0–100 by sacreBLEU; shown divided by 100.
@@ -23,6 +24,8 @@ OWN_SCALE: Final = {"ref_ppl": "lower is better", "mean_logprob": "≤ 0", "min_
 DIGITS: Final = 3
 #: The scale of every reference metric in a table.
 UNIT: Final = "0–1"
+#: The scale of a judge's rubric score (``judge:<criterion>``): its expected score, 1 to 5.
+RUBRIC_UNIT: Final = "1–5"
 
 _LABELS: Final = {
     "rouge1_f": "ROUGE-1", "rouge2_f": "ROUGE-2", "rougeL_f": "ROUGE-L",
@@ -35,6 +38,8 @@ _LABELS: Final = {
     "token_f1": "token F1", "entity_f1": "entity F1", "ref_ppl": "reference perplexity",
     "mean_logprob": "mean log-probability", "min_logprob": "lowest token log-probability",
     "distinct_1": "distinct-1", "distinct_2": "distinct-2",
+    "json_parses": "parses as JSON", "schema_valid": "valid against the schema",
+    "json_exact_match": "JSON exact match", "json_field_f1": "JSON field F1",
 }
 #: Short names the window's columns use, as stored score names.
 _SHORT: Final = {"rouge1": "rouge1_f", "rouge2": "rouge2_f", "rougeL": "rougeL_f"}
@@ -49,15 +54,21 @@ def stored_name(metric: str) -> str:
 
 
 def metric_label(metric: str) -> str:
-    """``ROUGE-L`` for ``rougeL_f`` (or ``rougeL``); an unknown metric with its underscores
-    as spaces."""
+    """``ROUGE-L`` for ``rougeL_f`` (or ``rougeL``); ``judge: coherence`` for a judge's rubric
+    score ``judge:coherence``; an unknown metric with its underscores as spaces."""
     name = stored_name(metric)
+    if name.startswith(JUDGE_PREFIX):
+        return f"judge: {name[len(JUDGE_PREFIX):]}"
     return _LABELS.get(name, name.replace("_", " "))
 
 
 def unit(metric: str) -> str:
-    """What a metric's shown numbers are on: ``0–1``, or its own scale in words."""
-    return OWN_SCALE.get(stored_name(metric), UNIT)
+    """What a metric's shown numbers are on: ``0–1``, ``1–5`` for a judge's rubric score, or its
+    own scale in words."""
+    name = stored_name(metric)
+    if name.startswith(JUDGE_PREFIX):
+        return RUBRIC_UNIT
+    return OWN_SCALE.get(name, UNIT)
 
 
 def column_label(metric: str, what: str = "mean") -> str:
