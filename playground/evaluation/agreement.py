@@ -32,13 +32,14 @@ The plain-words verdict reads κ with Landis & Koch's (1977) bands (below 0 poor
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
+from playground.evaluation.judge_scores import criterion_of, is_judge_metric
 from playground.evaluation.stats import INTERVAL_RESAMPLES, Estimate
 from playground.ratings import Choice, Judgement
 
@@ -49,11 +50,13 @@ __all__ = [
     "Agreement",
     "ChoicePair",
     "LikertPair",
+    "RatedRun",
     "Standing",
     "agreement_rate",
     "average_ranks",
     "cohen_kappa",
     "likert_agreement",
+    "likert_pairs",
     "match_judgements",
     "pairwise_agreement",
     "spearman",
@@ -299,6 +302,33 @@ def pairwise_agreement(
     standing, sentence = _verdict(kappa_est, len(pairs), len(set(ids)), constant, "judgements")
     return Agreement(criterion, "pairwise", len(pairs), len(set(ids)), kappa_est, standing,
                      sentence, rate=rate_est)
+
+
+class RatedRun(Protocol):
+    """A run as :class:`~playground.evaluation.report.ReportRun` carries it: a person's Likert
+    ratings in ``criteria`` and the judge's rubric scores among ``scores``."""
+
+    @property
+    def input_id(self) -> str: ...
+    @property
+    def criteria(self) -> Mapping[str, int]: ...
+    @property
+    def scores(self) -> Mapping[str, float | None]: ...
+
+
+def likert_pairs(runs: Iterable[RatedRun], criterion: str) -> list[LikertPair]:
+    """The runs a person rated on ``criterion`` and the judge scored as
+    ``judge:<criterion>`` (criterion names compared without regard to case); a run the judge
+    scored N/A is left out."""
+    wanted = criterion.strip().casefold()
+    out: list[LikertPair] = []
+    for run in runs:
+        human = next((v for c, v in run.criteria.items() if c.strip().casefold() == wanted), None)
+        judged = next((v for m, v in run.scores.items() if is_judge_metric(m)
+                       and criterion_of(m).strip().casefold() == wanted), None)
+        if human is not None and judged is not None:
+            out.append(LikertPair(run.input_id, float(human), float(judged)))
+    return out
 
 
 def match_judgements(

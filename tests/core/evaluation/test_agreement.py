@@ -23,10 +23,12 @@ from playground.evaluation.agreement import (
     average_ranks,
     cohen_kappa,
     likert_agreement,
+    likert_pairs,
     match_judgements,
     pairwise_agreement,
     spearman,
 )
+from playground.evaluation.report import ReportRun
 from playground.ratings import Judgement
 
 
@@ -191,3 +193,15 @@ def test_pairwise_agreement_rate_and_kappa() -> None:
     assert result.kappa is not None and result.kappa.mean == pytest.approx(62 / 86)
     assert result.kappa.low <= result.kappa.mean <= result.kappa.high
     assert result.kind == "pairwise" and "your judgements" in result.sentence
+
+
+def test_likert_pairs_come_from_runs_a_person_rated_and_the_judge_scored() -> None:
+    def run(input_id: str, criteria: dict[str, int], scores: dict[str, float | None]) -> ReportRun:
+        return ReportRun("v", input_id, 0, 1, "ok", "p", "o", (), scores, criteria=criteria)
+
+    runs = [run("q1", {"Coherence": 4}, {"judge:coherence": 3.6, "rougeL_f": 0.2}),
+            run("q2", {"coherence": 2}, {"judge:coherence": None}),  # judge said N/A
+            run("q3", {}, {"judge:coherence": 4.0}),  # nobody rated it
+            run("q4", {"fluency": 5}, {"judge:fluency": 4.8})]
+    assert likert_pairs(runs, "coherence") == [LikertPair("q1", 4.0, 3.6)]
+    assert likert_pairs(runs, "Fluency") == [LikertPair("q4", 5.0, 4.8)]
