@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QTabWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from playground.storage.store import Store
@@ -83,6 +83,16 @@ def click_tab(qtbot: QtBot, window: MainWindow, view: QWidget) -> None:
     assert bar.isVisible() and rect.width() >= 16 and rect.height() >= 16
     qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.tabs.currentWidget() is view
+
+
+def click_page(qtbot: QtBot, tabs: QTabWidget, label: str) -> None:
+    """Click the tab named ``label`` in a tab widget inside a view (the Models tab's pages)."""
+    bar = tabs.tabBar()
+    index = next(i for i in range(tabs.count()) if tabs.tabText(i) == label)
+    rect = bar.tabRect(index)
+    assert bar.isVisible() and rect.width() >= 16 and rect.height() >= 16
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=rect.center())
+    assert tabs.currentIndex() == index
 
 
 def history_row(qtbot: QtBot, window: MainWindow, comparison_id: int) -> int:

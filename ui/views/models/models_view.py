@@ -7,7 +7,8 @@ model folder on a slow disk or a hostile file must not freeze the window. Loadin
 the shared :class:`~ui.services.hub.ModelHub`, so the Playground, Compare and Evaluate tabs use
 the very worker this tab starts. The view lays out and wires its panels: the details
 (:mod:`.details_panel`), the load settings (:mod:`.load_settings_panel`), the chat format
-(:mod:`.chat_format_panel`) and the state (:mod:`.state_panel`).
+(:mod:`.chat_format_panel`) and the state (:mod:`.state_panel`); a second page gets models from
+Hugging Face (:mod:`.get_models_panel`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -47,6 +49,7 @@ from ui.services.model_list import ADDED_KEY as ADDED_KEY
 from ui.services.model_list import added_model_paths, set_added_model_paths
 from ui.views.models.chat_format_panel import ChatFormatPanel
 from ui.views.models.details_panel import ERROR_STYLE, ModelDetails, error_label
+from ui.views.models.get_models_panel import GetModelsPanel
 from ui.views.models.load_settings_panel import LoadSettingsPanel
 from ui.views.models.sources_panel import SourcesPanel
 from ui.views.models.state_panel import ModelStatePanel, state_text
@@ -231,7 +234,13 @@ class ModelsView(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.splitter)
+        # Models on this computer, and Hugging Face's: a download refreshes the list.
+        self.get_models = GetModelsPanel(self.context)
+        self.get_models.models_changed.connect(self.refresh)
+        self.pages = QTabWidget()
+        self.pages.addTab(self.splitter, "On this computer")
+        self.pages.addTab(self.get_models, "Get models")
+        layout.addWidget(self.pages)
         self._show_selected()
 
     def _alias_panel_widgets(self) -> None:
