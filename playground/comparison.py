@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playground.errors import PlaygroundError
+from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams
 from playground.wording import ComparisonKind
 
@@ -37,18 +38,21 @@ class Variant:
     values: Mapping[str, Any] = field(default_factory=dict)
     chat: bool = False
     library_sources: Mapping[str, str] = field(default_factory=dict)
+    #: What the output must be (any JSON, a JSON Schema, a grammar); None: free text.
+    output: OutputConstraint | None = None
 
     def key(self) -> str:
         """Content hash: two variants with the same key produce the same runs."""
-        return content_hash(
-            {
-                "template": self.template_source,
-                "params": self.params.to_dict(),
-                "model": self.model,
-                "values": dict(self.values),
-                "chat": self.chat,
-            }
-        )
+        data: dict[str, Any] = {
+            "template": self.template_source,
+            "params": self.params.to_dict(),
+            "model": self.model,
+            "values": dict(self.values),
+            "chat": self.chat,
+        }
+        if self.output is not None:  # absent otherwise: older comparisons keep their keys
+            data["output"] = {"kind": self.output.kind, "text": self.output.text}
+        return content_hash(data)
 
 
 @dataclass(frozen=True)

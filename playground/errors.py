@@ -46,6 +46,11 @@ class TemplateError(PlaygroundError):
     """A Jinja template (prompt or chat template) failed to compile or render."""
 
 
+class ConstraintError(TemplateError):
+    """An output constraint cannot be used: not JSON, not a schema, a grammar llama.cpp refuses,
+    a schema feature the local grammar converter cannot enforce."""
+
+
 class WorkerCrashed(PlaygroundError):  # noqa: N818 - the name users see in reports
     """The model worker process died (native abort, segfault, OOM kill)."""
 

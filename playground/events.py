@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from playground.errors import PlaygroundError
+from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams
 
 Role = Literal["system", "user", "assistant"]
@@ -32,6 +33,8 @@ class GenerationRequest:
     ``logprobs`` asks for the top-n alternatives of every generated token (0 = only the chosen
     token's own log-probability, None = none). ``crash_after_tokens`` is a test hook: the worker
     aborts natively after that many tokens so crash isolation can be exercised for real.
+    ``constraint`` is what the output must be: the local engine samples under the grammar it
+    gives, a server gets it as ``response_format`` or ``grammar``.
     """
 
     prompt: str | None = None
@@ -39,6 +42,7 @@ class GenerationRequest:
     params: SamplingParams = field(default_factory=SamplingParams)
     logprobs: int | None = None
     crash_after_tokens: int | None = None
+    constraint: OutputConstraint | None = None
 
     def __post_init__(self) -> None:
         if (self.prompt is None) == (self.messages is None):

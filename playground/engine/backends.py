@@ -456,6 +456,7 @@ class LocalBackend:
             params=params,
             logprobs=request.logprobs,
             crash_after_tokens=request.crash_after_tokens,
+            constraint=request.constraint,
         )
         conn = self._ensure_ready()
         assert self.loaded is not None and self._process is not None

@@ -117,13 +117,17 @@ def machine_facts() -> dict[str, Any]:
 
 def request_record(request: GenerationRequest) -> dict[str, Any]:
     """How the prompt was sent: raw text (the run keeps it as its prompt) or chat messages,
-    which a replay on a server needs again as messages."""
-    if request.messages is None:
-        return {"kind": "text"}
-    return {
-        "kind": "chat",
-        "messages": [{"role": m.role, "content": m.content} for m in request.messages],
-    }
+    which a replay on a server needs again as messages; and the output constraint whole, so
+    a replay constrains the same way."""
+    sent: dict[str, Any] = {"kind": "text"}
+    if request.messages is not None:
+        sent = {
+            "kind": "chat",
+            "messages": [{"role": m.role, "content": m.content} for m in request.messages],
+        }
+    if request.constraint is not None:
+        sent["output"] = request.constraint.to_dict()
+    return sent
 
 
 # -- model file hashes --------------------------------------------------------------------------

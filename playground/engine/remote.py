@@ -32,13 +32,30 @@ from playground.events import (
     Token,
     TokenLogprob,
 )
+from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams
 
 _DEFAULTS = SamplingParams()
 
 
 class RemoteError(PlaygroundError):
-    """The remote server could not be reached or did not answer as the OpenAI API does."""
+    """The remote server could not be reached or did not answer as the OpenAI API does.
+    ``status`` is the HTTP status of a refused request."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def constraint_fields(constraint: OutputConstraint) -> dict[str, Any]:
+    """The request fields that ask a server for constrained output: OpenAI's ``response_format``
+    (``json_schema`` or ``json_object``), or llama.cpp server's ``grammar`` for GBNF."""
+    if constraint.kind == "grammar":
+        return {"grammar": constraint.text}
+    if constraint.kind == "json":
+        return {"response_format": {"type": "json_object"}}
+    return {"response_format": {"type": "json_schema", "json_schema": {
+        "name": "output", "schema": constraint.schema(), "strict": True}}}
 
 
 @dataclass(frozen=True)
@@ -177,7 +194,8 @@ class RemoteBackend:
             raise RemoteError(
                 f"{self.endpoint.name}: the server answered HTTP {response.status} "
                 f"{response.reason} for {method} {self._prefix + path}"
-                + (f": {detail}" if detail else "")
+                + (f": {detail}" if detail else ""),
+                status=response.status,
             )
         return conn, response
 
@@ -346,6 +364,8 @@ class RemoteBackend:
             body["prompt"] = request.prompt
             if request.logprobs is not None:
                 body["logprobs"] = request.logprobs
+        if request.constraint is not None:
+            body.update(constraint_fields(request.constraint))
         return body
 
     def extension_warnings(self, params: SamplingParams) -> tuple[str, ...]:
@@ -360,6 +380,27 @@ class RemoteBackend:
         names = changed[0] if len(changed) == 1 else ", ".join(changed[:-1]) + " and " + changed[-1]
         verb = "is an extension" if len(changed) == 1 else "are extensions"
         return (f"{names} {verb}; this server may ignore {'it' if len(changed) == 1 else 'them'}",)
+
+    def _check_constraint(self, request: GenerationRequest) -> None:
+        """A GBNF grammar goes only to a llama.cpp server (its /props says so): another server
+        would ignore the field and the run would look constrained when it was not."""
+        constraint = request.constraint
+        if constraint is not None and constraint.kind == "grammar" \
+                and self.server_info().get("source") != "/props":
+            raise RemoteError(
+                f"{self.endpoint.name}: a GBNF grammar can be sent only to a llama.cpp server, "
+                f"and {self._origin} does not say it is one (it has no /props); use a JSON "
+                "Schema or 'any JSON' with this server")
+
+    def _refusal(self, request: GenerationRequest, exc: RemoteError) -> str:
+        """A server's 4xx answer to a constrained request names what it refused."""
+        if request.constraint is None or exc.status is None or not 400 <= exc.status < 500:
+            return str(exc)
+        sent = constraint_fields(request.constraint)
+        what = "grammar" if "grammar" in sent else \
+            f"response_format {sent['response_format']['type']}"
+        return (f"{self.endpoint.name} refused the output constraint ({what}) — the server may "
+                f"not support it; choose another output format or server. {exc}")
 
     def _generate(self, request: GenerationRequest) -> Iterator[Event]:  # noqa: C901
         # A concrete seed makes every remote run reproducible on servers that honour it.
@@ -412,6 +453,7 @@ class RemoteBackend:
         yield Started(rendered, 0, params.max_tokens, False)
         conn: http.client.HTTPConnection | None = None
         try:
+            self._check_constraint(request)
             conn, response = self._open(
                 "POST",
                 "/chat/completions" if chat else "/completions",
@@ -457,7 +499,7 @@ class RemoteBackend:
             yield Finished(result("cancelled"))
             return
         except RemoteError as exc:
-            error = RemoteError(self._without_key(str(exc)))
+            error = RemoteError(self._without_key(self._refusal(request, exc)))
             yield Failed(error, result("error", str(error)))
             return
         except (OSError, http.client.HTTPException) as exc:

@@ -382,6 +382,7 @@ class _Engine:
         room = n_ctx - len(tokens)
         max_tokens = min(params.max_tokens, room)
         clipped = max_tokens < params.max_tokens
+        grammar, output_record = self._grammar(request)  # a bad grammar fails before "started"
         conn.send(("started", req_id, prompt, len(tokens), max_tokens, clipped))
 
         assert params.seed is not None, "the backend fixes the seed before sending"
@@ -412,6 +413,7 @@ class _Engine:
             frequency_penalty=params.frequency_penalty,
             presence_penalty=params.presence_penalty,
             reset=True,
+            grammar=grammar,
         ):
             if cancel_upto.value >= req_id:
                 finish = "cancelled"
@@ -451,8 +453,19 @@ class _Engine:
             "seed": params.seed,
             "reused_prompt_tokens": reused,
             "batching": "single",
+            **output_record,
         }
         conn.send(("done", req_id, text, finish, len(tokens), generated, decode_s, run, token_ids))
+
+    def _grammar(self, request: GenerationRequest) -> tuple[Any, dict[str, Any]]:
+        """The grammar the sampler enforces for the request's output constraint (None without
+        one), and what the run's record keeps of it."""
+        if request.constraint is None:
+            return None, {}
+        from playground.engine.constraints import constraint_record, llama_grammar
+
+        grammar, gbnf = llama_grammar(self._lib, self.vocab, request.constraint)
+        return grammar, {"output_constraint": constraint_record(request.constraint, gbnf)}
 
     def _evaluate_all_but_last(self, tokens: list[int]) -> int:
         """Evaluate the prompt up to its last token, reusing whatever prefix is cached.

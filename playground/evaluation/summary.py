@@ -33,11 +33,14 @@ from playground.evaluation.stats import (
 #: Stored score names of the short metric names a variant's scores are shown under.
 SCORE_NAMES = {"rouge1": "rouge1_f", "rouge2": "rouge2_f", "rougeL": "rougeL_f",
                "bleu": "bleu", "chrf": "chrf", "accuracy": "accuracy",
-               "exact_match": "exact_match", "token_f1": "token_f1", "entity_f1": "entity_f1"}
+               "exact_match": "exact_match", "token_f1": "token_f1", "entity_f1": "entity_f1",
+               "json_parses": "json_parses", "schema_valid": "schema_valid",
+               "json_exact_match": "json_exact_match", "json_field_f1": "json_field_f1"}
 #: Shown for every comparison.
 BASE_METRICS = ("rouge1", "rouge2", "rougeL", "bleu", "chrf")
 #: Shown beside the base metrics when a template's task has one.
-TASK_DISPLAY_METRICS = ("accuracy", "exact_match", "token_f1", "entity_f1")
+TASK_DISPLAY_METRICS = ("accuracy", "exact_match", "token_f1", "entity_f1", "json_parses",
+                        "schema_valid", "json_exact_match", "json_field_f1")
 #: Before a best score, and after one that other variants share (equal at the digits shown).
 STAR = "★"
 TIE = " · tie"

@@ -13,8 +13,12 @@ A template file is plain Jinja with a YAML header in a leading Jinja comment::
       examples: {type: examples, default_set: sentiment}
     params: {temperature: 0, max_tokens: 8}
     example_set: sentiment
+    output: {json_schema: {type: object, properties: {label: {enum: [positive, negative]}}}}
     ---#}
     body ...
+
+``output`` is optional (``json``, ``{json_schema: ...}`` or ``{grammar: ...}``): what the answer
+must be; a header without it constrains nothing, as before.
 
 Rendering uses one sandboxed environment (``ImmutableSandboxedEnvironment``, ``StrictUndefined``)
 with output, exponent, repetition and time budgets; ``include``/``extends`` resolve only inside the
@@ -37,6 +41,7 @@ import jinja2.meta
 from playground import paths
 from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
+from playground.output_constraint import OutputConstraint, constraint_from_header
 from playground.prompts.formats import LibraryError, load_yaml_strict
 from playground.prompts.sandbox import BoundedEnvironment, compile_template, render
 from playground.sampling import SamplingParams
@@ -83,6 +88,7 @@ class TemplateMeta:
     variables: tuple[Variable, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     example_set: str | None = None
+    output: OutputConstraint | None = None
 
 
 @dataclass(frozen=True)
@@ -140,7 +146,7 @@ def parse_template(source: str, template_id: str) -> PromptTemplate:
 
 def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMeta:
     known = {"name", "technique", "task", "description", "format", "variables", "params",
-             "example_set"}
+             "example_set", "output"}
     unknown = sorted(set(header) - known)
     if unknown:
         raise TemplateError(f"{template_id}: unknown header field(s): {', '.join(unknown)}")
@@ -170,6 +176,7 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
         variables=tuple(variables),
         params=dict(params),
         example_set=example_set,
+        output=constraint_from_header(header.get("output"), template_id),
     )
 
 
@@ -468,6 +475,7 @@ def to_request(
     *,
     chat: bool | None = None,
     logprobs: int | None = None,
+    constraint: OutputConstraint | None = None,
 ) -> GenerationRequest:
     """A GenerationRequest for a rendered template.
 
@@ -475,11 +483,14 @@ def to_request(
     single user message when ``chat`` is asked for.
     """
     if rendered.messages is not None:
-        return GenerationRequest(messages=rendered.messages, params=params, logprobs=logprobs)
+        return GenerationRequest(messages=rendered.messages, params=params, logprobs=logprobs,
+                                 constraint=constraint)
     if chat:
         message = ChatMessage("user", rendered.text)
-        return GenerationRequest(messages=(message,), params=params, logprobs=logprobs)
-    return GenerationRequest(prompt=rendered.text, params=params, logprobs=logprobs)
+        return GenerationRequest(messages=(message,), params=params, logprobs=logprobs,
+                                 constraint=constraint)
+    return GenerationRequest(prompt=rendered.text, params=params, logprobs=logprobs,
+                             constraint=constraint)
 
 
 def template_params(

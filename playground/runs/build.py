@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from playground.comparison import ComparisonError, ComparisonSpec, Input, Variant
 from playground.errors import PlaygroundError
+from playground.output_constraint import OutputConstraint
 from playground.prompts.collection import Collection, template_values
 from playground.prompts.datasets import LoadedDataset, dataset_from_library, load_dataset
 from playground.prompts.templates import PromptTemplate, parse_template
@@ -23,6 +24,10 @@ from playground.sampling import SamplingParams
 #: Settings a sweep may vary (one at a time, everything else equal).
 SWEEPABLE = ("temperature", "top_k", "top_p", "min_p", "repeat_penalty", "presence_penalty",
              "frequency_penalty")
+
+#: A variant's output constraint left to its template's header.
+FromTemplate = Literal["template"]
+FROM_TEMPLATE: FromTemplate = "template"
 
 _FLOAT_PARAMS = frozenset(f.name for f in fields(SamplingParams) if f.type == "float")
 
@@ -56,8 +61,11 @@ def variant_from_template(
     library_sources: Mapping[str, str] | None = None,
     chat: bool = False,
     base_params: Mapping[str, Any] | None = None,
+    output: OutputConstraint | FromTemplate | None = FROM_TEMPLATE,
 ) -> Variant:
     """A variant of a parsed template.
+
+    ``output`` is the variant's output constraint; by default the template header's.
 
     ``params`` change ``base_params`` (a reopened variant's own settings; by default the
     template's). The seed is left to the comparison, which gives sample k of every variant the
@@ -83,6 +91,7 @@ def variant_from_template(
         values=own,
         chat=chat,
         library_sources=dict(library_sources or {}),
+        output=template.meta.output if isinstance(output, str) else output,
     )
 
 
@@ -105,13 +114,14 @@ def build_variant(
     chat: bool = False,
     examples: str | None = None,
     base_params: Mapping[str, Any] | None = None,
+    output: OutputConstraint | FromTemplate | None = FROM_TEMPLATE,
 ) -> Variant:
     """A variant of a library template (``id`` or ``Library/id``), its example set filled in."""
     library, template = collection.find(template_id)
     fixed = template_values(library, template, example_set=examples, values=dict(values or {}))
     return variant_from_template(template, name=name, model=model, params=params, values=fixed,
                                  library_sources=library.sources(), chat=chat,
-                                 base_params=base_params)
+                                 base_params=base_params, output=output)
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -213,6 +223,10 @@ def metrics_for(variants: Sequence[Variant]) -> tuple[str, ...]:
         for metric in TASK_METRICS.get(task, ()):
             if metric not in chosen:
                 chosen.append(metric)
+    if any(v.output is not None and v.output.kind != "grammar" for v in variants):
+        from playground.evaluation.structured import JSON_METRICS
+
+        chosen.extend(m for m in JSON_METRICS if m not in chosen)
     return tuple(chosen)
 
 

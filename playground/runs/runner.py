@@ -19,12 +19,14 @@ from typing import Any
 
 from playground.comparison import ComparisonSpec, Input, RunStatus, Variant, run_key
 from playground.engine.backends import Backend, LocalBackend
+from playground.engine.constraints import check_local
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.models import resolve_model
 from playground.engine.remote import RemoteBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.evaluation.report import ReportRun
+from playground.evaluation.structured import JSON_METRICS
 from playground.events import Failed, Finished, GenerationRequest, Result, Token
 from playground.prompts.templates import PromptTemplate, parse_template, render_template, to_request
 from playground.runs.eta import EtaEstimate, FinishedWork, PendingWork
@@ -191,7 +193,7 @@ def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
     from playground.evaluation.scoring import Scorer as MetricScorer
 
     scorer = MetricScorer(language=language)
-    overlap = [m for m in metrics if m not in TASK_METRIC_NAMES]
+    overlap = [m for m in metrics if m not in TASK_METRIC_NAMES and m not in JSON_METRICS]
     task = [m for m in metrics if m in TASK_METRIC_NAMES]
 
     def score(hypothesis: str, references: Sequence[str]) -> Sequence[Score]:
@@ -213,6 +215,21 @@ def make_scorer(metrics: Sequence[str], language: str | None = None) -> Scorer:
     return score
 
 
+def wants_json(spec: ComparisonSpec, variant: Variant) -> bool:
+    """JSON scores go on every output of a variant constrained to JSON, and on every output
+    when the comparison asks for them (a task that asks for JSON in its prompt)."""
+    if variant.output is not None and variant.output.kind != "grammar":
+        return True
+    return any(m in JSON_METRICS for m in spec.metrics)
+
+
+def json_scores(variant: Variant, result: Result, references: Sequence[str]) -> list[Score]:
+    from playground.evaluation.structured import structured_scores
+
+    schema = variant.output.schema() if variant.output is not None else None
+    return structured_scores(result.text, result.finish_reason, schema, references)
+
+
 # -- planning ---------------------------------------------------------------------------------
 
 
@@ -230,6 +247,8 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
     for v in spec.variants:
         try:
             templates[v.name] = parse_template(v.template_source, v.template_id)
+            if v.output is not None and not is_remote(v.model):
+                check_local(v.output)  # a schema the grammar converter refuses fails here
         except PlaygroundError as exc:
             templates[v.name] = exc
     planned: list[PlannedRun] = []
@@ -253,7 +272,8 @@ def plan_runs(spec: ComparisonSpec, *, prefix_order: bool = True) -> list[Planne
                 logprobs = spec.logprobs
                 if logprobs is None and "confidence" in spec.metrics:
                     logprobs = 0
-                request = to_request(rendered, params, chat=variant.chat, logprobs=logprobs)
+                request = to_request(rendered, params, chat=variant.chat, logprobs=logprobs,
+                                     constraint=variant.output)
                 planned.append(PlannedRun(variant, input_, sample, seed, key, request,
                                           rendered.text))
     if prefix_order:
@@ -382,6 +402,8 @@ def run_comparison(  # noqa: C901
             from playground.evaluation.taskmetrics import confidence
 
             scores.extend(confidence([lp.logprob for lp in result.logprobs]).scores)
+        if result is not None and run_status == "ok" and wants_json(spec, item.variant):
+            scores.extend(json_scores(item.variant, result, item.input.references))
         ppl = ppl_cache.get((item.variant.name, item.input.id))
         if ppl is not None and run_status == "ok":
             scores.append(ppl)

@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from playground.comparison import ComparisonSpec, Input, Variant, content_hash
 from playground.errors import PlaygroundError
+from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams
 from playground.storage.database import (
     Connection,
@@ -173,6 +174,7 @@ def spec_to_dict(spec: ComparisonSpec) -> dict[str, Any]:
                 "values": dict(v.values),
                 "chat": v.chat,
                 "library_sources": dict(v.library_sources),
+                **({"output": v.output.to_dict()} if v.output is not None else {}),
             }
             for v in spec.variants
         ],
@@ -201,6 +203,8 @@ def spec_from_dict(data: Mapping[str, Any]) -> ComparisonSpec:
                 values=dict(v.get("values", {})),
                 chat=bool(v.get("chat", False)),
                 library_sources=dict(v.get("library_sources", {})),
+                # Comparisons stored before output constraints read as free text.
+                output=OutputConstraint.from_dict(v["output"]) if v.get("output") else None,
             )
             for v in data["variants"]
         )
