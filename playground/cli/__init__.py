@@ -7,33 +7,12 @@ history, endpoints); the parser knows every command and flag, and :func:`main` r
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from playground.cli.compare import cmd_compare, cmd_score
-from playground.cli.endpoints import cmd_endpoints
-from playground.cli.generate import (
-    cmd_demo,
-    cmd_generate,
-    cmd_models,
-    gpu_offload_supported,
-    self_test,
-)
-from playground.cli.history import (
-    cmd_history,
-    cmd_judgements_export,
-    cmd_replay,
-    cmd_show_or_export,
-)
-from playground.cli.hub import cmd_models_hub
 from playground.cli.parser import build_parser
-from playground.cli.templates import (
-    cmd_library,
-    cmd_templates_list,
-    cmd_templates_render,
-    cmd_templates_show,
-)
 from playground.errors import PlaygroundError
 from playground.terminal import escaping, for_terminal
 
@@ -57,25 +36,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 Command = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
+def _handler(module: str, name: str, streams: int = 2) -> Command:
+    """A command's handler, imported from ``playground.cli.<module>`` when the command runs.
+
+    A command that loads no model must start at once; importing every handler module up front
+    would bring in the store, the scorers, the Hugging Face client and numpy for all of them.
+    ``streams``: 1 for a handler that takes (args, out), 2 for (args, out, err).
+    """
+
+    def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+        function = getattr(importlib.import_module(f"playground.cli.{module}"), name)
+        return int(function(args, out, err) if streams == 2 else function(args, out))
+
+    return run
+
+
 #: Each command's handler, by its name on the command line (templates by its sub-command).
 COMMANDS: dict[str, Command] = {
-    "generate": cmd_generate,
-    "models": lambda args, out, err: cmd_models(args, out),
-    "models hub": cmd_models_hub,
-    "templates list": cmd_templates_list,
-    "templates show": cmd_templates_show,
-    "templates render": cmd_templates_render,
-    "library": cmd_library,
-    "score": lambda args, out, err: cmd_score(args, out),
-    "endpoints": lambda args, out, err: cmd_endpoints(args, out),
-    "compare": cmd_compare,
-    "history": cmd_history,
-    "show": cmd_show_or_export,
-    "export": cmd_show_or_export,
-    "replay": cmd_replay,
-    "judgements": cmd_judgements_export,
-    "demo": cmd_demo,
+    "generate": _handler("generate", "cmd_generate"),
+    "models": _handler("generate", "cmd_models", streams=1),
+    "models hub": _handler("hub", "cmd_models_hub"),
+    "templates list": _handler("templates", "cmd_templates_list"),
+    "templates show": _handler("templates", "cmd_templates_show"),
+    "templates render": _handler("templates", "cmd_templates_render"),
+    "library": _handler("templates", "cmd_library"),
+    "score": _handler("score", "cmd_score", streams=1),
+    "endpoints": _handler("endpoints", "cmd_endpoints", streams=1),
+    "compare": _handler("compare", "cmd_compare"),
+    "history": _handler("history", "cmd_history"),
+    "show": _handler("history", "cmd_show_or_export"),
+    "export": _handler("history", "cmd_show_or_export"),
+    "replay": _handler("history", "cmd_replay"),
+    "judgements": _handler("history", "cmd_judgements_export"),
+    "demo": _handler("generate", "cmd_demo"),
 }
+
+
+def __getattr__(name: str) -> Any:
+    """``gpu_offload_supported`` stays importable from here without importing it up front."""
+    if name == "gpu_offload_supported":
+        from playground.cli.generate import gpu_offload_supported
+
+        return gpu_offload_supported
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _run(
@@ -84,6 +87,8 @@ def _run(
     name = args.command
     try:
         if args.self_test:
+            from playground.cli.generate import self_test
+
             return self_test(out)
         if name is None:
             name, args = "demo", parser.parse_args(["demo"])

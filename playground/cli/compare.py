@@ -14,7 +14,7 @@ from playground.cli.userdata import open_collection, open_store
 from playground.comparison import ComparisonSpec
 from playground.errors import PlaygroundError
 from playground.evaluation.exports import export
-from playground.evaluation.report import ReportRun, build_report
+from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, build_report
 from playground.prompts.collection import Collection
 from playground.prompts.formats import load_yaml_strict
 from playground.runs.eta import describe_eta
@@ -30,7 +30,7 @@ from playground.runs.runner import (
     report_run,
     run_comparison,
 )
-from playground.terminal import json_text, raw
+from playground.terminal import raw
 from playground.wording import plural
 
 
@@ -133,7 +133,9 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if store is not None:
             store.close()
     report = build_report(spec.name, runs, language=spec.language, sweep=spec.sweep_values(),
-                          sweep_param=spec.sweep_param, low_confidence_below=args.flag_below)
+                          sweep_param=spec.sweep_param,
+                          low_confidence_below=(LOW_CONFIDENCE if args.flag_below is None
+                                                else args.flag_below))
     text = export(report, args.format)
     if args.output:
         Path(args.output).write_text(text, encoding="utf-8")
@@ -141,19 +143,3 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(text if args.format != "md" else summary_md(text))
     return 130 if status == "cancelled" else 0
-
-
-def cmd_score(args: argparse.Namespace, out: TextIO) -> int:
-    from playground.evaluation.scoring import score_pair
-
-    scores = score_pair(args.hyp, args.ref, language=args.lang, stem=not args.no_stem)
-    if args.json:
-        out.write(json_text([{"metric": s.metric, "value": s.value, "reason": s.reason,
-                    "signature": s.signature} for s in scores]))
-        out.write("\n")
-        return 0
-    for s in scores:
-        value = "N/A" if s.value is None else f"{s.value:.4f}"
-        reason = f" ({s.reason})" if s.reason else ""
-        out.write(f"{s.metric:<12} {value:>9}{reason}   {s.signature}\n")
-    return 0

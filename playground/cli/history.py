@@ -7,19 +7,18 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from playground.cli.output import summary_md
 from playground.cli.userdata import open_store
 from playground.engine.models import model_display_name
 from playground.errors import PlaygroundError
-from playground.evaluation.exports import export
-from playground.evaluation.preferences import export_preferences
-from playground.runs.history import comparison_judgements, stored_report
-from playground.runs.replay import LoadOverrides, ReplayReport, replay
 from playground.storage.store import ComparisonRow, RunRow, StorageError, Store
 from playground.terminal import escape_controls, json_text
 from playground.wording import human_time, parse_reference, plural, sample_label
+
+if TYPE_CHECKING:  # reports, exports and replays are imported by the commands that make them,
+    # so that listing the history starts at once
+    from playground.runs.replay import ReplayReport
 
 
 def find_stored(store: Store, number: str | list[str]) -> ComparisonRow:
@@ -107,6 +106,10 @@ def cmd_history(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from playground.cli.output import summary_md
+    from playground.evaluation.exports import export
+    from playground.runs.history import stored_report
+
     with open_store(args.db, err) as store:
         row = find_stored(store, args.number)
         report = stored_report(store, row.id)
@@ -126,6 +129,8 @@ def cmd_show_or_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 
 
 def cmd_replay(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from playground.runs.replay import LoadOverrides, ReplayReport, replay
+
     overrides = LoadOverrides(
         n_threads=args.threads,
         flash_attn=None if args.flash_attn is None else args.flash_attn == "on",
@@ -163,6 +168,9 @@ def replay_json(report: ReplayReport) -> dict[str, Any]:
 def cmd_judgements_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """Ties are left out (a chosen/rejected pair cannot say "neither") and counted, so a file
     shorter than the number of judgements is explained."""
+    from playground.evaluation.preferences import export_preferences
+    from playground.runs.history import comparison_judgements
+
     with open_store(args.db, err) as store:
         row = find_stored(store, args.number)
         judged = comparison_judgements(store, row.id)

@@ -10,8 +10,6 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any, TextIO
 
-from playground.cli.output import ctrl_c_calls
-from playground.engine.memory import available_memory, format_bytes
 from playground.errors import DownloadCancelled, HubNotFoundError
 from playground.terminal import escape_controls, is_terminal, json_text, raw
 
@@ -82,6 +80,7 @@ def _search(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _files(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from playground.engine import hub
+    from playground.engine.memory import available_memory, format_bytes
 
     files = hub.list_gguf_files(args.repo)
     avail = available_memory()
@@ -141,7 +140,9 @@ def _choose(spec: str, n_ctx: int, err: TextIO) -> hub.HubFile:
 
 
 def _get(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from playground.cli.output import ctrl_c_calls
     from playground.engine import download
+    from playground.engine.memory import format_bytes
 
     file = _choose(args.spec, args.n_ctx, err)
     err.write(escape_controls(f"downloading {file.ref} ({format_bytes(file.size)})\n"))
@@ -201,6 +202,7 @@ class _Bar:
 
 def _rm(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from playground.engine import download
+    from playground.engine.memory import format_bytes
 
     record, freed = download.remove_downloaded(args.name)
     gone = "" if freed else " (the file was already gone)"

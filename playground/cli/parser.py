@@ -9,7 +9,6 @@ from playground import __version__
 from playground.cli.hub import add_hub_commands
 from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.worker import LoadOptions
-from playground.evaluation.report import LOW_CONFIDENCE
 from playground.events import ChatMessage, GenerationRequest
 from playground.prompts.chat_formats import CHAT_FORMATS
 from playground.sampling import SamplingParams
@@ -160,9 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser("compare", help="run prompt variants over a dataset and score them")
     compare.add_argument("--spec", help="a YAML or JSON comparison spec")
-    compare.add_argument("--flag-below", type=float, default=LOW_CONFIDENCE, metavar="LOGPROB",
+    # None: the report's own threshold, read when a comparison runs (the report needs numpy,
+    # which a command that only lists or scores should not import to build its help).
+    compare.add_argument("--flag-below", type=float, default=None, metavar="LOGPROB",
                          help="count outputs whose mean token log-probability is under this as "
-                              "low-confidence (default %(default)s)")
+                              "low-confidence (default: the report's threshold, as in the window)")
     compare.add_argument("--no-prefix-reuse", action="store_true",
                          help="evaluate every prompt from scratch: seeded runs repeat bit for bit "
                               "in any order, at the cost of the shared-prefix speed-up")

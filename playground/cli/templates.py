@@ -9,10 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
-from playground.cli.output import stream
 from playground.cli.userdata import open_collection
-from playground.engine.backends import LocalBackend
-from playground.engine.models import resolve_model
 from playground.errors import PlaygroundError
 from playground.prompts.collection import install, template_values
 from playground.prompts.formats import ItemReport, LibraryError
@@ -105,6 +102,11 @@ def cmd_templates_render(args: argparse.Namespace, out: TextIO, err: TextIO) -> 
             err.write(f"warning: {warning}\n")
         out.write(rendered.text + "\n")
         return 0
+    # Only a preview or a run needs the model: listing and rendering start without its imports.
+    from playground.cli.output import stream
+    from playground.engine.backends import LocalBackend
+    from playground.engine.models import resolve_model
+
     backend = LocalBackend(resolve_model(args.model))
     try:
         loaded_model = backend.start()

@@ -11,9 +11,12 @@ end-of-generation would otherwise write the next turn itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from playground.errors import TemplateError
-from playground.prompts.chat import ChatTemplate
+
+if TYPE_CHECKING:  # compiling templates needs Jinja; naming the formats (the CLI's help) does not
+    from playground.prompts.chat import ChatTemplate
 
 #: What a record and a setting say when the model's own template formats the chat.
 OWN_FORMAT = "model's own"
@@ -155,6 +158,8 @@ def chat_mode_label(has_own_template: bool, format_id: str | None) -> str | None
 def format_template(format_id: str, bos_token: str, eos_token: str,
                     strip_bos: bool = False) -> ChatTemplate:
     """A built-in format compiled and probed as a model's own template is, with its stops."""
+    from playground.prompts.chat import ChatTemplate
+
     found = chat_format(format_id)
     chat = ChatTemplate.load(found.template, bos_token, eos_token, strip_bos)
     return replace(chat, stop=found.stop)
@@ -186,6 +191,8 @@ def model_chat(own_source: str | None, format_id: str | None, bos_token: str, eo
     if not own_source:
         return ModelChat(None, "its file carries none: a base model, or a conversion that "
                          "left it out", NO_FORMAT, None)
+    from playground.prompts.chat import ChatTemplate
+
     try:
         own = ChatTemplate.load(own_source, bos_token, eos_token, strip_bos)
     except TemplateError as exc:
