@@ -1,20 +1,44 @@
 """How a local model loads (context size, GPU layers, threads) and whether that fits in
-memory, with the numbers a warning needs: what is needed and what is free."""
+memory, with the numbers a warning needs: what is needed and what is free.
+
+"GPU layers: auto" is the core's rule (:func:`playground.engine.gpu.auto_gpu_layers`) applied to
+the selected model at the chosen context; the load settings keep the number it gives, worked out
+again whenever the model, the context or the VRAM changes, so a load always gets a number. The
+VRAM is what llama.cpp reports (asked once, in a task, when auto is first chosen) unless the
+person gives a figure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSpinBox, QWidget
+from PySide6.QtCore import QSettings, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QWidget,
+)
 
+from playground.engine.gpu import GpuLayersChoice, GpuMemory, auto_gpu_layers, probe_gpu_memory
 from playground.engine.memory import check_fits, estimate_memory
 from playground.engine.worker import LoadOptions, default_threads
 from playground.errors import InsufficientMemoryError
+from ui.services.tasks import TaskRunner
 from ui.views.models.details_panel import error_label
 from ui.widgets.item_models import ModelEntry
 
 MAX_CONTEXT = 1 << 20
+#: QSettings key: whether GPU layers are chosen automatically.
+GPU_AUTO_KEY = "models/gpu_layers_auto"
+_GIB = 1 << 30
+
+
+def _gpu_memory() -> Iterator[GpuMemory | None]:
+    yield probe_gpu_memory()
 
 
 class LoadSettingsPanel(QGroupBox):
@@ -22,9 +46,16 @@ class LoadSettingsPanel(QGroupBox):
 
     edited = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: TaskRunner, settings: QSettings,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Load settings", parent)
         self._filling = False
+        self._tasks, self._settings = tasks, settings
+        self._entry: ModelEntry | None = None
+        self._gpu_supported: bool | None = None
+        #: what llama.cpp said of its GPUs; None until asked (``asking`` while it is)
+        self.gpu_memory: GpuMemory | None = None
+        self._asking = False
         form = QFormLayout(self)
         self.ctx_spin = QSpinBox()
         self.ctx_spin.setRange(0, MAX_CONTEXT)
@@ -42,28 +73,102 @@ class LoadSettingsPanel(QGroupBox):
         self.threads_spin.setToolTip(
             f"CPU threads; {default_threads()} (the physical cores) is usually fastest"
         )
-        for spin in (self.ctx_spin, self.gpu_spin, self.threads_spin):
+        self.gpu_auto = QCheckBox("auto")
+        self.gpu_auto.setToolTip("Offload as many layers as fit the GPU's memory at this "
+                                 "context (worked out again when either changes)")
+        self.vram_spin = QDoubleSpinBox()
+        self.vram_spin.setRange(0.0, 1024.0)
+        self.vram_spin.setSingleStep(0.5)
+        self.vram_spin.setDecimals(1)
+        self.vram_spin.setSuffix(" GiB")
+        self.vram_spin.setSpecialValueText("as llama.cpp reports")
+        self.vram_spin.setToolTip("GPU memory that automatic GPU layers may fill; leave it at "
+                                  "the lowest value to use the free memory llama.cpp reports")
+        self.gpu_auto_label = QLabel()
+        self.gpu_auto_label.setWordWrap(True)
+        gpu_row = QHBoxLayout()
+        gpu_row.addWidget(self.gpu_spin, 1)
+        gpu_row.addWidget(self.gpu_auto)
+        for spin in (self.ctx_spin, self.gpu_spin, self.threads_spin, self.vram_spin):
             spin.valueChanged.connect(self._changed)
+        self.gpu_auto.toggled.connect(self._auto_toggled)
         self.gpu_label = QLabel()
         self.gpu_label.setWordWrap(True)
         self.memory_label = QLabel()
         self.memory_label.setWordWrap(True)
         self.memory_warning = error_label()
         form.addRow("Context size:", self.ctx_spin)
-        form.addRow("GPU layers:", self.gpu_spin)
+        form.addRow("GPU layers:", gpu_row)
+        form.addRow("VRAM to use:", self.vram_spin)
+        form.addRow(self.gpu_auto_label)
         form.addRow(self.gpu_label)
+        self._form = form
+        self.gpu_auto.setChecked(settings.value(GPU_AUTO_KEY) == "yes")
+        self._show_auto_rows()
         form.addRow("Threads:", self.threads_spin)
         form.addRow("Memory:", self.memory_label)
         form.addRow(self.memory_warning)
 
     def _changed(self) -> None:
         if not self._filling:
+            self.resolve_auto()
             self.edited.emit()
+
+    # -- GPU layers: auto ---------------------------------------------------------------------
+
+    def _auto_toggled(self, on: bool) -> None:
+        self._settings.setValue(GPU_AUTO_KEY, "yes" if on else "no")
+        self._show_auto_rows()
+        if on and self.gpu_memory is None and not self._asking:
+            self._asking = True
+            self._tasks.start(_gpu_memory, on_event=self.set_gpu_memory)
+        self._changed()
+
+    def _show_auto_rows(self) -> None:
+        on = self.gpu_auto.isChecked()
+        self.gpu_spin.setEnabled(not on)
+        self._form.setRowVisible(self.vram_spin, on)
+        self._form.setRowVisible(self.gpu_auto_label, on)
+
+    def set_gpu_memory(self, memory: GpuMemory | None) -> None:
+        """llama.cpp's answer (None: it gave none, which counts as no GPU memory)."""
+        self._asking = False
+        self.gpu_memory = memory if memory is not None else GpuMemory(False)
+        if self.gpu_auto.isChecked():
+            self._changed()
+
+    def auto_choice(self) -> GpuLayersChoice | None:
+        """The automatic choice for the selected model at the chosen context; None when auto
+        is off or there is no model header to work from."""
+        info = self._entry.info if self._entry is not None else None
+        if not self.gpu_auto.isChecked() or info is None:
+            return None
+        if self._asking:
+            return GpuLayersChoice(0, "asking llama.cpp how much GPU memory there is")
+        given = int(self.vram_spin.value() * _GIB)
+        memory = self.gpu_memory
+        supported = memory.offload_supported if memory is not None else self._gpu_supported
+        budget = given or (memory.free_bytes if memory is not None else None)
+        n_ctx = self.ctx_spin.value() or info.context_length or 4096
+        return auto_gpu_layers(info, n_ctx, offload_supported=supported, vram_budget=budget)
+
+    def resolve_auto(self) -> None:
+        """Put the automatic choice in the GPU layers box, and its reason under it."""
+        choice = self.auto_choice()
+        if choice is None:
+            return
+        self.gpu_auto_label.setText(f"Auto: {choice.explanation}.")
+        filling, self._filling = self._filling, True
+        try:
+            self.gpu_spin.setValue(min(choice.layers, self.gpu_spin.maximum()))
+        finally:
+            self._filling = filling
 
     def fill(self, entry: ModelEntry | None, options: LoadOptions) -> None:
         """Show ``options`` for ``entry`` (enabled only for a usable local model)."""
         local = entry is not None and not entry.remote and entry.usable
         self.setEnabled(local)
+        self._entry = entry if local else None
         if entry is None or not local:
             return
         self._filling = True
@@ -79,6 +184,7 @@ class LoadSettingsPanel(QGroupBox):
             self.threads_spin.setValue(options.n_threads or default_threads())
         finally:
             self._filling = False
+        self.resolve_auto()
 
     def chosen_options(self) -> LoadOptions:
         """The spin boxes as load settings; the default thread count stays "default" so a
@@ -99,6 +205,8 @@ class LoadSettingsPanel(QGroupBox):
         """The estimate for the chosen context and GPU layers, and a warning that quotes both
         the need and what is free (``available()``) when it will not fit."""
         self.memory_warning.hide()
+        self._gpu_supported = gpu_supported
+        self.resolve_auto()
         self.update_gpu_label(gpu_supported)
         if entry is None or entry.remote:
             self.memory_label.setText("not applicable (the model runs on the server)"

@@ -202,7 +202,7 @@ class ModelsView(QWidget):
         left_layout.addWidget(self.list_error_label)
 
         self.details = ModelDetails()
-        self.settings_box = LoadSettingsPanel()
+        self.settings_box = LoadSettingsPanel(self.context.tasks, self.context.settings)
         self.settings_box.edited.connect(self._options_changed)
         self.chat_format_box = ChatFormatPanel()
         self.chat_format_box.edited.connect(self._options_changed)
