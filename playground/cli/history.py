@@ -175,7 +175,8 @@ def cmd_judgements_export(args: argparse.Namespace, out: TextIO, err: TextIO) ->
         row = find_stored(store, args.number)
         judged = comparison_judgements(store, row.id)
     if not judged:
-        raise PlaygroundError(f"{row.label} has no judgements yet; judge its outputs "
+        named = f"comparison {row.label}" if row.kind == "comparison" else row.label
+        raise PlaygroundError(f"{named} has no judgements yet; judge its outputs "
                               "in the Evaluate tab first")
     text = export_preferences(judged)
     ties = sum(1 for j in judged if j.choice == "tie")

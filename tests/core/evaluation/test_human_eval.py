@@ -420,8 +420,9 @@ def test_export_without_judgements_says_so(
                  str(store.path)])
     assert code == 2
     assert capsys.readouterr().err == (
-        f"playground: error: comparison {saved.comparison_id} has no judgements yet; judge its "
+        f"playground: error: comparison {store.comparison(saved.comparison_id).label} has no "
+        "judgements yet; judge its "
         "outputs in the Evaluate tab first\n")
     assert not out.exists()
     assert main(["judgements", "export", "77", str(out), "--db", str(store.path)]) == 2
-    assert "there is no comparison with id 77" in capsys.readouterr().err
+    assert "there is no comparison #77" in capsys.readouterr().err
