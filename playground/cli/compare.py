@@ -7,6 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
+from playground.cli.constraints import constraint_from_args
 from playground.cli.history import find_stored
 from playground.cli.output import ctrl_c_calls, summary_md
 from playground.cli.parser import load_options
@@ -53,6 +54,9 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
     from playground.runs import spec as specs
 
     if args.spec:
+        if constraint_from_args(args) != build.FROM_TEMPLATE:
+            raise PlaygroundError("a spec file sets each variant's output format ('output:'); "
+                                  "the output format flags go with --template")
         path = Path(args.spec)
         try:
             text = path.read_text(encoding="utf-8-sig")
@@ -68,7 +72,9 @@ def _compare_spec(args: argparse.Namespace, collection: Collection) -> Compariso
     if not args.template or not args.dataset:
         raise PlaygroundError("give --spec FILE, or --template ID (one or more) and --dataset")
     params = dict(_param_value(p) for p in args.param)
-    variants = [build.build_variant(collection, t, model=args.model or "", params=params)
+    output = constraint_from_args(args)
+    variants = [build.build_variant(collection, t, model=args.model or "", params=params,
+                                    output=output)
                 for t in args.template]
     dataset = build.resolve_dataset(collection, args.dataset)
     return build.build_comparison(variants, dataset.inputs,

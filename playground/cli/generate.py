@@ -4,12 +4,15 @@ models it can run (``models``)."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from typing import Any, TextIO
 
+from playground.cli.constraints import constraint_from_args
 from playground.cli.output import stream
 from playground.cli.parser import generation_request, load_options
 from playground.engine.backends import Backend, LocalBackend
+from playground.engine.constraints import check_local
 from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.gguf import ModelInfo, read_gguf
@@ -20,6 +23,7 @@ from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Finished, GenerationRequest
 from playground.prompts.chat_formats import OWN_FORMAT, RAW_COMPLETION, chat_mode_label
 from playground.prompts.collection import load_collection
+from playground.runs.build import FROM_TEMPLATE
 from playground.sampling import SamplingParams
 from playground.terminal import escape_controls, json_text
 from playground.wording import plural
@@ -30,6 +34,11 @@ DEMO_PROMPT = "Write three short tips for writing a clear prompt for a language 
 def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     request = generation_request(args, prompt)
+    constraint = constraint_from_args(args)
+    if constraint is not None and constraint != FROM_TEMPLATE:
+        if not is_remote(args.model):
+            check_local(constraint)  # before a model loads
+        request = dataclasses.replace(request, constraint=constraint)
     backend: Backend
     if is_remote(args.model):
         if args.chat_format:

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from playground import __version__
+from playground.cli.constraints import add_constraint_options
 from playground.cli.hub import add_hub_commands
 from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.worker import LoadOptions
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--logprobs", type=int, default=None, metavar="N",
                      help="top-N log-probabilities per token (with --json)")
     gen.add_argument("--json", action="store_true", help="print one JSON result instead")
+    add_constraint_options(gen)
     _add_load_options(gen)
     _add_sampling_options(gen)
 
@@ -182,6 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                          help="a sampling setting for every variant, e.g. temperature=0.7")
     compare.add_argument("--name", help="a name for the comparison")
+    add_constraint_options(compare)
     compare.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
     compare.add_argument("--no-save", action="store_true", help="keep nothing in the database")
     compare.add_argument("--resume", metavar="NUMBER",

@@ -393,8 +393,9 @@ class RemoteBackend:
                 "Schema or 'any JSON' with this server")
 
     def _refusal(self, request: GenerationRequest, exc: RemoteError) -> str:
-        """A server's 4xx answer to a constrained request names what it refused."""
-        if request.constraint is None or exc.status is None or not 400 <= exc.status < 500:
+        """A server's error answer to a constrained request names what it refused (some
+        servers answer a field they do not know with a 500, not a 4xx)."""
+        if request.constraint is None or exc.status is None:
             return str(exc)
         sent = constraint_fields(request.constraint)
         what = "grammar" if "grammar" in sent else \

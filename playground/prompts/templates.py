@@ -58,6 +58,8 @@ TECHNIQUES = (
     "persona",
     "system-user",
     "format-constrained",
+    # The output's shape is enforced (the header's ``output``), not only asked for.
+    "json-schema",
 )
 BUILTIN_DIR = paths.shipped("templates")
 RENDER_BUDGET_S = 2.0

@@ -13,12 +13,20 @@ from typing import Any
 
 from playground.comparison import ComparisonError, ComparisonSpec
 from playground.errors import PlaygroundError
+from playground.output_constraint import OutputConstraint, constraint_from_header
 from playground.prompts.collection import Collection
-from playground.runs.build import SWEEPABLE, build_comparison, build_variant, resolve_dataset
+from playground.runs.build import (
+    FROM_TEMPLATE,
+    SWEEPABLE,
+    FromTemplate,
+    build_comparison,
+    build_variant,
+    resolve_dataset,
+)
 
 _SPEC_KEYS = {"name", "samples", "seed", "dataset", "rows", "variants", "metrics", "language",
               "model", "params", "checks", "sweep"}
-_VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples"}
+_VARIANT_KEYS = {"name", "template", "model", "params", "values", "chat", "examples", "output"}
 
 
 def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
@@ -44,6 +52,15 @@ def _sweep_variants(sweep: Any, variants: Any) -> tuple[list[Any], str]:
          "values": sweep.get("values_of") or {}}
         for value in values
     ], str(param)
+
+
+def _variant_output(raw: Mapping[str, Any], where: str) -> OutputConstraint | FromTemplate | None:
+    """``output`` as in a template's header; ``none`` lifts the template's constraint."""
+    if "output" not in raw:
+        return FROM_TEMPLATE
+    if raw["output"] in (None, "none"):
+        return None
+    return constraint_from_header(raw["output"], where)
 
 
 def spec_from_mapping(
@@ -98,6 +115,7 @@ def spec_from_mapping(
                 values=raw.get("values") or {},
                 chat=bool(raw.get("chat", False)),
                 examples=raw.get("examples"),
+                output=_variant_output(raw, where),
             ))
         except PlaygroundError as exc:
             raise ComparisonError(f"{where}: {exc}") from exc
