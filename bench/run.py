@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import comparison, generation, history, remote, window
+from bench.startup import startup
+from bench.yardstick import run as native_yardstick
 from playground.engine.models import resolve_model
 
 
@@ -31,15 +34,28 @@ def one_line(exc: BaseException, limit: int = 300) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _yardsticks(model: Path) -> list[tuple[str, Callable[[], list[tuple[str, str]]]]]:
+    """The app against native llama.cpp for the bundled model and, when ``BENCH_MODEL`` names a
+    GGUF file, that one too (``BENCH_PARALLEL``: the N of the batched comparison, default 8)."""
+    parallel = int(os.environ.get("BENCH_PARALLEL", "8"))
+    models = [model]
+    if os.environ.get("BENCH_MODEL"):
+        models.append(Path(os.environ["BENCH_MODEL"]).expanduser())
+    return [(f"Native llama.cpp yardstick: {m.name}",
+             lambda m=m: native_yardstick(m, parallel)) for m in models]  # type: ignore[misc]
+
+
 def main() -> int:
     model = resolve_model(None)
     benchmarks: list[tuple[str, Callable[[], list[tuple[str, str]]]]] = [
         ("Generation: full app path vs llama.cpp low-level loop", lambda: generation.run(model)),
+        *_yardsticks(model),
         ("Comparison: prefix-aware run ordering", comparison.prefix_order),
         ("Scoring throughput", comparison.scoring),
         ("History search", history.history_search),
         ("Remote vs local generation", lambda: remote.remote_vs_local(model)),
         ("The window while the model works", window.responsiveness),
+        ("CLI start-up: commands that load no model", startup),
     ]
     failed = 0
     for title, benchmark in benchmarks:
