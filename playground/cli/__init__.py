@@ -68,6 +68,7 @@ COMMANDS: dict[str, Command] = {
     "export": _handler("history", "cmd_show_or_export"),
     "replay": _handler("history", "cmd_replay"),
     "judgements": _handler("history", "cmd_judgements_export"),
+    "judge": _handler("judge", "cmd_judge"),
     "demo": _handler("generate", "cmd_demo"),
 }
 

@@ -78,6 +78,30 @@ def _add_discovery_options(parser: argparse.ArgumentParser) -> None:
                                            f"{', '.join(FOREIGN_SOURCES)}")
 
 
+def _add_judge_command(sub: Any) -> None:
+    judge = sub.add_parser(
+        "judge", help="a judge model scores a saved comparison's outputs (1–5 per criterion) "
+                      "or compares its variants pair by pair", epilog=NUMBER_HELP)
+    judge.add_argument("number", nargs="+", metavar="NUMBER", help=NUMBER_ARG)
+    judge.add_argument("--template", "-T", metavar="ID",
+                       help="a judge template (default: judge-rubric, or judge-pairwise "
+                            "with --pairwise)")
+    judge.add_argument("--model", "-m", help="the judge model: a .gguf path, a model name or "
+                                             "remote:NAME (default: bundled)")
+    judge.add_argument("--criterion", "-c", action="append", default=[], metavar="NAME",
+                       help="a criterion to judge (repeatable; default: the template's)")
+    judge.add_argument("--pairwise", action="store_true",
+                       help="compare each pair of variants' outputs, in both orders")
+    judge.add_argument("--resume", action="store_true",
+                       help="resume this comparison's stopped judge")
+    judge.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
+    engine = judge.add_argument_group("model loading")
+    engine.add_argument("--threads", type=int, default=None,
+                        help="CPU threads (default: physical cores)")
+    _add_engine_options(engine)
+    _add_chat_format(engine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="playground",
@@ -234,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", "-f", choices=["csv", "jsonl", "md", "html"], default="html")
     exp.add_argument("--output", "-o", help="output file (default: stdout)")
     exp.add_argument("--db", help="database file")
+
+    _add_judge_command(sub)
 
     judgements = sub.add_parser("judgements", help="blind pairwise judgements of a comparison")
     jsub = judgements.add_subparsers(dest="judgements_command", metavar="ACTION", required=True)

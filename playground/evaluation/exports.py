@@ -19,6 +19,7 @@ from pathlib import PurePath
 from typing import Any, Literal
 
 from playground.evaluation.charts_svg import bar_chart_svg, sweep_chart_svg
+from playground.evaluation.judge_report import judge_html, judge_markdown
 from playground.evaluation.preferences import Rating
 from playground.evaluation.report import (
     LOWER_IS_BETTER,
@@ -146,8 +147,10 @@ def to_markdown(report: ComparisonReport) -> str:
         lines += [f"**Note:** {report.mixed_settings}", ""]
     lines += _scores_markdown(report)
     human = [] if report.human is None else _human_markdown(report.human)
+    judged = [] if report.judge is None else judge_markdown(report.judge)
     for section in (_sweep_markdown(report), _diversity_markdown(report),
-                    _pairs_markdown(report), human, ["## Method", "", method_note(report)]):
+                    _pairs_markdown(report), human, judged,
+                    ["## Method", "", method_note(report)]):
         if section:
             lines += ["", *section]
     lines += ["", *_how_made_markdown(report)]
@@ -424,6 +427,8 @@ def to_html(report: ComparisonReport) -> str:
     out.append(f"<h2>Method</h2><p>{esc(method_note(report))}</p>")
     if report.human is not None:
         out.append(_human_html(report.human))
+    if report.judge is not None:
+        out.append(judge_html(report.judge))
     out.append(_how_made_html(report))
     out.append("<h2>Outputs</h2><p>Each output beside its reference; the diff marks words the "
                "output adds (green) or leaves out (red) against the first reference.</p>")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from playground import provenance
+from playground.evaluation.judge_report import JudgeEvaluation
 from playground.evaluation.judge_scores import is_judge_metric
 from playground.evaluation.preferences import Rating, agreement, bradley_terry
 from playground.evaluation.scales import DIGITS, format_value, shown
@@ -161,6 +162,8 @@ class ComparisonReport:
     sweep_param: str | None = None
     #: Likert ratings and pairwise judgements, when there are any.
     human: HumanEvaluation | None = None
+    #: What a judge model said beyond its scores (N/A, position bias, agreement with people).
+    judge: JudgeEvaluation | None = None
 
     @property
     def how_made(self) -> list[tuple[str, str]]:

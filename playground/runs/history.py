@@ -6,6 +6,7 @@ comparison ran, so every face of the app builds it here, from the rows the store
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import cast
 
 from playground.evaluation.report import ComparisonReport, ReportRun, build_report
@@ -16,17 +17,23 @@ from playground.storage.store import Store, run_model_name
 def stored_report(store: Store, comparison_id: int) -> ComparisonReport:
     """The full report of a saved comparison (metrics, sweep, Likert ratings, pairwise
     ranking): the one every face of the app shows and exports for a stored comparison."""
+    from playground.runs.judge_results import judge_evaluation
+
     row = store.comparison(comparison_id)
     spec = row.to_spec()
-    return build_report(
+    runs = report_runs(store, comparison_id)
+    people = comparison_judgements(store, comparison_id)
+    report = build_report(
         row.name,
-        report_runs(store, comparison_id),
+        runs,
         language=row.language,
         sweep=spec.sweep_values(),
         sweep_param=spec.sweep_param,
         criteria=store.criteria(comparison_id),
-        judgements=comparison_judgements(store, comparison_id),
+        judgements=people,
     )
+    judge = judge_evaluation(store, comparison_id, runs, people)
+    return report if judge is None else replace(report, judge=judge)
 
 
 def report_runs(store: Store, comparison_id: int) -> list[ReportRun]:

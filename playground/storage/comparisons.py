@@ -89,9 +89,15 @@ class ComparisonRow:
     kind: ComparisonKind = "comparison"
     #: what people call it (#3, Run 3); ``id`` stays the row's key
     number: int = 0
+    #: for a judge's runs over a comparison: that comparison's id and number (a judge has no
+    #: number of its own and is listed under it)
+    judged_id: int | None = None
+    judged_number: int | None = None
 
     @property
     def label(self) -> str:
+        if self.judged_id is not None:
+            return f"judge of #{self.judged_number}"
         return comparison_label(self.kind, self.number)
 
     @property
@@ -151,7 +157,9 @@ def comparison_row(r: Mapping[str, Any]) -> ComparisonRow:
         failed_count=r["failed_count"],
         cancelled_count=r["cancelled_count"],
         kind="run" if r["kind"] == "run" else "comparison",
-        number=r["number"],
+        number=r["number"] or 0,
+        judged_id=r["judged_id"],
+        judged_number=r["judged_number"],
     )
 
 
@@ -303,7 +311,8 @@ SELECT c.*,
     (SELECT count(*) FROM runs r WHERE r.comparison_id = c.id AND r.status = 'failed')
         AS failed_count,
     (SELECT count(*) FROM runs r WHERE r.comparison_id = c.id AND r.status = 'cancelled')
-        AS cancelled_count
+        AS cancelled_count,
+    (SELECT j.number FROM comparisons j WHERE j.id = c.judged_id) AS judged_number
 FROM comparisons c
 """
 
@@ -314,10 +323,11 @@ class ComparisonStore:
     def __init__(self, database: Connection) -> None:
         self._database = database
 
-    def save_comparison(self, spec: ComparisonSpec) -> int:
+    def save_comparison(self, spec: ComparisonSpec, judged_id: int | None = None) -> int:
         """Returns the new comparison's id. One transaction, so a comparison is never stored
         without its variants and inputs; templates are shared by content hash, so re-running
-        the same template does not copy it again."""
+        the same template does not copy it again. ``judged_id``: these are a judge's runs over
+        that comparison; they get no number of their own."""
         hashes = {v.name: _source_hash(v.template_source) for v in spec.variants}
         templates = {hashes[v.name]: v for v in spec.variants}
         metas = {h: _template_meta(v.template_source, v.template_id) for h, v in templates.items()}
@@ -340,7 +350,8 @@ class ComparisonStore:
                 db.table("comparisons").insert(
                     {
                         "kind": spec.kind,
-                        "number": _next_number(db, spec.kind),
+                        "number": None if judged_id is not None else _next_number(db, spec.kind),
+                        "judged_id": judged_id,
                         "name": spec.name,
                         "created_at": utc_now(),
                         "status": "running",
@@ -413,12 +424,22 @@ class ComparisonStore:
             _check_kind(kind)
 
         def read(db: Database) -> list[ComparisonRow]:
-            where, params = ("WHERE c.kind = ? ", [kind]) if kind else ("", [])
+            where, params = ("AND c.kind = ? ", [kind]) if kind else ("", [])
+            where = "WHERE c.judged_id IS NULL " + where  # judges are listed under theirs
             sql = (_COMPARISON_SELECT + where
                    + "ORDER BY c.created_at DESC, c.id DESC LIMIT ? OFFSET ?")
             return [comparison_row(row) for row in fetch_all(db, sql, [*params, limit, offset])]
 
         return self._database.read("the history", read)
+
+    def judges(self, comparison_id: int) -> list[ComparisonRow]:
+        """The judges run over a comparison, oldest first."""
+
+        def read(db: Database) -> list[ComparisonRow]:
+            sql = _COMPARISON_SELECT + "WHERE c.judged_id = ? ORDER BY c.created_at, c.id"
+            return [comparison_row(row) for row in fetch_all(db, sql, [comparison_id])]
+
+        return self._database.read("the judges", read)
 
     def set_status(self, comparison_id: int, status: str) -> None:
         if status not in COMPARISON_STATUSES:

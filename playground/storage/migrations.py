@@ -264,6 +264,18 @@ def m007_numbers_by_kind(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_judges(db: Database) -> None:
+    """A judge model's runs over a comparison are saved as a comparison of their own (its
+    settings, its runs with their records), linked to the comparison it judged by
+    ``judged_id``, so it can be resumed and re-run like any comparison. It has no number: History
+    lists it under the comparison it judged, never as one of the user's own, and deleting that
+    comparison deletes its judges."""
+    db.execute("ALTER TABLE comparisons ADD COLUMN judged_id INTEGER "
+               "REFERENCES comparisons(id) ON DELETE CASCADE")
+    db.execute("CREATE INDEX comparisons_by_judged ON comparisons (judged_id)")
+
+
 @functools.cache
 def known_migrations() -> tuple[str, ...]:
     """Names of the migrations this version ships, in order.

@@ -274,6 +274,21 @@ class RunStore:
 
         return self._database.write("the run", write)
 
+    def set_scores(self, scores: Mapping[int, Sequence[Score]]) -> None:
+        """Scores added to saved runs in one transaction, each replacing the run's score of the
+        same metric (a judge run again scores the same runs again)."""
+        rows = [{"run_id": run_id, "metric": s.metric,
+                 "value": None if s.value is None else float(s.value),
+                 "reason": s.reason, "signature": s.signature}
+                for run_id, run_scores in scores.items() for s in run_scores]
+        if not rows:
+            return
+
+        def write(db: Database) -> None:
+            db.table("scores").insert_all(rows, replace=True)
+
+        self._database.write("the scores", write)
+
     def run(self, run_id: int) -> RunRow:
         def read(db: Database) -> RunRow:
             rows = _runs_where(db, "WHERE id = ?", [run_id])

@@ -120,10 +120,14 @@ class Store:
 
     # -- comparisons ------------------------------------------------------------------------------
 
-    def save_comparison(self, spec: ComparisonSpec) -> int:
+    def save_comparison(self, spec: ComparisonSpec, judged_id: int | None = None) -> int:
         """Returns the new comparison's id; the comparison, its variants and inputs are saved
-        together or not at all."""
-        return self._comparisons.save_comparison(spec)
+        together or not at all. ``judged_id``: a judge's runs over that comparison."""
+        return self._comparisons.save_comparison(spec, judged_id)
+
+    def judges(self, comparison_id: int) -> list[ComparisonRow]:
+        """The judges run over a comparison (each a comparison of its own), oldest first."""
+        return self._comparisons.judges(comparison_id)
 
     def comparison(self, comparison_id: int) -> ComparisonRow:
         return self._comparisons.comparison(comparison_id)
@@ -183,6 +187,11 @@ class Store:
             sample=sample, seed=seed, run_key=run_key, result=result, status=status,
             error=error, scores=scores,
         )
+
+    def set_scores(self, scores: Mapping[int, Sequence[Score]]) -> None:
+        """Add scores to saved runs (run id → scores), replacing a run's earlier score of the
+        same metric: a judge's rubric scores, saved on the runs it judged."""
+        self._runs.set_scores(scores)
 
     def run(self, run_id: int) -> RunRow:
         return self._runs.run(run_id)

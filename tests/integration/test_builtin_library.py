@@ -40,7 +40,9 @@ def _files() -> list[Path]:
     return sorted([*BUILTIN_DIR.glob("*.j2"), *BUILTIN_DIR.glob("*.jinja")])
 
 
-TEMPLATE_IDS = [p.stem for p in _files() if not p.stem.startswith("_")]
+#: Judge templates (``judge-*``) grade outputs rather than do a task; tests/core/runs/
+#: test_judge_templates.py checks them.
+TEMPLATE_IDS = [p.stem for p in _files() if not p.stem.startswith(("_", "judge-"))]
 PARTIAL_IDS = [p.stem for p in _files() if p.stem.startswith("_")]
 
 
@@ -83,7 +85,7 @@ def _render(template: PromptTemplate, row: dict[str, Any], **extra: Any) -> Rend
 
 
 def test_builtin_templates_parse_and_match_the_files() -> None:
-    parsed = [t for t in builtin_templates() if not t.id.startswith("_")]
+    parsed = [t for t in builtin_templates() if not t.id.startswith(("_", "judge-"))]
     assert [t.id for t in parsed] == TEMPLATE_IDS
     assert len(TEMPLATE_IDS) >= 30
     assert len(PARTIAL_IDS) >= 2

@@ -1,0 +1,99 @@
+"""``playground judge``: a judge model scores a saved comparison's outputs on a rubric, or
+compares its variants' outputs pair by pair in both orders, and says what it found."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TextIO
+
+from playground.cli.history import find_stored
+from playground.cli.output import ctrl_c_calls
+from playground.cli.parser import load_options
+from playground.cli.userdata import open_collection, open_store
+from playground.errors import PlaygroundError
+from playground.evaluation.judge_report import judge_lines
+from playground.evaluation.judge_scores import is_judge_metric
+from playground.evaluation.report import ComparisonReport
+from playground.evaluation.scales import column_label, describe
+from playground.runs.eta import describe_eta
+from playground.runs.history import stored_report
+from playground.runs.judge_plan import judge_mode, judge_spec, judge_template
+from playground.runs.judge_runner import JudgeScored, run_judge
+from playground.runs.runner import BackendPool, CancelToken, ComparisonFinished, Progress, RunDone
+from playground.storage.store import ComparisonRow, Store
+from playground.terminal import escape_controls, raw
+from playground.wording import plural
+
+#: The library's judge templates, used when --template is not given.
+DEFAULT_TEMPLATES = {"rubric": "judge-rubric", "pairwise": "judge-pairwise"}
+
+
+def _resumable(store: Store, row: ComparisonRow) -> ComparisonRow:
+    stopped = [j for j in store.judges(row.id) if j.status != "done"]
+    if not stopped:
+        raise PlaygroundError(f"{row.label} has no stopped judge to resume; run one without "
+                              "--resume")
+    return stopped[-1]
+
+
+def summary_lines(report: ComparisonReport) -> list[str]:
+    """Each judge metric's mean per variant, then what the judge said beyond its scores."""
+    lines: list[str] = []
+    for metric in (m for m in report.metrics if is_judge_metric(m)):
+        lines.append(column_label(metric, "mean [95 % interval]") + ":")
+        width = max(len(v.name) for v in report.variants)
+        lines += [f"  {escape_controls(v.name):<{width}}  {describe(metric, v.metrics.get(metric))}"
+                  for v in report.variants]
+    if report.judge is not None:
+        lines += [escape_controls(line) for line in judge_lines(report.judge)]
+    return lines
+
+
+def cmd_judge(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    pool = BackendPool(load_options(args))
+    cancel = CancelToken()
+    status = "done"
+    try:
+        with open_store(args.db, err) as store:
+            row = find_stored(store, args.number)
+            if args.resume:
+                judge = _resumable(store, row)
+                spec, judge_id = judge.to_spec(), judge.id
+            else:
+                mode = "pairwise" if args.pairwise else "rubric"
+                template = judge_template(open_collection(err),
+                                          args.template or DEFAULT_TEMPLATES[mode])
+                if args.pairwise and judge_mode(template) != "pairwise":
+                    raise PlaygroundError(f"--pairwise needs a pairwise judge template; "
+                                          f"{template.id} scores one output at a time")
+                spec = judge_spec(store, row.id, template, args.model or "", args.criterion)
+                judge_id = None
+            criteria = plural(len(spec.variants), "criterion", "criteria")
+            err.write(f"{escape_controls(spec.name)}: {criteria} × "
+                      f"{plural(len(spec.inputs), 'judged item')}\n")
+            na = 0
+            with ctrl_c_calls(cancel.cancel):
+                for event in run_judge(store, row.id, spec, pool, judge_id=judge_id,
+                                       cancel=cancel):
+                    if isinstance(event, JudgeScored):
+                        na += event.score.value is None
+                    elif isinstance(event, RunDone) and event.status == "failed":
+                        err.write(f"\n  judge run failed: {event.error}\n")
+                    elif isinstance(event, Progress):
+                        left = describe_eta(event.eta_s, event.total - event.skipped - event.done)
+                        line = (f"  {event.done + event.skipped}/{event.total} judge runs"
+                                + (f", {na} N/A" if na else "") + (f", {left}" if left else ""))
+                        raw(err).write("\r" + line.ljust(56))
+                        err.flush()
+                    elif isinstance(event, ComparisonFinished):
+                        status = event.status
+                        err.write(f"\n{status}: {plural(event.done, 'judge run')} in "
+                                  f"{event.elapsed_s:.1f} s"
+                                  + ("; resume with --resume" if status == "cancelled" else "")
+                                  + "\n")
+            report = stored_report(store, row.id)
+    finally:
+        pool.close()
+    out.write(f"{row.label}: {escape_controls(row.name)}\n")
+    out.write("\n".join(summary_lines(report)) + "\n")
+    return 130 if status == "cancelled" else 0

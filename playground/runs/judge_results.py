@@ -1,0 +1,155 @@
+"""A comparison's judges read back: rubric scores counted, pairwise verdicts combined from both
+orders, the judge's ranking, and its agreement with the people who rated the same outputs.
+
+Rubric scores are already on the judged runs (``judge:<criterion>``); this adds what a metric
+cannot carry. Pairwise verdicts are combined here from the judge's two answers per pair, so a
+judge resumed or read later gives the same verdicts. For each criterion the newest judge
+counts: a judge run again replaces the older one's verdicts, as its rubric scores replace the
+older scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from playground.errors import PlaygroundError
+from playground.evaluation.agreement import (
+    likert_agreement,
+    likert_pairs,
+    match_judgements,
+    pairwise_agreement,
+)
+from playground.evaluation.judge_pairs import Verdict, as_judgement, pairwise_verdict, position_bias
+from playground.evaluation.judge_report import (
+    JudgeEvaluation,
+    PairwiseSummary,
+    RubricSummary,
+    judge_name,
+    rubric_summary,
+)
+from playground.evaluation.judge_scores import criterion_of, is_judge_metric
+from playground.evaluation.preferences import bradley_terry
+from playground.evaluation.report import ReportRun
+from playground.prompts.templates import parse_template
+from playground.ratings import Judgement, input_prompt
+from playground.runs.judge_plan import judge_mode, parse_pair_input
+from playground.storage.store import ComparisonRow, Store, run_model_name
+
+__all__ = ["JudgedPair", "judge_evaluation", "pairwise_verdicts"]
+
+
+@dataclass(frozen=True)
+class JudgedPair:
+    """A judge's verdict on two runs of the judged comparison, ``run_a`` shown first in the
+    A/B order, with the verdict as a person's blind judgement (None: N/A)."""
+
+    criterion: str
+    run_a: int
+    run_b: int
+    verdict: Verdict
+    judgement: Judgement | None
+
+
+def _is_pairwise(judge: ComparisonRow) -> bool:
+    variants = judge.spec.get("variants") or []
+    if not variants:
+        return False
+    first = variants[0]
+    try:
+        template = parse_template(first["template_source"], first["template_id"])
+        return judge_mode(template) == "pairwise"
+    except PlaygroundError:  # a judge whose template no longer parses is left out
+        return False
+
+
+def pairwise_verdicts(store: Store, comparison_id: int, judge: ComparisonRow) -> list[JudgedPair]:
+    """Every pair a pairwise judge answered in both orders (or tried to), combined."""
+    judged_runs = {r.id: r for r in store.runs(comparison_id)}
+    variants = {v.id: v for v in store.variants(comparison_id)}
+    inputs = {i.id: i for i in store.inputs(comparison_id)}
+    judge_variants = {v.id: v.name for v in store.variants(judge.id)}
+    judge_inputs = {i.id: i.input_key for i in store.inputs(judge.id)}
+    answers: dict[tuple[str, int, int], dict[str, str | None]] = {}
+    for run in store.runs(judge.id):
+        key = judge_inputs.get(run.input_id or 0, "")
+        parsed = parse_pair_input(key)
+        if parsed is None or run.variant_id not in judge_variants:
+            continue
+        a, b, order = parsed
+        criterion = judge_variants[run.variant_id]
+        answers.setdefault((criterion, a, b), {"ab": None, "ba": None})[order] = (
+            run.output if run.status == "ok" else None)
+    out: list[JudgedPair] = []
+    for (criterion, a, b), both in answers.items():
+        verdict = pairwise_verdict(both["ab"], both["ba"])
+        run_a, run_b = judged_runs.get(a), judged_runs.get(b)
+        judgement = None
+        if run_a is not None and run_b is not None and run_a.variant_id in variants \
+                and run_b.variant_id in variants and run_a.input_id in inputs:
+            va, vb = variants[run_a.variant_id], variants[run_b.variant_id]
+            judged_input = inputs[run_a.input_id]
+            judgement = as_judgement(
+                verdict, input_id=judged_input.input_key, prompt=input_prompt(judged_input.values),
+                variant_a=va.name, output_a=run_a.output or "", variant_b=vb.name,
+                output_b=run_b.output or "", model_a=run_model_name(run_a, va),
+                model_b=run_model_name(run_b, vb))
+        out.append(JudgedPair(criterion, a, b, verdict, judgement))
+    return out
+
+
+def _judge_names(store: Store, judge: ComparisonRow) -> str:
+    """The judge's model as its runs recorded it (else as asked for) and its template."""
+    variants = judge.spec.get("variants") or [{}]
+    recorded = next((str(r.model["name"]) for r in store.runs(judge.id)
+                     if r.model and r.model.get("name")), None)
+    asked = str(variants[0].get("model") or "") or "the default model"
+    return judge_name(f"model:{recorded or asked}"
+                      f"|template:{variants[0].get('template_id', '')}")
+
+
+def _pairwise(
+    store: Store, comparison_id: int, people: Sequence[Judgement], seed: int
+) -> list[PairwiseSummary]:
+    newest: dict[str, tuple[ComparisonRow, list[JudgedPair]]] = {}
+    for judge in store.judges(comparison_id):  # oldest first: the newest wins
+        if not _is_pairwise(judge):
+            continue
+        pairs = pairwise_verdicts(store, comparison_id, judge)
+        for criterion in dict.fromkeys(p.criterion for p in pairs):
+            newest[criterion] = (judge, [p for p in pairs if p.criterion == criterion])
+    out: list[PairwiseSummary] = []
+    for criterion, (judge, pairs) in newest.items():
+        judged = [p.judgement for p in pairs if p.judgement is not None]
+        ranking = tuple(bradley_terry(judged, seed=seed)) if judged else ()
+        matched = match_judgements(people, judged) if people else []
+        agreement = pairwise_agreement(criterion, matched, seed=seed) if matched else None
+        out.append(PairwiseSummary(criterion, _judge_names(store, judge), len(judged),
+                                   position_bias(p.verdict for p in pairs), ranking, agreement))
+    return out
+
+
+def judge_evaluation(
+    store: Store,
+    comparison_id: int,
+    runs: Sequence[ReportRun],
+    people: Sequence[Judgement] = (),
+    *,
+    seed: int = 0,
+) -> JudgeEvaluation | None:
+    """What the comparison's judges said beyond their scores; None when it was never judged.
+
+    ``runs`` are the comparison's report runs (people's Likert ratings ride on them) and
+    ``people`` its blind pairwise judgements: agreement is measured where both exist.
+    """
+    scores = [s for run in store.runs(comparison_id) for s in run.scores
+              if is_judge_metric(s.metric)]
+    rubric: list[RubricSummary] = []
+    for criterion in sorted({criterion_of(s.metric) for s in scores}):
+        pairs = likert_pairs(runs, criterion)
+        agreement = likert_agreement(criterion, pairs, seed=seed) if pairs else None
+        rubric.append(rubric_summary(criterion, scores, agreement))
+    pairwise = _pairwise(store, comparison_id, people, seed)
+    if not rubric and not pairwise:
+        return None
+    return JudgeEvaluation(tuple(rubric), tuple(pairwise))

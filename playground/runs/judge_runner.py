@@ -1,0 +1,108 @@
+"""A judge model run over a stored comparison: every output scored on a rubric, or every pair
+of variants' outputs compared in both orders.
+
+The judge's generations are a comparison of their own, saved with ``judged_id`` pointing at
+the comparison judged (migration m008): one variant per criterion (the judge template, the
+judge model, the criterion as a value) and one input per judged output (rubric) or per pair and
+order (pairwise). They run through :func:`~playground.runs.runner.run_comparison` with the same
+backend pool, so they are saved with their settings and reproducibility records, resume after a
+cancel and can be run again from the stored spec.
+
+A rubric score is read from the judge run's log-probabilities
+(:func:`~playground.evaluation.judge_scores.read_rubric`) and saved as ``judge:<criterion>`` on
+the judged run, where reports, intervals and paired tests find it like any metric; a judge run
+that failed leaves an N/A with its error. Pairwise verdicts stay as the judge's two answers and
+are combined when read (:mod:`playground.runs.judge_results`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from hashlib import sha256
+
+from playground.comparison import ComparisonSpec
+from playground.engine.models import model_display_name
+from playground.evaluation.judge_scores import judge_metric, read_rubric
+from playground.prompts.templates import parse_template
+from playground.runs.judge_plan import JudgeError, judge_mode, judged_run_id
+from playground.runs.runner import (
+    BackendPool,
+    CancelToken,
+    RunDone,
+    RunnerEvent,
+    run_comparison,
+)
+from playground.scores import Score
+from playground.storage.store import Store
+
+__all__ = ["JudgeScored", "rerun_judge", "rubric_score", "run_judge"]
+
+
+@dataclass(frozen=True)
+class JudgeScored:
+    """A rubric score saved on a judged run (value None: N/A, ``score.reason`` says why)."""
+
+    judged_run_id: int
+    score: Score
+
+
+def _judge_label(done: RunDone) -> str:
+    """What made a rubric score, for its signature: model, template version, judge run."""
+    variant = done.planned.variant
+    model = (done.result.model.get("name") if done.result is not None else None) or (
+        model_display_name(variant.model) if variant.model else "default")
+    version = sha256(variant.template_source.encode("utf-8")).hexdigest()[:8]
+    return f"model:{model}|template:{variant.template_id}@{version}|run:{done.run_id}"
+
+
+def rubric_score(done: RunDone) -> Score:
+    """The judged output's score from one finished judge run; N/A when the run failed."""
+    criterion = done.planned.variant.name
+    if done.status != "ok" or done.result is None:
+        metric = judge_metric(criterion)
+        return Score(metric, None, f"{metric}|{_judge_label(done)}",
+                     f"the judge run failed: {done.error or done.status}")
+    rubric = read_rubric(done.result.text, done.result.logprobs)
+    return rubric.to_score(criterion, judge=_judge_label(done))
+
+
+def run_judge(
+    store: Store,
+    comparison_id: int,
+    spec: ComparisonSpec,
+    pool: BackendPool,
+    *,
+    judge_id: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Iterator[RunnerEvent | JudgeScored]:
+    """Run (or resume, with ``judge_id``) a judge over a comparison, yielding the runner's
+    events and, for a rubric judge, each score as it is saved on the judged run."""
+    mode = judge_mode(parse_template(spec.variants[0].template_source,
+                                     spec.variants[0].template_id))
+    if judge_id is None:
+        judge_id = store.save_comparison(spec, judged_id=comparison_id)
+    elif store.comparison(judge_id).judged_id != comparison_id:
+        raise JudgeError(f"that judge did not judge {store.comparison(comparison_id).label}")
+    for event in run_comparison(spec, pool, store=store, comparison_id=judge_id, cancel=cancel,
+                                perplexity=False):
+        if isinstance(event, RunDone) and mode == "rubric":
+            judged = judged_run_id(event.planned.input.id)
+            if judged is None:
+                raise JudgeError(f"a rubric judge input {event.planned.input.id!r} names no run")
+            score = rubric_score(event)
+            store.set_scores({judged: [score]})
+            yield event
+            yield JudgeScored(judged, score)
+            continue
+        yield event
+
+
+def rerun_judge(
+    store: Store, judge_id: int, pool: BackendPool, *, cancel: CancelToken | None = None
+) -> Iterator[RunnerEvent | JudgeScored]:
+    """Run a stored judge again, as a new judge with the same settings (its spec as saved)."""
+    row = store.comparison(judge_id)
+    if row.judged_id is None:
+        raise JudgeError(f"{row.label} is not a judge's runs")
+    return run_judge(store, row.judged_id, row.to_spec(), pool, cancel=cancel)
