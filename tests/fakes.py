@@ -94,6 +94,9 @@ class Script:
     #: Control-token strings; None: the BOS and EOS tokens the GGUF header names.
     special_tokens: tuple[str, ...] | None = None
     warnings: tuple[str, ...] = ()
+    #: The first token's candidates as (piece, probability), its own piece among them: when
+    #: given (and log-probabilities are asked for), the first token reports these.
+    first_top: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass
@@ -350,6 +353,8 @@ class FakeBackend(LocalBackend):
             run.tokens(n, self.engine.token_id(piece))
             logprob = (_logprob(piece, draws[n - 1], answer, n, request.logprobs)
                        if request.logprobs is not None else None)
+            if logprob is not None and n == 1 and script.first_top:
+                logprob = _scripted_logprob(piece, script.first_top, request.logprobs or 0)
             shown = scanner.feed(piece)
             run.add(shown, logprob)
             if shown or logprob is not None:
@@ -400,6 +405,15 @@ def _logprob(piece: str, p: float, answer: Sequence[str], n: int, top_n: int) ->
         rest /= 2
         top.append((other, math.log(rest)))
     return TokenLogprob(piece, math.log(p), tuple(top[:top_n]))
+
+
+def _scripted_logprob(
+    piece: str, top: Sequence[tuple[str, float]], top_n: int
+) -> TokenLogprob:
+    alternatives = tuple((p, math.log(q)) for p, q in sorted(top, key=lambda t: -t[1]))
+    own = dict(top).get(piece)
+    chosen = math.log(own) if own else alternatives[0][1]
+    return TokenLogprob(piece, chosen, alternatives[:top_n])
 
 
 @dataclass
