@@ -15,16 +15,17 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from playground import errors
+from playground.engine.batch_stream import BatchStream
 from playground.engine.gguf import ModelInfo, read_gguf
 from playground.engine.machine import machine_facts, request_record, sha256_in_background
-from playground.engine.memory import check_fits
+from playground.engine.memory import check_fits, choose_parallel
 from playground.engine.worker import LoadOptions, worker_main
 from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
@@ -156,9 +157,12 @@ class LocalBackend:
                 f"context {n_ctx:,} is larger than the {trained:,} tokens the model was trained "
                 "for; expect quality to drop past that point",
             )
+        if self.options.parallel != 1:
+            self.options = self._sequences(n_ctx)
         if check_memory:
             check_fits(self.info, n_ctx, self.options.n_gpu_layers,
-                       n_batch=self.options.n_batch, flash_attn=self.options.flash_attn)
+                       n_batch=self.options.n_batch, flash_attn=self.options.flash_attn,
+                       parallel=self.options.parallel)
         self._sha256 = sha256_in_background(self.model_path)
         self.state: BackendState = "unloaded"
         self.loaded: LoadedModel | None = None
@@ -172,6 +176,25 @@ class LocalBackend:
         self._cancel_at: float | None = None
         self._lock = threading.Lock()
         self._stderr_path = ""
+
+    def _sequences(self, n_ctx: int) -> LoadOptions:
+        """Options with a concrete number of sequences (0: chosen for this model, see
+        :func:`~playground.engine.memory.choose_parallel`) and, for several, a fixed context:
+        each sequence gets ``n_ctx`` of its own."""
+        parallel = self.options.parallel
+        if parallel == 0:
+            from playground.engine.throughput import measured_throughput
+
+            parallel = choose_parallel(
+                self.info, n_ctx, self.options.n_gpu_layers, n_batch=self.options.n_batch,
+                flash_attn=self.options.flash_attn, measured=measured_throughput(self.model_path))
+        return dataclasses.replace(self.options, parallel=parallel,
+                                   n_ctx=n_ctx if parallel > 1 else self.options.n_ctx)
+
+    def generate_many(self, requests: Sequence[GenerationRequest]) -> BatchStream:
+        """Several requests decoded together in the worker's sequences (continuous batching);
+        iterate the stream for ``(index, event)``. See :mod:`playground.engine.batch`."""
+        return BatchStream(self, requests)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -28,10 +28,15 @@ The numbers follow llama.cpp's own allocations (``llama-context.cpp``, ``sched_r
   So the compute part does not grow with the context when flash attention is on (until the
   f16 mask outgrows the logits, past ~100k tokens for a 50k vocabulary), and grows by
   ``n_heads + 1`` f32 values per token of context and micro-batch when it is off.
+
+A context that decodes ``parallel`` sequences at once (:mod:`playground.engine.batch`) holds
+``parallel × n_ctx`` cells in one KV buffer, so the KV cache and the attention mask are counted
+for all of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -47,6 +52,7 @@ __all__ = [
     "MemoryEstimate",
     "available_memory",
     "check_fits",
+    "choose_parallel",
     "compute_buffer_bytes",
     "estimate_memory",
     "format_bytes",
@@ -90,13 +96,15 @@ class MemoryEstimate:
     cpu_bytes: int
     n_ctx: int = 0
     n_gpu_layers: int = 0
+    parallel: int = 1
 
     def describe(self) -> str:
         """One line for a status bar or log: the breakdown explains where memory goes."""
+        sequences = f"{self.parallel} × " if self.parallel > 1 else ""
         parts = (
             f"weights {format_bytes(self.weights_bytes)}",
             f"KV cache {format_bytes(self.kv_cache_bytes)}"
-            + (f" ({self.n_ctx:,} tokens)" if self.n_ctx else ""),
+            + (f" ({sequences}{self.n_ctx:,} tokens)" if self.n_ctx else ""),
             f"compute {format_bytes(self.compute_bytes)}",
         )
         text = f"about {format_bytes(self.total_bytes)} ({', '.join(parts)})"
@@ -177,8 +185,10 @@ def estimate_memory(
     n_batch: int = 512,
     n_ubatch: int = COMPUTE_UBATCH,
     flash_attn: bool = True,
+    parallel: int = 1,
 ) -> MemoryEstimate:
-    """Approximate the memory a model needs at context ``n_ctx``.
+    """Approximate the memory a model needs at context ``n_ctx`` (per sequence, for
+    ``parallel`` sequences).
 
     ``kv_type_bytes`` is the size of one cached element (2.0 for f16, about 1.06 for q8_0).
     ``n_batch``, ``n_ubatch`` and ``flash_attn`` are the load settings that shape llama.cpp's
@@ -189,9 +199,10 @@ def estimate_memory(
         raise ValueError(f"n_ctx must be >= 0, got {n_ctx}")
     layers = info.block_count or 0
     weights = info.tensor_data_bytes
-    kv = int(2 * layers * padded_context(n_ctx) * _kv_width(info) * kv_type_bytes)
+    cells = n_ctx * max(1, parallel)
+    kv = int(2 * layers * padded_context(cells) * _kv_width(info) * kv_type_bytes)
     compute = compute_buffer_bytes(
-        info, n_ctx, n_batch=n_batch, n_ubatch=n_ubatch, flash_attn=flash_attn
+        info, cells, n_batch=n_batch, n_ubatch=n_ubatch, flash_attn=flash_attn
     )
     total = weights + kv + compute
 
@@ -206,6 +217,7 @@ def estimate_memory(
         cpu_bytes=total - gpu,
         n_ctx=n_ctx,
         n_gpu_layers=n_gpu_layers,
+        parallel=max(1, parallel),
     )
 
 
@@ -256,6 +268,7 @@ def check_fits(
     n_batch: int = 512,
     n_ubatch: int = COMPUTE_UBATCH,
     flash_attn: bool = True,
+    parallel: int = 1,
 ) -> MemoryEstimate:
     """Refuse a load that would exhaust RAM, saying what would work instead.
 
@@ -263,7 +276,7 @@ def check_fits(
     """
     avail = available_memory() if available is None else available
     estimate = estimate_memory(info, n_ctx, n_gpu_layers, n_batch=n_batch, n_ubatch=n_ubatch,
-                               flash_attn=flash_attn)
+                               flash_attn=flash_attn, parallel=parallel)
     if estimate.cpu_bytes <= avail:
         return estimate
 
@@ -276,6 +289,16 @@ def check_fits(
             f"the {format_bytes(avail)} of available memory. Close other programs, pick a "
             "smaller quantization of the model, or offload layers to a GPU."
         )
+    if parallel > 1:
+        single = estimate_memory(info, n_ctx, n_gpu_layers, n_batch=n_batch, n_ubatch=n_ubatch,
+                                 flash_attn=flash_attn)
+        if single.cpu_bytes <= avail:
+            raise InsufficientMemoryError(
+                f"{name} decoding {parallel} sequences of {n_ctx:,} tokens at once needs about "
+                f"{format_bytes(estimate.cpu_bytes)} of RAM ({estimate.describe()}), but only "
+                f"{format_bytes(avail)} is available. Run fewer sequences at once (--parallel) "
+                "or use a smaller context."
+            )
     needed = (
         f"{name} with a context of {n_ctx:,} tokens needs about "
         f"{format_bytes(estimate.cpu_bytes)} of RAM ({estimate.describe()}), but only "
@@ -291,3 +314,53 @@ def check_fits(
     raise InsufficientMemoryError(
         f"{needed} Try a context of {suggestion:,} tokens or less (n_ctx={suggestion})."
     )
+
+
+#: The most sequences chosen without being asked: llama-batched-bench's gain on a CPU flattens
+#: by 8 sequences, while every step (and so each run's own latency) grows with N.
+AUTO_PARALLEL_CAP: Final = 8
+#: A measured N must beat the next smaller one by this much to be worth its memory and latency.
+_WORTH: Final = 1.05
+
+
+def choose_parallel(
+    info: ModelInfo,
+    n_ctx: int,
+    n_gpu_layers: int = 0,
+    available: int | None = None,
+    *,
+    n_batch: int = 512,
+    flash_attn: bool = True,
+    measured: Mapping[int, float] | None = None,
+    cap: int = AUTO_PARALLEL_CAP,
+) -> int:
+    """How many sequences to decode at once when nobody said.
+
+    1. Memory and model size: every candidate N in 2, 4, 8 (up to ``cap``) is estimated with
+       the KV cache of N sequences of ``n_ctx`` tokens beside the weights, and must fit in half
+       the available memory (the rest of the machine keeps the other half). A large model
+       leaves room for fewer sequences; a small one for all of them.
+    2. Measured throughput, where a benchmark stored some for this model file on this machine
+       (``measured``: aggregate tokens/s by N, see :mod:`playground.engine.throughput`): the
+       smallest fitting N within 5 % of the best measured rate, so a model that gains nothing
+       from batching (or loses) runs sequentially.
+    3. Without measurements: the largest fitting N. Batched decoding reads the weights once a
+       step for every sequence, so aggregate speed rises with N on every model measured
+       (native llama.cpp, 2 threads: 1.28× at 8 for a 135M model, 1.48× for a 270M one), and
+       more for larger, more memory-bound models.
+    """
+    avail = available_memory() if available is None else available
+    fitting = [1]
+    n = 2
+    while n <= cap:
+        estimate = estimate_memory(info, n_ctx, n_gpu_layers, n_batch=n_batch,
+                                   flash_attn=flash_attn, parallel=n)
+        if estimate.cpu_bytes > avail // 2:
+            break
+        fitting.append(n)
+        n *= 2
+    rates = {k: v for k, v in (measured or {}).items() if k in fitting and v > 0}
+    if len(rates) >= 2:
+        best = max(rates.values())
+        return min(k for k, v in rates.items() if v * _WORTH >= best)
+    return fitting[-1]

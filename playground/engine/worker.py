@@ -5,7 +5,9 @@ ends this process only. The parent (:mod:`playground.engine.backends`) talks to 
 plain tuples and checks a shared cancel counter it can set at any moment.
 
 Messages parent → child: ``("generate", req_id, request)``, ``("preview", req_id, request)``,
-``("pieces", req_id, token_ids)``, ``("shutdown",)``. Child → parent: ``("ready", info)``,
+``("pieces", req_id, token_ids)``, ``("batch", first_id, [(req_id, request), ...])`` (decoded
+together, see :mod:`playground.engine.batch`), ``("cancel", req_id)`` (one request of a batch),
+``("shutdown",)``. Child → parent: ``("ready", info)``,
 ``("load_failed", kind, message)``, ``("started", req_id, ...)``,
 ``("tokens", req_id, [(text, logprob), ...])``,
 ``("done", req_id, ..., run_record, token_ids)``, ``("failed", req_id, kind, message)``,
@@ -37,6 +39,9 @@ from playground.events import GenerationRequest, TokenLogprob
 from playground.prompts.chat_formats import chat_format, model_chat, no_template_message
 from playground.sampling import SamplingParams
 
+#: The most sequences one context decodes at once.
+MAX_PARALLEL = 64
+
 
 @dataclass(frozen=True)
 class LoadOptions:
@@ -52,6 +57,10 @@ class LoadOptions:
     flash_attn: bool = True
     #: A built-in chat format's id (:mod:`playground.prompts.chat_formats`); None: the model's own.
     chat_format: str | None = None
+    #: Sequences one context decodes at once (see :mod:`playground.engine.batch`): 1 is the plain
+    #: single-sequence context, N > 1 holds N KV sequences of ``n_ctx`` tokens each, and 0 asks
+    #: the backend to choose N from the model's size and free memory.
+    parallel: int = 1
 
     def __post_init__(self) -> None:
         if self.n_ctx < 0 or self.n_ctx > 1 << 20:
@@ -66,6 +75,11 @@ class LoadOptions:
             raise PlaygroundError(f"batch size must be between 1 and 65536, got {self.n_batch}")
         if self.chat_format is not None:
             chat_format(self.chat_format)  # an unknown name is refused here, before any load
+        if not 0 <= self.parallel <= MAX_PARALLEL:
+            raise PlaygroundError(
+                f"parallel sequences must be between 1 and {MAX_PARALLEL} (0: chosen for the "
+                f"model), got {self.parallel}"
+            )
 
 
 def default_threads() -> int:
@@ -107,9 +121,8 @@ def worker_main(
         kind = message[0]
         if kind == "shutdown":
             return
-        if kind == "generate":
-            _, req_id, request = message
-            engine.generate(conn, cancel_upto, req_id, request)
+        if kind in ("generate", "batch"):
+            _generation(engine, conn, cancel_upto, message)
         elif kind == "perplexity":
             _, req_id, request, continuation = message
             try:
@@ -130,6 +143,18 @@ def worker_main(
                 conn.send(("preview", req_id, prompt, len(engine.tokenize(prompt))))
             except PlaygroundError as exc:
                 conn.send(("failed", req_id, type(exc).__name__, str(exc)))
+
+
+def _generation(
+    engine: _Engine, conn: Connection, cancel_upto: Synchronized[int], message: tuple[Any, ...]
+) -> None:
+    """One request, or several decoded together (:mod:`playground.engine.batch`)."""
+    if message[0] == "batch":
+        from playground.engine.batch import run_batch
+
+        run_batch(engine, conn, cancel_upto, message[2])
+    else:
+        engine.generate(conn, cancel_upto, message[1], message[2])
 
 
 def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
@@ -218,9 +243,16 @@ class _Engine:
         kwargs["n_threads"] = threads
         kwargs["n_threads_batch"] = threads
         try:
-            self.llm = llama_cpp.Llama(**kwargs)
+            if options.parallel <= 1:
+                self.llm = llama_cpp.Llama(**kwargs)
+            else:
+                from playground.engine.batch import load_parallel
+
+                self.llm = load_parallel(llama_cpp, kwargs, options.parallel)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}") from exc
+        #: KV sequences the context holds; each has ``n_ctx`` of its own.
+        self.slots = max(1, options.parallel)
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.n_vocab = self.llm.n_vocab()
         self._piece_buf = ctypes.create_string_buffer(256)
@@ -249,7 +281,7 @@ class _Engine:
         )
         self.info: dict[str, Any] = {
             "engine": self._engine_record(llama_cpp, options),
-            "n_ctx": self.llm.n_ctx(),
+            "n_ctx": self.llm.n_ctx() // self.slots,
             "n_ctx_train": self.llm._model.n_ctx_train(),
             "n_threads": self.llm.context_params.n_threads,
             "n_gpu_layers": options.n_gpu_layers,
@@ -280,20 +312,23 @@ class _Engine:
             "flash_attn": int(params.flash_attn_type) == llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED,
             "type_k": _GGML_TYPES.get(int(params.type_k), f"type {int(params.type_k)}"),
             "type_v": _GGML_TYPES.get(int(params.type_v), f"type {int(params.type_v)}"),
-            "n_ctx": int(self.llm.n_ctx()),
+            # Per sequence: what one run had room for, and what a replay loads.
+            "n_ctx": int(self.llm.n_ctx()) // max(1, options.parallel),
             "n_gpu_layers": options.n_gpu_layers,
             "chat_template_sha256": text_sha256(self.chat_setup.source),
             "chat_format": self.chat_setup.format,
             "prefix_reuse": options.reuse_prefix,
         }
 
-    def _sampler_chain(self, params: SamplingParams) -> list[dict[str, Any]]:
+    def _sampler_chain(self, params: SamplingParams, chain: Any = None) -> list[dict[str, Any]]:
         """The sampler chain llama.cpp is running, step by step in its order, each step with the
         settings it was built from. Names come from llama.cpp itself, so a change in how
-        llama-cpp-python assembles the chain shows up in the record."""
+        llama-cpp-python assembles the chain shows up in the record. ``chain``: another chain
+        than the single path's (a batched sequence's own)."""
         lib = self._lib
-        sampler = getattr(self.llm, "_sampler", None)
-        chain = getattr(sampler, "sampler", None)
+        if chain is None:
+            sampler = getattr(self.llm, "_sampler", None)
+            chain = getattr(sampler, "sampler", None)
         if chain is None:
             return []
         settings: dict[str, dict[str, Any]] = {
@@ -544,10 +579,11 @@ class _Engine:
             self.llm.reset()  # type: ignore[no-untyped-call]
         return float(np.exp(nll / len(tail))), len(tail)
 
-    def _logprob(self, token: int, piece: str, top_n: int | None) -> TokenLogprob:
+    def _logprob(self, token: int, piece: str, top_n: int | None, at: int = -1) -> TokenLogprob:
+        """``at``: the batch position whose logits chose ``token`` (-1: the last one)."""
         import numpy as np
 
-        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, -1)
+        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, at)
         logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
         peak = float(logits.max())
         log_z = peak + float(np.log(np.exp(logits - peak).sum()))

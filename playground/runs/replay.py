@@ -263,6 +263,11 @@ def compare(original: RunRow, result: Result, backend: Backend | None = None) ->
     if result.error:
         notes.append(f"the replay failed: {result.error}")
     record = original.record
+    batching = str((record or {}).get("batching") or "")
+    if batching.startswith("batched"):
+        notes.append(f"the run was made {batching} (decoded beside other runs); the replay "
+                     "runs it alone, as --parallel 1 does, so the last bits of its numbers, and "
+                     "from there its text, may differ")
     differences = tuple(difference_lines(record, result.record)) if record else ()
     if record is None and result.record:
         notes.append("the original run has no reproducibility record, so what differs "

@@ -8,7 +8,6 @@ killed comparison resumes where it stopped.
 
 from __future__ import annotations
 
-import functools
 import queue
 import threading
 import time
@@ -476,15 +475,14 @@ def _outcomes(
     concurrency: int,
     on_token: TokenCallback | None = None,
 ) -> Iterator[tuple[PlannedRun, Outcome | None, float]]:
-    """Execute runs: local ones in order, remote ones ``concurrency`` at a time."""
+    """Execute runs: local ones in order (a model loaded for several sequences decodes its runs
+    together, see :mod:`playground.runs.batched`), remote ones ``concurrency`` at a time."""
+    from playground.runs.batched import local_outcomes
+
     remote = [p for p in todo if is_remote(p.variant.model)] if concurrency > 1 else []
     local = [p for p in todo if p not in remote] if remote else list(todo)
-    for item in local:
-        if cancel.cancelled:
-            return
-        started = time.monotonic()
-        outcome = _execute(item, functools.partial(pool.get, item.variant.model), cancel, on_token)
-        yield item, outcome, time.monotonic() - started
+    for item, outcome, seconds in local_outcomes(local, pool, cancel, on_token, _execute):
+        yield item, outcome, seconds
         if outcome is None:
             return
     if remote and not cancel.cancelled:

@@ -233,3 +233,34 @@ def test_real_model_estimate(default_model_path: Path) -> None:
     assert est.kv_cache_bytes == 2 * 30 * 2048 * 3 * 64 * 2
     assert est.weights_bytes == info.tensor_data_bytes
     assert 100 * MiB < est.total_bytes < 1 * GiB
+
+
+def test_the_estimate_counts_the_kv_cache_of_every_parallel_sequence() -> None:
+    from playground.engine.memory import choose_parallel
+
+    info = make_info()
+    one = estimate_memory(info, 2048)
+    four = estimate_memory(info, 2048, parallel=4)
+    assert four.kv_cache_bytes == 4 * one.kv_cache_bytes
+    assert four.weights_bytes == one.weights_bytes
+    assert four.total_bytes > one.total_bytes
+    assert four.parallel == 4 and "4 × 2,048 tokens" in four.describe()
+    assert estimate_memory(info, 2048, parallel=1) == one
+
+    # Chosen: the largest N whose estimate fits in half the available memory...
+    room = 2 * estimate_memory(info, 2048, parallel=4).cpu_bytes
+    assert choose_parallel(info, 2048, available=room) == 4
+    assert choose_parallel(info, 2048, available=100 * GiB) == 8
+    assert choose_parallel(info, 2048, available=2 * one.cpu_bytes) == 1
+    # ...unless measured throughput says a smaller N does as well (within 5 %).
+    fast_at_2 = {1: 70.0, 2: 90.0, 4: 92.0, 8: 93.0}
+    assert choose_parallel(info, 2048, available=100 * GiB, measured=fast_at_2) == 2
+    assert choose_parallel(info, 2048, available=100 * GiB, measured={1: 70.0, 8: 60.0}) == 1
+
+
+def test_a_parallel_load_that_does_not_fit_says_to_run_fewer_sequences() -> None:
+    info = make_info()
+    single = estimate_memory(info, 4096)
+    with pytest.raises(InsufficientMemoryError,
+                       match=r"8 sequences .* at once .*fewer sequences at once \(--parallel\)"):
+        check_fits(info, 4096, parallel=8, available=single.cpu_bytes + 1)

@@ -1,0 +1,65 @@
+"""Aggregate decode speed measured at each parallelism, per model file, on this machine.
+
+Whether decoding several sequences at once pays depends on the model and the machine (memory
+bandwidth, cores, a GPU), which no formula knows well; ``make bench`` measures it and keeps the
+numbers here, and :func:`playground.engine.memory.choose_parallel` prefers them to its rule.
+A JSON file in the per-user cache, keyed by the model file's path and size.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from playground import paths
+
+
+def throughput_path() -> Path:
+    return paths.cache_dir() / "throughput.json"
+
+
+def _key(model_path: str | os.PathLike[str]) -> str:
+    file = Path(model_path)
+    try:
+        size = file.stat().st_size
+    except OSError:
+        size = 0
+    return f"{file.resolve()}|{size}"
+
+
+def _read() -> dict[str, Any]:
+    try:
+        data = json.loads(throughput_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def measured_throughput(model_path: str | os.PathLike[str]) -> dict[int, float]:
+    """Tokens per second by number of sequences, as last measured for this file; may be empty."""
+    entry = _read().get(_key(model_path))
+    if not isinstance(entry, dict):
+        return {}
+    rates: dict[int, float] = {}
+    for n, rate in entry.items():
+        with contextlib.suppress(TypeError, ValueError):
+            rates[int(n)] = float(rate)
+    return rates
+
+
+def remember_throughput(model_path: str | os.PathLike[str], rates: dict[int, float]) -> None:
+    """Keep measured rates (tokens/s by number of sequences) for this model file."""
+    data = _read()
+    entry = data.setdefault(_key(model_path), {})
+    entry.update({str(n): float(r) for n, r in rates.items()})
+    target = throughput_path()
+    with contextlib.suppress(OSError):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".throughput-", suffix=".json")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
+        os.replace(tmp, target)
