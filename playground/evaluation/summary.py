@@ -8,9 +8,10 @@ so every face that summarises a comparison says the same thing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from playground.comparison import ComparisonSpec
+from playground.evaluation.judge_scores import is_judge_metric
 from playground.evaluation.power import ALPHA, POWER, inputs_needed_for, smallest_testable
 from playground.evaluation.report import (
     LOW_CONFIDENCE,
@@ -48,9 +49,12 @@ TIE = " · tie"
 Estimates = Mapping[str, Mapping[str, Estimate | None]]
 
 
-def display_metrics(spec: ComparisonSpec) -> list[str]:
-    """The short metric names shown for a comparison: the base ones and its task metrics."""
-    return [*BASE_METRICS, *(m for m in TASK_DISPLAY_METRICS if m in spec.metrics)]
+def display_metrics(spec: ComparisonSpec, scored: Iterable[str] = ()) -> list[str]:
+    """The short metric names shown for a comparison: the base ones, its task metrics, and a
+    judge's rubric scores (``judge:<criterion>``) among the metrics its runs were ``scored``
+    on, which no spec names: a judge scores a comparison after it ran."""
+    judged = sorted({m for m in scored if is_judge_metric(m)})
+    return [*BASE_METRICS, *(m for m in TASK_DISPLAY_METRICS if m in spec.metrics), *judged]
 
 
 def run_label(spec: ComparisonSpec, input_id: str, sample: int) -> str:

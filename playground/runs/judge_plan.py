@@ -25,9 +25,11 @@ __all__ = [
     "JUDGE_LOGPROBS",
     "JudgeError",
     "JudgeMode",
+    "default_criterion",
     "judge_mode",
     "judge_spec",
     "judge_template",
+    "judge_templates",
     "judged_run_id",
     "pair_input_id",
     "parse_pair_input",
@@ -113,8 +115,8 @@ def judge_spec(
     row = store.comparison(comparison_id)
     if row.judged_id is not None:
         raise JudgeError(f"{row.label} is a judge's runs; judge the comparison itself")
-    default = next((v.default for v in template.meta.variables if v.name == "criterion"), None)
-    names = [c.strip() for c in criteria if c.strip()] or ([str(default)] if default else [])
+    default = default_criterion(template)
+    names = [c.strip() for c in criteria if c.strip()] or ([default] if default else [])
     if not names:
         raise JudgeError(f"{template.id} has no default criterion: name one with --criterion")
     if len(set(names)) != len(names):
@@ -147,3 +149,21 @@ def judge_template(collection: Collection, template_id: str) -> PromptTemplate:
 def judged_run_id(input_id: str) -> int | None:
     """The judged run a rubric judge input is about (``r12`` → 12)."""
     return int(input_id[1:]) if input_id.startswith("r") and input_id[1:].isdigit() else None
+
+
+def judge_templates(collection: Collection) -> list[tuple[PromptTemplate, JudgeMode]]:
+    """The library's judge templates with what each does, as a chooser lists them: rubric
+    ones first (one output at a time, the common case)."""
+    out: list[tuple[PromptTemplate, JudgeMode]] = []
+    for _, template in collection.templates():
+        try:
+            out.append((template, judge_mode(template)))
+        except JudgeError:
+            continue
+    return sorted(out, key=lambda item: item[1] != "rubric")
+
+
+def default_criterion(template: PromptTemplate) -> str:
+    """The criterion a judge template judges when none is named."""
+    return next((str(v.default) for v in template.meta.variables
+                 if v.name == "criterion" and v.default), "")

@@ -219,11 +219,11 @@ class ColumnsPanel(QWidget):
                     estimates: Mapping[str, Mapping[str, Estimate | None]]) -> None:
         """Every run in its column, each column's scores, and the best per metric starred
         (every tied column saying "tie")."""
-        metrics = display_metrics(spec)
+        metrics = display_metrics(spec, {m for scores in estimates.values() for m in scores})
         spread = len(spec.inputs) > 1 or spec.samples > 1
         for run in runs:  # a resumed comparison's earlier runs, a reopened one's
             self.add_run(run, spec, select=False)
-        shown = {name: {m: by_metric.get(SCORE_NAMES[m]) for m in metrics}
+        shown = {name: {m: by_metric.get(SCORE_NAMES.get(m, m)) for m in metrics}
                  for name, by_metric in estimates.items()}
         for column in self.columns:
             column.set_metrics(metrics)

@@ -8,7 +8,7 @@ apply live in the core (:mod:`playground.runs.build`, :mod:`playground.evaluatio
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from playground.comparison import ComparisonSpec, Input, Variant
@@ -19,7 +19,8 @@ from playground.evaluation.summary import shown_estimates, spec_report
 from playground.prompts.collection import Collection
 from playground.prompts.datasets import load_dataset
 from playground.runs.build import build_comparison, library_dataset
-from playground.runs.history import report_runs
+from playground.runs.history import comparison_judgements, report_runs
+from playground.runs.judge_results import judge_evaluation
 from playground.runs.runner import CancelToken, ComparisonFinished, RunDone, report_run
 from playground.storage.store import ComparisonRow, Store
 from ui.context import AppContext
@@ -123,7 +124,12 @@ def open_task(
     with Store(db_path) as store:
         row = store.comparison(comparison_id)
         runs = report_runs(store, comparison_id)
-    yield Opened(row, _ready(comparison_id, row.status, row.to_spec(), runs, below))
+        ready = _ready(comparison_id, row.status, row.to_spec(), runs, below)
+        judge = judge_evaluation(store, comparison_id, runs,
+                                 comparison_judgements(store, comparison_id))
+    if judge is not None:  # what the judge said beyond its scores, in exported reports
+        ready = replace(ready, report=replace(ready.report, judge=judge))
+    yield Opened(row, ready)
 
 
 def export_task(report: ComparisonReport, fmt: ExportFormat, path: str) -> Iterator[str]:

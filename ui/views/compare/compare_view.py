@@ -69,6 +69,7 @@ from ui.views.compare.compare_tasks import (
     run_task,
 )
 from ui.views.compare.inputs_panel import InputsPanel
+from ui.views.compare.judge_dialog import JudgeButton
 from ui.views.compare.output_grid import OutputGrid
 from ui.views.compare.results_area import ResultsArea
 from ui.views.compare.summary_panel import SummaryPanel
@@ -208,8 +209,10 @@ class CompareView(QWidget):
         self.export_button = QPushButton("Export…")
         self.export_button.setToolTip("Save the report as CSV, JSONL, Markdown or HTML")
         self.export_button.clicked.connect(self._choose_export)
+        self.judge_button = JudgeButton(self.context, self)
+        self.judge_button.judged.connect(self.open_comparison)
         for button in (self.add_button, self.run_button, self.stop_button, self.resume_button,
-                       self.diff_button, self.export_button):
+                       self.diff_button, self.judge_button, self.export_button):
             row.addWidget(button)
         return row
 
@@ -267,6 +270,7 @@ class CompareView(QWidget):
 
     def _models_found(self, listing: ModelChoices) -> None:
         self.columns_area.set_models([(m.name, m.key) for m in listing.usable()])
+        self.judge_button.models = [(m.name, m.key) for m in listing.usable()]
 
     def _confidence_changed(self, value: float) -> None:
         self.context.settings.setValue(CONFIDENCE_KEY, value)
@@ -429,6 +433,7 @@ class CompareView(QWidget):
         self.diff_button.setEnabled(not running and len(self.columns) >= 2)
         self.export_button.setEnabled(not running and self.summary.report is not None)
         self.export_action.setEnabled(self.export_button.isEnabled())
+        self.judge_button.set_target(self._comparison_id, self._label, running)
         self.columns_area.set_running(running)
         self.inputs.set_running(running)
 

@@ -150,7 +150,10 @@ class OutputGrid(QWidget):
         means over the inputs."""
         if self.model.spec != spec:
             self.set_spec(spec)
+        known = list(self.model.metrics)
         self.model.add_runs(runs)
+        if self.model.metrics != known:  # a judge's scores: metrics to choose as well
+            self._fill_controls()
         self._estimates = estimates
         self._update_header_tips()
         self.refresh_rows()

@@ -95,6 +95,9 @@ class OutputGridModel(QAbstractTableModel):
 
     def add_runs(self, runs: Sequence[ReportRun]) -> None:
         """Many finished runs at once (a report): each row is rebuilt once."""
+        if self.spec is not None:  # a judge's scores are metrics no spec names
+            self.metrics = display_metrics(self.spec, {*self.metrics,
+                                                       *(m for r in runs for m in r.scores)})
         touched = {run.input_id for run in runs if self._keep(run)}
         for input_id in touched:
             self._rebuild(input_id, signal=False)
