@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import Input
@@ -56,7 +57,7 @@ def test_judge_action_scores_every_output_and_shows_judge_columns(
         label = column.scores.labels["judge:coherence"]
         assert shown in label.text()  # both columns tie: the same score everywhere
     assert "judge:coherence" in compare.grid.model.metrics
-    headers = [str(compare.score_model.headerData(c, _horizontal()))
+    headers = [str(compare.score_model.headerData(c, Qt.Orientation.Horizontal))
                for c in range(compare.score_model.columnCount())]
     assert any("judge: coherence" in h.replace("\n", " ") for h in headers)
     with Store(window.context.db_path) as store:
@@ -65,8 +66,3 @@ def test_judge_action_scores_every_output_and_shows_judge_columns(
     click(qtbot, dialog.close_button)
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
-
-def _horizontal() -> object:
-    from PySide6.QtCore import Qt
-
-    return Qt.Orientation.Horizontal
