@@ -66,3 +66,27 @@ def test_judge_action_scores_every_output_and_shows_judge_columns(
     click(qtbot, dialog.close_button)
     qtbot.waitUntil(lambda: not dialog.isVisible())
 
+
+
+def test_evaluate_results_show_the_judge_beside_the_people(
+    qtbot: QtBot, stored: int, window: MainWindow, fake_engine: FakeEngine
+) -> None:
+    """A judge's rubric scores saved on the comparison: Evaluate's results say what it found."""
+    from playground.scores import Score
+
+    with Store(window.context.db_path) as store:
+        store.set_scores({run.id: [Score("judge:fluency", 4.0, "judge:fluency|model:M|"
+                                         "template:judge-rubric@x|run:1|source:logprobs|"
+                                         "scale:1-5")] for run in store.runs(stored)})
+    from tests.ui.actions import choose, click_page, click_tab
+
+    window.resize(1366, 768)
+    click_tab(qtbot, window, window.evaluate)
+    evaluate = window.evaluate
+    qtbot.waitUntil(lambda: evaluate.picker.count() >= 1, timeout=10000)
+    with qtbot.waitSignal(evaluate.loaded, timeout=10000):
+        choose(qtbot, evaluate.picker, evaluate.picker.itemText(evaluate.picker.count() - 1))
+    click_page(qtbot, evaluate.modes, "Results")
+    label = evaluate.results_panel.judge_label
+    qtbot.waitUntil(label.isVisible, timeout=10000)
+    assert "6 of 6 outputs scored, 0 N/A" in label.text()

@@ -5,6 +5,7 @@ which side was which."""
 
 from __future__ import annotations
 
+import html
 import math
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from playground.evaluation.judge_report import judge_lines
 from playground.evaluation.report import HumanEvaluation
 from ui.views.evaluate.results_models import LikertModel, RankingModel
 from ui.views.evaluate.tasks import Results
@@ -55,6 +57,9 @@ class ResultsPanel(QWidget):
         layout.addWidget(self.agreement_label)
         layout.addWidget(QLabel("<b>Likert ratings</b> (mean [95% interval], 1–5)"))
         layout.addWidget(self.likert_table, 2)
+        self.judge_label = QLabel()  # the judge model's ranking, bias and agreement
+        self.judge_label.setWordWrap(True)
+        layout.addWidget(self.judge_label)
         export_row = QHBoxLayout()
         export_row.addStretch(1)
         export_row.addWidget(self.export_button)
@@ -76,6 +81,10 @@ class ResultsPanel(QWidget):
                 f"{human.ties} tie{'s' * (human.ties != 1)}. Strengths have a geometric mean "
                 "of 1; A beats B with probability A / (A + B).")
         self.agreement_label.setText(agreement_text(human))
+        judge = results.judge if results is not None else None
+        self.judge_label.setText("<b>Judge model</b><br>" + "<br>".join(
+            html.escape(line) for line in judge_lines(judge)) if judge else "")
+        self.judge_label.setVisible(judge is not None)
 
     def _ask_export(self) -> None:
         """Ask where to write the dataset; the window stays responsive while the dialog is

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from playground.evaluation.judge_report import JudgeEvaluation
 from playground.evaluation.report import HumanEvaluation
 from playground.runs.history import stored_report
 from playground.runs.judging import JudgingSet, judging_set, preference_dataset
@@ -27,6 +28,8 @@ class Results:
     human: HumanEvaluation | None
     variants: tuple[str, ...]
     criteria: tuple[str, ...]
+    #: what a judge model said: its ranking beside the people's, position bias, agreement
+    judge: JudgeEvaluation | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,7 @@ def list_comparisons(db_path: Path) -> Iterator[list[tuple[int, str]]]:
 def _results(store: Store, comparison_id: int) -> Results:
     report = stored_report(store, comparison_id)
     return Results(comparison_id, report.human, tuple(v.name for v in report.variants),
-                   store.criteria(comparison_id))
+                   store.criteria(comparison_id), report.judge)
 
 
 def load_comparison(db_path: Path, comparison_id: int) -> Iterator[JudgingSet | Results]:
