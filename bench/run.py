@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import comparison, generation, history, remote, window
+from bench import comparison, generation, grammar, history, remote, window
 from bench.startup import startup
 from bench.yardstick import run as native_yardstick
 from playground.engine.models import resolve_model
@@ -54,6 +54,7 @@ def main() -> int:
         ("Scoring throughput", comparison.scoring),
         ("History search", history.history_search),
         ("Remote vs local generation", lambda: remote.remote_vs_local(model)),
+        ("Grammar cost: constrained vs free decoding", lambda: grammar.grammar_cost(model)),
         ("The window while the model works", window.responsiveness),
         ("CLI start-up: commands that load no model", startup),
     ]
