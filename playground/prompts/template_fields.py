@@ -57,6 +57,9 @@ class TemplateFields:
     example_set: str = ""
     params: str = ""
     variables: tuple[VariableRow, ...] = ()
+    #: The header's ``output`` constraint as JSON text, carried through the form unchanged
+    #: (the form has no field for it yet); empty when the header has none.
+    output: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +127,7 @@ def _fields(header: Mapping[str, Any]) -> TemplateFields:
         params=", ".join(f"{k}: {_flow(v)}" for k, v in params.items())
         if isinstance(params, dict) else "",
         variables=tuple(rows),
+        output="" if header.get("output") is None else _flow(header["output"]),
     )
 
 
@@ -190,6 +194,8 @@ def header_of(fields: TemplateFields, template_id: str) -> dict[str, Any]:
     example_set = _one_line("example_set", fields.example_set)
     if example_set:
         header["example_set"] = example_set
+    if fields.output:
+        header["output"] = json.loads(fields.output)
     return header
 
 

@@ -52,6 +52,7 @@ class TemplateForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._filling = False
+        self._output = ""
         self.name_edit = QLineEdit()
         self.technique_box = QComboBox()
         self.technique_box.setEditable(True)
@@ -127,6 +128,7 @@ class TemplateForm(QWidget):
 
     def set_fields(self, fields: TemplateFields, read_only: bool) -> None:
         self._filling = True
+        self._output = fields.output  # no field of its own: kept as the header had it
         self.clear_errors()
         self.name_edit.setText(fields.name)
         self.technique_box.setEditText(fields.technique)
@@ -163,6 +165,7 @@ class TemplateForm(QWidget):
             format=self.format_box.currentText(), example_set=self.example_set_edit.text(),
             params=self.params_edit.text(),
             variables=tuple(self._row(r) for r in range(self.variables.rowCount())),
+            output=self._output,
         )
 
     def _append(self, row: VariableRow) -> None:
