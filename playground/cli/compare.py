@@ -92,7 +92,8 @@ def cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         resume_id, spec = resumed.id, resumed.to_spec()
     else:
         spec = _compare_spec(args, open_collection(err))
-    pool = BackendPool(load_options(args, reuse_prefix=not args.no_prefix_reuse))
+    pool = BackendPool(load_options(args, reuse_prefix=not args.no_prefix_reuse,
+                                    parallel=args.parallel))
     token = CancelToken()
     runs: list[ReportRun] = []
     status = "done"

@@ -190,6 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--flag-below", type=float, default=None, metavar="LOGPROB",
                          help="count outputs whose mean token log-probability is under this as "
                               "low-confidence (default: the report's threshold, as in the window)")
+    compare.add_argument("--parallel", type=int, default=0, metavar="N",
+                         help="local runs decoded N at once in one model (default: chosen from "
+                              "the model's size, free memory and measured speed); 1: one at a "
+                              "time, the bit-exact path (a batched seeded run may differ)")
     compare.add_argument("--no-prefix-reuse", action="store_true",
                          help="evaluate every prompt from scratch: seeded runs repeat bit for bit "
                               "in any order, at the cost of the shared-prefix speed-up")

@@ -73,6 +73,12 @@ class LoadSettingsPanel(QGroupBox):
         self.threads_spin.setToolTip(
             f"CPU threads; {default_threads()} (the physical cores) is usually fastest"
         )
+        self.parallel_spin = QSpinBox()
+        self.parallel_spin.setRange(1, 8)
+        self.parallel_spin.setToolTip(
+            "Comparison runs decoded at once in this model (each with its own context); 1 runs "
+            "them one at a time, the bit-exact path. A batched seeded run may differ slightly "
+            "from the same run alone")
         self.gpu_auto = QCheckBox("auto")
         self.gpu_auto.setToolTip("Offload as many layers as fit the GPU's memory at this "
                                  "context (worked out again when either changes)")
@@ -89,7 +95,8 @@ class LoadSettingsPanel(QGroupBox):
         gpu_row = QHBoxLayout()
         gpu_row.addWidget(self.gpu_spin, 1)
         gpu_row.addWidget(self.gpu_auto)
-        for spin in (self.ctx_spin, self.gpu_spin, self.threads_spin, self.vram_spin):
+        for spin in (self.ctx_spin, self.gpu_spin, self.threads_spin, self.vram_spin,
+                     self.parallel_spin):
             spin.valueChanged.connect(self._changed)
         self.gpu_auto.toggled.connect(self._auto_toggled)
         self.gpu_label = QLabel()
@@ -106,6 +113,7 @@ class LoadSettingsPanel(QGroupBox):
         self.gpu_auto.setChecked(settings.value(GPU_AUTO_KEY) == "yes")
         self._show_auto_rows()
         form.addRow("Threads:", self.threads_spin)
+        form.addRow("Parallel runs:", self.parallel_spin)
         form.addRow("Memory:", self.memory_label)
         form.addRow(self.memory_warning)
 
@@ -182,6 +190,7 @@ class LoadSettingsPanel(QGroupBox):
             self.ctx_spin.setValue(options.n_ctx)
             self.gpu_spin.setValue(min(options.n_gpu_layers, self.gpu_spin.maximum()))
             self.threads_spin.setValue(options.n_threads or default_threads())
+            self.parallel_spin.setValue(max(1, options.parallel))
         finally:
             self._filling = False
         self.resolve_auto()
@@ -194,6 +203,7 @@ class LoadSettingsPanel(QGroupBox):
             n_ctx=self.ctx_spin.value(),
             n_gpu_layers=self.gpu_spin.value(),
             n_threads=None if threads == default_threads() else threads,
+            parallel=self.parallel_spin.value(),
         )
 
     def warn(self, message: str) -> None:
@@ -219,10 +229,12 @@ class LoadSettingsPanel(QGroupBox):
         n_ctx = self.ctx_spin.value() or info.context_length or 4096
         gpu_layers = self.gpu_spin.value()
         warnings: list[str] = []
+        parallel = self.parallel_spin.value()
         try:
-            estimate = check_fits(info, n_ctx, gpu_layers, available=available())
+            estimate = check_fits(info, n_ctx, gpu_layers, available=available(),
+                                  parallel=parallel)
         except InsufficientMemoryError as exc:
-            estimate = estimate_memory(info, n_ctx, gpu_layers)
+            estimate = estimate_memory(info, n_ctx, gpu_layers, parallel=parallel)
             warnings.append(f"Will not fit: {exc}")
         self.memory_label.setText(estimate.describe())
         if info.context_length and n_ctx > info.context_length:

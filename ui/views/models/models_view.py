@@ -284,6 +284,7 @@ class ModelsView(QWidget):
                     n_gpu_layers=_int(values.get("n_gpu_layers"), 0) or 0,
                     n_threads=_int(values.get("n_threads"), None),
                     chat_format=_chat_format(values.get("chat_format")),
+                    parallel=_int(values.get("parallel"), 1) or 1,
                 )
             except PlaygroundError:
                 continue  # settings from another machine or version: the defaults apply
@@ -299,7 +300,8 @@ class ModelsView(QWidget):
             if options != LoadOptions():
                 saved[entry.key] = {"n_ctx": options.n_ctx, "n_gpu_layers": options.n_gpu_layers,
                                     "n_threads": options.n_threads,
-                                    "chat_format": options.chat_format}
+                                    "chat_format": options.chat_format,
+                                    "parallel": options.parallel}
         settings.setValue(OPTIONS_KEY, json.dumps(saved))
         settings.setValue("models/splitter", self.splitter.saveState())
 
