@@ -115,29 +115,33 @@ class NativeSpeeds:
 
     pp: float
     tg: float
+    #: Generation after ``n_prompt`` tokens already in the cache, as the app generates.
+    tg_at_depth: float
     n_prompt: int
     n_gen: int
 
 
 def llama_bench(model: Path, threads: int, n_prompt: int = 64, n_gen: int = 128,
                 repetitions: int = 3) -> NativeSpeeds:
-    """pp and tg as llama-bench measures them, flash attention on as the app loads models."""
+    """pp and tg as llama-bench measures them, flash attention on as the app loads models; tg
+    also at a depth of ``n_prompt`` (``-d``), where the app's generation starts."""
     found = tools()
     assert found is not None
     out = subprocess.run(
         [str(found["llama-bench"]), "-m", str(model), "-t", str(threads), "-p", str(n_prompt),
-         "-n", str(n_gen), "-fa", "1", "-ngl", "0", "-r", str(repetitions), "-o", "json"],
+         "-n", str(n_gen), "-d", f"0,{n_prompt}", "-fa", "1", "-ngl", "0",
+         "-r", str(repetitions), "-o", "json"],
         check=True, capture_output=True, text=True,
     ).stdout
-    pp = tg = 0.0
-    for row in json.loads(out):
-        if row["n_prompt"] == n_prompt and row["n_gen"] == 0:
-            pp = float(row["avg_ts"])
-        elif row["n_gen"] == n_gen and row["n_prompt"] == 0:
-            tg = float(row["avg_ts"])
-    if not pp or not tg:
-        raise RuntimeError(f"llama-bench gave no pp{n_prompt}/tg{n_gen} rows")
-    return NativeSpeeds(pp, tg, n_prompt, n_gen)
+    speeds: dict[tuple[int, int, int], float] = {
+        (int(row["n_prompt"]), int(row["n_gen"]), int(row.get("n_depth", 0))): float(row["avg_ts"])
+        for row in json.loads(out)
+    }
+    try:
+        return NativeSpeeds(speeds[(n_prompt, 0, 0)], speeds[(0, n_gen, 0)],
+                            speeds[(0, n_gen, n_prompt)], n_prompt, n_gen)
+    except KeyError as exc:
+        raise RuntimeError(f"llama-bench gave no row for {exc}: {sorted(speeds)}") from exc
 
 
 @dataclass(frozen=True)
