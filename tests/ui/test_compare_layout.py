@@ -231,3 +231,13 @@ def test_a_new_run_shows_nothing_of_the_last_comparison(
     assert all(not c.output.toPlainText() for c in view.columns)
     finished.wait()
     assert view.winner_line.full_text()
+
+
+def test_renaming_a_variant_renames_it_in_the_input_hint(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    view = open_compare(qtbot, window, 1366, 768)
+    first = view.columns[0]
+    type_over(qtbot, first.name_edit, "terse")
+    hint = view.inputs.input_hint.full_text()
+    assert "dialogue in terse" in hint, hint

@@ -81,6 +81,7 @@ class ColumnsPanel(QWidget):
         column.remove_requested.connect(self.remove_column)
         column.set_provided(self._provided)
         column.template_changed.connect(self.columns_changed)
+        column.name_edit.textChanged.connect(self.columns_changed)  # the hint names columns
         self.columns.append(column)
         self.headers_layout.addWidget(column.header, 1, Qt.AlignmentFlag.AlignTop)
         self.outputs_layout.addWidget(column.pane, 1)

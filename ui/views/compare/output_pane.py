@@ -152,7 +152,8 @@ class OutputPane(QFrame):
         failed = sum(r.status == "failed" for r in self._runs.values())
         if run.status == "ok":
             self.error_label.setVisible(False)
-            speed = f" · {run.tokens_per_second:.0f} tok/s" if run.tokens_per_second else ""
+            tps = run.tokens_per_second
+            speed = "" if not tps else f" · {tps:.{0 if tps >= 10 else 1}f} tok/s"
             flag = confidence_flag(run.scores.get("mean_logprob"), self.confidence_threshold)
             self._set_status(f"{self.sample_combo.currentText()}{speed}"
                                             + (f" · {flag}" if flag else ""))
