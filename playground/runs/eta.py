@@ -6,7 +6,9 @@ late. A plain mean of the first run times therefore promises far too little. The
 waits until a few runs (or some seconds) have finished, prices the time spent per unit of work
 (prompt plus generated tokens) rather than per run, charges each remaining run for its own
 prompt (known from the plan) and the mean output so far (never more than its max_tokens), and
-moves towards each new figure gradually instead of jumping.
+moves towards each new figure gradually instead of jumping. Runs that overlap (batched
+decoding, remote requests in parallel) are counted by how much they overlapped so far: the
+finished runs' seconds over the wall time they took.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ class PendingWork:
 
 
 def remaining_seconds(
-    finished: Iterable[FinishedWork], pending: Iterable[PendingWork], *, concurrency: int = 1
+    finished: Iterable[FinishedWork], pending: Iterable[PendingWork], *, concurrency: float = 1
 ) -> float | None:
     """Seconds the pending runs should take at the finished runs' pace per token of work; None
     when nothing has finished (or finished runs did no work) to measure a pace by."""
@@ -74,7 +76,14 @@ def remaining_seconds(
         p.prompt_chars * tokens_per_char + p.runs * min(mean_generated, p.max_tokens)
         for p in todo
     )
-    return pace * work_left / max(concurrency, 1)
+    return pace * work_left / max(concurrency, 1.0)
+
+
+def overlap(finished: Iterable[FinishedWork], elapsed_s: float) -> float:
+    """How many runs were in flight at once, on average, so far: one for runs one after
+    another, about N for N sequences decoded together. Never less than one."""
+    busy = sum(f.seconds for f in finished)
+    return max(busy / elapsed_s, 1.0) if elapsed_s > 0 else 1.0
 
 
 def ready(finished_runs: int, elapsed_s: float) -> bool:
@@ -110,7 +119,8 @@ class EtaEstimate:
             return 0.0
         if not ready(len(finished), elapsed_s):
             return None
-        estimate = remaining_seconds(finished, todo, concurrency=self.concurrency)
+        at_once = max(float(self.concurrency), overlap(finished, elapsed_s))
+        estimate = remaining_seconds(finished, todo, concurrency=at_once)
         if estimate is None:
             return None
         self._shown = smoothed(self._shown, self._shown_at, estimate, elapsed_s)

@@ -11,6 +11,7 @@ from playground.runs.eta import (
     FinishedWork,
     PendingWork,
     describe_eta,
+    overlap,
     ready,
     remaining_seconds,
     smoothed,
@@ -84,6 +85,22 @@ def test_smoothing_counts_down_and_moves_part_way() -> None:
     # A new figure of 190 moves the shown one only part of the way from 90.
     moved = smoothed(100.0, 10.0, 190.0, 20.0)
     assert 90.0 < moved < 190.0
+
+
+def test_runs_that_overlapped_are_counted_as_running_at_once() -> None:
+    """Four sequences decoded together: every run took 4 s of a 4 s wall clock, so the runs
+    left go four at a time; runs one after another overlap not at all."""
+    together = [run(4.0, 100, 20) for _ in range(4)]
+    assert overlap(together, 4.0) == pytest.approx(4.0)
+    assert overlap([run(1.0, 100, 20)] * 3, 3.2) == 1.0  # overhead between runs is no overlap
+    assert overlap([], 0.0) == 1.0
+    pending = [PendingWork(8, 8 * 400, 64)]
+    batched, single = EtaEstimate(), EtaEstimate()
+    at_once = batched.update(together, pending, 4.0)
+    one_by_one = single.update([run(1.0, 100, 20) for _ in range(4)], pending, 4.0)
+    assert at_once is not None and one_by_one is not None
+    # The same pending work at a four times slower pace per run, four at a time: the same time.
+    assert at_once == pytest.approx(one_by_one)
 
 
 def test_the_estimate_waits_then_rises_steadily_as_cheap_runs_give_way_to_dear_ones() -> None:
