@@ -94,6 +94,10 @@ def _add_judge_command(sub: Any) -> None:
                        help="compare each pair of variants' outputs, in both orders")
     judge.add_argument("--resume", action="store_true",
                        help="resume this comparison's stopped judge")
+    judge.add_argument("--rerun", nargs="?", const="", default=None, metavar="CRITERION",
+                       help="run this comparison's judges again with their stored settings "
+                            "(the newest judge of each criterion, or of CRITERION only); the "
+                            "new scores replace the earlier ones")
     judge.add_argument("--db", help="database file (default: per-user, or $PLAYGROUND_DB)")
     engine = judge.add_argument_group("model loading")
     engine.add_argument("--threads", type=int, default=None,

@@ -17,15 +17,15 @@ are combined when read (:mod:`playground.runs.judge_results`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from hashlib import sha256
 
 from playground.comparison import ComparisonSpec
 from playground.engine.models import model_display_name
 from playground.evaluation.judge_scores import judge_metric, read_rubric
 from playground.prompts.templates import parse_template
-from playground.runs.judge_plan import JudgeError, judge_mode, judged_run_id
+from playground.runs.judge_plan import JUDGE_LOGPROBS, JudgeError, judge_mode, judged_run_id
 from playground.runs.runner import (
     BackendPool,
     CancelToken,
@@ -34,9 +34,16 @@ from playground.runs.runner import (
     run_comparison,
 )
 from playground.scores import Score
-from playground.storage.store import Store
+from playground.storage.store import ComparisonRow, Store
 
-__all__ = ["JudgeScored", "rerun_judge", "rubric_score", "run_judge"]
+__all__ = [
+    "JudgeScored",
+    "judge_label",
+    "rerun_judge",
+    "rubric_score",
+    "run_judge",
+    "stored_judge_spec",
+]
 
 
 @dataclass(frozen=True)
@@ -47,13 +54,17 @@ class JudgeScored:
     score: Score
 
 
-def _judge_label(done: RunDone) -> str:
+def judge_label(model: str, template_id: str, template_source: str, run_id: int | None) -> str:
     """What made a rubric score, for its signature: model, template version, judge run."""
+    version = sha256(template_source.encode("utf-8")).hexdigest()[:8]
+    return f"model:{model}|template:{template_id}@{version}|run:{run_id}"
+
+
+def _judge_label(done: RunDone) -> str:
     variant = done.planned.variant
     model = (done.result.model.get("name") if done.result is not None else None) or (
         model_display_name(variant.model) if variant.model else "default")
-    version = sha256(variant.template_source.encode("utf-8")).hexdigest()[:8]
-    return f"model:{model}|template:{variant.template_id}@{version}|run:{done.run_id}"
+    return judge_label(str(model), variant.template_id, variant.template_source, done.run_id)
 
 
 def rubric_score(done: RunDone) -> Score:
@@ -98,11 +109,38 @@ def run_judge(
         yield event
 
 
+def stored_judge_spec(judge: ComparisonRow, criteria: Sequence[str] = ()) -> ComparisonSpec:
+    """A stored judge's spec to run again or resume: as saved, asking for the alternatives
+    every judge reads its scores from (a saved spec does not keep them), and with only
+    ``criteria`` when some are named."""
+    if judge.judged_id is None:
+        raise JudgeError(f"{judge.label} is not a judge's runs")
+    spec = replace(judge.to_spec(), logprobs=JUDGE_LOGPROBS)
+    if not criteria:
+        return spec
+    variants = tuple(v for v in spec.variants if v.name in criteria)
+    if not variants:
+        judged = ", ".join(v.name for v in spec.variants)
+        raise JudgeError(f"that judge judged {judged}, not {', '.join(criteria)}")
+    named = ", ".join(v.name for v in spec.variants)  # the name lists them as judge_spec does
+    name = spec.name.replace(f": {named})", f": {', '.join(v.name for v in variants)})", 1)
+    return replace(spec, name=name, variants=variants)
+
+
 def rerun_judge(
-    store: Store, judge_id: int, pool: BackendPool, *, cancel: CancelToken | None = None
+    store: Store,
+    judge_id: int,
+    pool: BackendPool,
+    *,
+    criteria: Sequence[str] = (),
+    cancel: CancelToken | None = None,
 ) -> Iterator[RunnerEvent | JudgeScored]:
-    """Run a stored judge again, as a new judge with the same settings (its spec as saved)."""
+    """Run a stored judge again (on ``criteria`` only, when named) as a new judge with the
+    same settings: its spec as saved, so the same template, model, seeds and judged outputs.
+    The new judge's runs are saved with their own records and its scores replace the older
+    ones."""
     row = store.comparison(judge_id)
+    spec = stored_judge_spec(row, criteria)
     if row.judged_id is None:
         raise JudgeError(f"{row.label} is not a judge's runs")
-    return run_judge(store, row.judged_id, row.to_spec(), pool, cancel=cancel)
+    return run_judge(store, row.judged_id, spec, pool, cancel=cancel)

@@ -116,6 +116,13 @@ def run_model_name(run: RunRow, variant: VariantRow) -> str:
     return str(name) if name else variant.model
 
 
+def _score_rows(scores: Mapping[int, Sequence[Score]]) -> list[dict[str, Any]]:
+    return [{"run_id": run_id, "metric": s.metric,
+             "value": None if s.value is None else float(s.value),
+             "reason": s.reason, "signature": s.signature}
+            for run_id, run_scores in scores.items() for s in run_scores]
+
+
 def fts_literal(text: str) -> str:
     """An FTS5 query matching every whitespace-separated word of ``text`` as plain text.
 
@@ -277,15 +284,32 @@ class RunStore:
     def set_scores(self, scores: Mapping[int, Sequence[Score]]) -> None:
         """Scores added to saved runs in one transaction, each replacing the run's score of the
         same metric (a judge run again scores the same runs again)."""
-        rows = [{"run_id": run_id, "metric": s.metric,
-                 "value": None if s.value is None else float(s.value),
-                 "reason": s.reason, "signature": s.signature}
-                for run_id, run_scores in scores.items() for s in run_scores]
+        rows = _score_rows(scores)
         if not rows:
             return
 
         def write(db: Database) -> None:
             db.table("scores").insert_all(rows, replace=True)
+
+        self._database.write("the scores", write)
+
+    def reset_scores(
+        self, run_ids: Sequence[int], metrics: Sequence[str],
+        scores: Mapping[int, Sequence[Score]],
+    ) -> None:
+        """In one transaction: the runs' scores of these metrics removed, then ``scores``
+        saved (scores made by a deleted judge give way to what the remaining judges said)."""
+        rows = _score_rows(scores)
+
+        def write(db: Database) -> None:
+            for metric in metrics:
+                for start in range(0, len(run_ids), 500):
+                    chunk = list(run_ids[start:start + 500])
+                    marks = ", ".join("?" * len(chunk))
+                    db.execute(f"DELETE FROM scores WHERE metric = ? AND run_id IN ({marks})",
+                               [metric, *chunk])
+            if rows:
+                db.table("scores").insert_all(rows, replace=True)
 
         self._database.write("the scores", write)
 

@@ -193,6 +193,13 @@ class Store:
         same metric: a judge's rubric scores, saved on the runs it judged."""
         self._runs.set_scores(scores)
 
+    def reset_scores(
+        self, run_ids: Sequence[int], metrics: Sequence[str],
+        scores: Mapping[int, Sequence[Score]],
+    ) -> None:
+        """Remove the runs' scores of these metrics and save ``scores``, in one transaction."""
+        self._runs.reset_scores(run_ids, metrics, scores)
+
     def run(self, run_id: int) -> RunRow:
         return self._runs.run(run_id)
 
