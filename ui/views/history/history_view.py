@@ -6,8 +6,8 @@ only show rows that arrive. Each load carries a generation number, so a slow sea
 by newer typing is dropped instead of overwriting the newer result.
 
 The view lays out and wires its panels: the search and filters (:mod:`.filter_bar`), the
-comparisons with their actions (:mod:`.comparisons_panel`), and the runs of the selected one
-with the rating bar and replay (:mod:`.run_details_panel`). Which rows a filter keeps, how
+comparisons with their actions (:mod:`.comparisons_panel`), the judges of the selected one
+(:mod:`.judges_panel`), and its runs with the rating bar and replay (:mod:`.run_details_panel`). Which rows a filter keeps, how
 pages are read and where reports go are the core's (:mod:`playground.runs.browsing`).
 """
 
@@ -27,6 +27,7 @@ from playground.wording import plural
 from ui.context import AppContext
 from ui.views.history.comparisons_panel import ComparisonsPanel
 from ui.views.history.filter_bar import HistoryFilterBar
+from ui.views.history.judges_panel import JudgesPanel
 from ui.views.history.rating_bar import RatingEdit
 from ui.views.history.run_details_panel import RunDetailsPanel
 from ui.views.history.tasks import (
@@ -81,6 +82,7 @@ class HistoryView(QWidget):
         self.filters = HistoryFilterBar()
         self.comparisons = ComparisonsPanel()
         self.details = RunDetailsPanel()
+        self.judges = JudgesPanel(context)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet("color: #b00020;")
@@ -88,7 +90,12 @@ class HistoryView(QWidget):
         self.error_label.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.comparisons)
-        self.splitter.addWidget(self.details)
+        below = QWidget()  # the selected comparison's judges above its runs
+        below_layout = QVBoxLayout(below)
+        below_layout.setContentsMargins(0, 0, 0, 0)
+        below_layout.addWidget(self.judges)
+        below_layout.addWidget(self.details, 1)
+        self.splitter.addWidget(below)
         self.splitter.setStretchFactor(0, 1)
         self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -136,6 +143,12 @@ class HistoryView(QWidget):
         self.details.open_run.connect(self.context.open_run)
         self.details.rating_bar.edited.connect(self._rate)
         self.details.rating_bar.replay_requested.connect(self.replay_selected)
+        self.judges.changed.connect(lambda _: self.context.history_changed.emit())
+        # Right-click on a comparison: the table's own actions (Open, Delete) and Judge…
+        judge_action = QAction("Judge…", self.table)
+        judge_action.triggered.connect(self.judges.open_dialog)
+        self.table.addAction(judge_action)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -242,12 +255,14 @@ class HistoryView(QWidget):
         if item is None:
             self._clear_details()
         else:
+            self.judges.show_comparison(item.comparison.id, item.comparison.label)
             self._load_details(item.comparison.id, item.run.id if item.run is not None else None)
 
     def _clear_details(self) -> None:
         self._detail_generation += 1
         self._detail_comparison = None
         self.details.clear()
+        self.judges.show_comparison(None, "")
 
     def _load_details(self, comparison_id: int, select_run: int | None) -> None:
         self._detail_generation += 1
