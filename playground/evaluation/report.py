@@ -105,6 +105,8 @@ class ReportRun:
     criteria: Mapping[str, int] = field(default_factory=dict)
     #: The run's reproducibility record (playground.provenance); None when not recorded.
     record: Mapping[str, Any] | None = None
+    #: metric → the reason its score carries (a JSON score's first problem), for display.
+    reasons: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from playground.output_constraint import json_path
 from playground.scores import Score
 
-__all__ = ["JSON_METRICS", "JsonCheck", "check_json", "field_scores", "leaves", "parse_json",
-           "status", "structured_scores"]
+__all__ = ["JSON_METRICS", "JsonCheck", "check_json", "field_scores", "json_note", "leaves",
+           "parse_json", "status", "structured_scores"]
 
 VERSION = "1"
 JSON_METRICS = ("json_parses", "schema_valid", "json_exact_match", "json_field_f1")
@@ -37,6 +37,8 @@ JsonStatus = Literal["valid", "parses", "invalid", "not JSON", "truncated"]
 TRUNCATED = "truncated"
 NO_SCHEMA = "no schema"
 NO_JSON_REFERENCE = "no JSON reference"
+#: How much of a problem a one-line note shows (the whole reason is in the tooltip).
+NOTE_CHARS = 72
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[ \t]*\n(?P<body>.*?)\n?```\Z", re.DOTALL)
 
 
@@ -101,6 +103,23 @@ def status(score: Score) -> JsonStatus | None:
         return "valid" if score.metric == "schema_valid" else "parses"
     words: tuple[JsonStatus, ...] = ("truncated", "not JSON", "invalid")
     return next((word for word in words if score.reason.startswith(word)), None)
+
+
+def json_note(values: Mapping[str, float | None], reasons: Mapping[str, str]) -> str | None:
+    """An output's JSON in a few words, for a score line or a tooltip: "valid JSON", "parses as
+    JSON", or its first problem ("⚠ invalid at $.label: …", "⚠ truncated: …", "⚠ not JSON: …");
+    None when the output was not scored as JSON."""
+    for metric, good in (("schema_valid", "valid JSON"), ("json_parses", "parses as JSON")):
+        value = values.get(metric)
+        if value is None:
+            continue
+        if value == 1.0:
+            return good
+        reason = reasons.get(metric) or "not JSON"
+        if len(reason) > NOTE_CHARS:
+            reason = reason[:NOTE_CHARS - 1].rstrip() + "…"
+        return f"⚠ {reason}"
+    return None
 
 
 def leaves(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:

@@ -65,6 +65,7 @@ def report_runs(store: Store, comparison_id: int) -> list[ReportRun]:
                 run_id=run.id,
                 criteria=ratings.get(run.id, {}),
                 record=run.record,
+                reasons={s.metric: s.reason for s in run.scores if s.reason},
             )
         )
     return runs

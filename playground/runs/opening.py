@@ -69,5 +69,6 @@ def open_stored_run(db_path: Path, run_id: int) -> StoredRun:
         references=input_row.references if input_row else (),
         library_sources=dict(spec_variant.library_sources) if spec_variant else {},
         chat=variant.chat,
+        output=spec_variant.output if spec_variant else None,
     )
     return StoredRun(setup, template, run, row.label, row.kind == "run")

@@ -72,6 +72,7 @@ def report_run(done: RunDone) -> ReportRun:
         total_s=result.total_s if result else None, ttft_s=result.ttft_s if result else None,
         error=done.error, run_id=done.run_id,
         record=result.record if result else None,
+        reasons={s.metric: s.reason for s in done.scores if s.reason},
     )
 
 

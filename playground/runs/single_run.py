@@ -12,6 +12,7 @@ from typing import Any
 
 from playground.comparison import ComparisonError, ComparisonSpec, Input, Variant
 from playground.evaluation.scoring import DEFAULT_METRICS
+from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams
 
 #: How a Playground run is named when it is saved (its kind, "run", is what tells it apart).
@@ -38,6 +39,8 @@ class SingleRun:
     chat: bool = False
     #: top alternatives recorded for every token (the token view), or None for none
     alternatives: int | None = None
+    #: what the output must be (any JSON, a JSON Schema, a grammar); None: free text
+    output: OutputConstraint | None = None
 
 
 def single_run_spec(run: SingleRun, seed: int) -> ComparisonSpec:
@@ -56,6 +59,7 @@ def single_run_spec(run: SingleRun, seed: int) -> ComparisonSpec:
         values=dict(run.values),
         chat=run.chat,
         library_sources=dict(run.library_sources),
+        output=run.output,
     )
     return ComparisonSpec(
         name=f"{PLAYGROUND_PREFIX}{run.template_id}",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from playground.engine.models import model_display_name
+from playground.evaluation.structured import json_note
 from playground.events import Result, count_text
 from playground.runs.opening import StoredRun
 from playground.scores import Score
@@ -27,8 +28,9 @@ def finish_text(reason: str) -> str:
 
 
 def describe_scores(scores: Sequence[Score]) -> tuple[str, str]:
-    """A one-line summary (F-scores, BLEU, chrF, confidence) and a tooltip with every number:
-    precision and recall halves only in the tooltip, a missing score with its reason."""
+    """A one-line summary (an output's JSON first, then F-scores, BLEU, chrF, confidence) and a
+    tooltip with every number: precision and recall halves only in the tooltip, a missing score
+    with its reason."""
     parts: list[str] = []
     details: list[str] = []
     for score in scores:
@@ -37,7 +39,9 @@ def describe_scores(scores: Sequence[Score]) -> tuple[str, str]:
         if score.metric.endswith(("_p", "_r")):
             continue
         parts.append(f"{score.metric.removesuffix('_f')} {value}")
-    return " · ".join(parts), "\n".join(details)
+    note = json_note({s.metric: s.value for s in scores},
+                     {s.metric: s.reason for s in scores if s.reason})
+    return " · ".join(([note] if note else []) + parts), "\n".join(details)
 
 
 def _tokens(count: int | None) -> str:

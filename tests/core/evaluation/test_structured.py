@@ -10,6 +10,7 @@ import pytest
 from playground.evaluation.structured import (
     check_json,
     field_scores,
+    json_note,
     status,
     structured_scores,
 )
@@ -126,3 +127,22 @@ def test_field_scores_of_an_output_that_does_not_parse_are_zero() -> None:
     scores = by_metric("{", "length", None, (json.dumps({"a": 1}),))
     assert scores["json_field_f1"][0] == 0.0
     assert (scores["json_field_f1"][1] or "").startswith("truncated")
+
+
+def note(text: str, finish: str, schema: object) -> str | None:
+    scores = structured_scores(text, finish, schema)  # type: ignore[arg-type]
+    return json_note({s.metric: s.value for s in scores},
+                     {s.metric: s.reason for s in scores if s.reason})
+
+
+def test_a_note_says_in_a_line_how_an_outputs_json_fared() -> None:
+    assert note('{"label": "positive", "confidence": 0.9}', "stop", SENTIMENT) == "valid JSON"
+    assert note('{"anything": 1}', "stop", None) == "parses as JSON"
+    invalid = note('{"label": "maybe", "confidence": 0.9}', "stop", SENTIMENT)
+    assert invalid is not None and invalid.startswith("⚠ invalid at $.label: 'maybe'")
+    assert len(invalid) <= 2 + 72 and invalid.endswith("…")  # the whole reason is elsewhere
+    truncated = note('{"label": "pos', "length", SENTIMENT)
+    assert truncated is not None and truncated.startswith("⚠ truncated: max_tokens reached")
+    assert note("positive", "stop", None) == (
+        "⚠ not JSON: Expecting value at line 1, column 1")
+    assert json_note({"rougeL": 0.4}, {}) is None  # not scored as JSON

@@ -12,6 +12,7 @@ from playground.comparison import ComparisonError
 from playground.engine.remote import Endpoint, RemoteBackend
 from playground.errors import PlaygroundError
 from playground.events import Result, TokenLogprob
+from playground.output_constraint import OutputConstraint
 from playground.prompts.template_errors import error_line
 from playground.prompts.templates import TemplateError, parse_template, render_template
 from playground.runs.opening import open_stored_run
@@ -113,6 +114,17 @@ def test_a_saved_run_opens_back_as_exactly_what_ran(tmp_path: Path) -> None:
     # Run again from what was opened, it is the same comparison.
     assert single_run_spec(replace(stored.setup, alternatives=5), 4242) == single_run_spec(
         SETUP, 4242)
+
+
+def test_an_output_constraint_goes_with_the_variant_and_opens_back(tmp_path: Path) -> None:
+    schema = OutputConstraint("json_schema", '{"type": "object"}', "shape.json")
+    constrained = replace(SETUP, output=schema)
+    assert single_run_spec(constrained, 7).variants[0].output == schema
+    assert single_run_spec(SETUP, 7).variants[0].output is None
+    db = tmp_path / "history.db"
+    with Store(db) as store:
+        run_id = save(store, constrained, 7)
+    assert open_stored_run(db, run_id).setup.output == schema
 
 
 def test_a_stored_source_that_no_longer_parses_still_opens(tmp_path: Path) -> None:
