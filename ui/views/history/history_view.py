@@ -7,8 +7,9 @@ by newer typing is dropped instead of overwriting the newer result.
 
 The view lays out and wires its panels: the search and filters (:mod:`.filter_bar`), the
 comparisons with their actions (:mod:`.comparisons_panel`), the judges of the selected one
-(:mod:`.judges_panel`), and its runs with the rating bar and replay (:mod:`.run_details_panel`). Which rows a filter keeps, how
-pages are read and where reports go are the core's (:mod:`playground.runs.browsing`).
+(:mod:`.judges_panel`), and its runs with the rating bar and replay
+(:mod:`.run_details_panel`). Which rows a filter keeps, how pages are read and where reports go
+are the core's (:mod:`playground.runs.browsing`).
 """
 
 from __future__ import annotations
