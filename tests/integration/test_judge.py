@@ -130,3 +130,15 @@ def test_the_judge_command_end_to_end(tmp_path: Path) -> None:
     assert "## Judge" in shown.stdout
     wrong = run("judge", "1", "--pairwise", "--template", "judge-rubric")
     assert wrong.returncode == 2 and "needs a pairwise judge template" in wrong.stderr
+    again = run("judge", "1", "--rerun")  # a new judge from the stored spec
+    assert again.returncode == 0, again.stderr
+    assert "done: 4 judge runs" in again.stderr
+    with Store(db) as store:
+        first, second = store.judges(1)
+        runs = store.runs(second.id)
+        assert len(runs) == 4 and all(r.record is not None and r.logprobs for r in runs)
+        assert not {r.id for r in store.runs(first.id)} & {r.id for r in runs}
+        for judged in store.runs(1):
+            score = judged.score("judge:fluency")
+            assert score is not None and any(f"|run:{r.id}|" in score.signature for r in runs)
+            assert score.value is None or "|source:logprobs|" in score.signature
