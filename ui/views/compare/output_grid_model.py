@@ -28,6 +28,7 @@ from playground.comparison import ComparisonSpec
 from playground.evaluation.grid import Cell, Row, build_row, score_key
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, format_mean
 from playground.evaluation.scales import metric_label
+from playground.evaluation.structured import json_note
 from playground.evaluation.summary import STAR, TIE, display_metrics, run_label
 from ui.widgets.references import confidence_flag
 
@@ -43,6 +44,13 @@ PADDING = 3
 FAILED_COLOR = QColor("#b00020")
 WAITING = "waiting…"
 SAMPLE_ARROW = "▸"
+
+
+def json_problem(run: ReportRun) -> str | None:
+    """What is wrong with a run's JSON ("⚠ invalid at $.label: …"), when it was scored as JSON
+    and fell short."""
+    note = json_note(run.scores, run.reasons) if run.status == "ok" else None
+    return note if note and note.startswith("⚠") else None
 
 
 def row_height(metrics: QFontMetrics) -> int:
@@ -279,6 +287,9 @@ class OutputGridModel(QAbstractTableModel):
                          + (TIE if mark == "tie" else ""))
         if cell.low_confidence:
             parts.append("⚠")
+        problem = json_problem(run)
+        if problem:  # "⚠ invalid at $.label", "⚠ truncated": the whole reason is in the tooltip
+            parts.append(problem.partition(":")[0])
         if cell.failed:
             parts.append(f"✗ {cell.failures} failed" if cell.expected > 1 else "✗ failed")
         if not cell.finished:
@@ -301,6 +312,11 @@ class OutputGridModel(QAbstractTableModel):
             low = next(r for r in cell.runs if r.sample == sample)
             lines.append(f"sample {sample + 1}: "
                          + confidence_flag(low.scores.get("mean_logprob"), self.threshold))
+        for each in cell.runs:
+            problem = json_problem(each)
+            if problem:
+                lines.append(f"sample {each.sample + 1}: {problem}" if len(cell.runs) > 1
+                             else problem)
         for failed in cell.runs:
             if failed.status == "failed":
                 lines.append(f"sample {failed.sample + 1} failed: {failed.error or 'no reason'}")

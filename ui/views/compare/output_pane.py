@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun
 from playground.evaluation.stats import Estimate
+from ui.views.compare.output_grid_model import json_problem
 from ui.views.compare.score_grid import ScoreGrid
 from ui.widgets.elided_label import ElidedLabel
 from ui.widgets.references import confidence_flag
@@ -155,8 +156,10 @@ class OutputPane(QFrame):
             tps = run.tokens_per_second
             speed = "" if not tps else f" · {tps:.{0 if tps >= 10 else 1}f} tok/s"
             flag = confidence_flag(run.scores.get("mean_logprob"), self.confidence_threshold)
+            problem = json_problem(run)
             self._set_status(f"{self.sample_combo.currentText()}{speed}"
-                                            + (f" · {flag}" if flag else ""))
+                             + (f" · {flag}" if flag else "")
+                             + (f" · {problem}" if problem else ""))
         else:
             self.show_error(run.error or run.status)
             self._set_status(f"{self.sample_combo.currentText()}: {run.status}")

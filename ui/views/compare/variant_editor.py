@@ -1,4 +1,5 @@
-"""A variant's full settings (name, template, its own values, sampling settings, model) and how
+"""A variant's full settings (name, template, its own values, sampling settings, model, output
+format) and how
 they turn into a :class:`~playground.comparison.Variant`, a :class:`ColumnSetup` and back.
 
 The editor owns its widgets but does not place the name: the compact header shows the name on
@@ -7,7 +8,7 @@ its first line and this form under it only while the variant is being edited."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -33,6 +34,7 @@ from playground.prompts.templates import PromptTemplate, parse_template
 from playground.runs.build import build_variant, variant_from_template
 from playground.sampling import HIGHEST_TEMPERATURE, USUAL_MAX_TEMPERATURE, SamplingParams
 from ui.views.compare.variable_form import VariableForm
+from ui.widgets.output_format import OutputFormat
 
 #: Sampling settings each column edits: (key, short label, minimum, maximum, step, decimals);
 #: decimals 0 means a whole number. The comparison's seed is shared by every column (the
@@ -74,16 +76,19 @@ class ColumnSetup:
     values: Mapping[str, Any]
     params: Mapping[str, Any]
     model: str
+    #: the output format control's state (:meth:`OutputFormat.state`); empty: the template's
+    output: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "template": self.template, "values": dict(self.values),
-                "params": dict(self.params), "model": self.model}
+                "params": dict(self.params), "model": self.model, "output": dict(self.output)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ColumnSetup:
+        output = data.get("output")
         return cls(str(data.get("name", "")), str(data.get("template", "")),
                    dict(data.get("values") or {}), dict(data.get("params") or {}),
-                   str(data.get("model", "")))
+                   str(data.get("model", "")), dict(output) if isinstance(output, dict) else {})
 
 
 class VariantEditor(QWidget):
@@ -133,6 +138,9 @@ class VariantEditor(QWidget):
         self.model_combo.setMinimumContentsLength(10)
         self.model_combo.currentIndexChanged.connect(self.edited)
         layout.addWidget(self.model_combo)
+        self.output_format = OutputFormat()
+        self.output_format.changed.connect(self.edited)
+        layout.addWidget(self.output_format)
 
         self._fill_templates()
         self.template_combo.currentIndexChanged.connect(self._on_template_index)
@@ -253,6 +261,8 @@ class VariantEditor(QWidget):
         template = self.template()
         self._base_params = None
         self.values_box.build(template)
+        self.output_format.set_template_output(template.meta.output if template else None,
+                                               reset=not keep_params)
         if template is not None and not keep_params:
             self.set_params({**SamplingParams().to_dict(), **template.meta.params})
         if template is not None and not self.name_edit.text().strip():
@@ -325,7 +335,7 @@ class VariantEditor(QWidget):
 
     def setup(self) -> ColumnSetup:
         return ColumnSetup(self.name_edit.text().strip(), self.template_key(), self.values(),
-                           self.param_values(), self.model())
+                           self.param_values(), self.model(), self.output_format.state())
 
     def apply_setup(self, setup: ColumnSetup) -> None:
         if setup.template:
@@ -335,6 +345,8 @@ class VariantEditor(QWidget):
         self.set_params(setup.params)
         if setup.model:
             self.set_model(setup.model)
+        if setup.output:
+            self.output_format.restore(setup.output)
 
     def variant(self) -> Variant:
         """The column as a comparison variant; raises PlaygroundError with a readable reason."""
@@ -348,12 +360,14 @@ class VariantEditor(QWidget):
             return variant_from_template(
                 template, name=name, model=self.model(), params=self.param_values(),
                 values={**stored.values, **self.values()},
-                library_sources=stored.library_sources, base_params=self._base_params)
+                library_sources=stored.library_sources, base_params=self._base_params,
+                output=self.output_format.constraint())
         if not key:
             raise TemplateError("choose a template")
         return build_variant(self._collection, key, name=name, model=self.model(),
                              params=self.param_values(), values=self.values(),
-                             base_params=self._base_params)
+                             base_params=self._base_params,
+                             output=self.output_format.constraint())
 
     def load_variant(self, variant: Variant) -> None:
         """Show a stored variant: its library template when the source is unchanged, else the
@@ -377,9 +391,10 @@ class VariantEditor(QWidget):
         self.set_params(variant.params.to_dict())
         self._base_params = variant.params.to_dict()
         self.set_model(variant.model)
+        self.output_format.show_constraint(variant.output)
         self.name_edit.setText(variant.name)
 
     def set_editing_enabled(self, enabled: bool) -> None:
         for widget in (self.name_edit, self.template_combo, self.values_box, self.model_combo,
-                       *self.params.values()):
+                       self.output_format, *self.params.values()):
             widget.setEnabled(enabled)

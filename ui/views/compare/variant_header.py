@@ -1,5 +1,6 @@
-"""A variant's compact header: its name, then one line naming its template, its model and the
-sampling settings that differ from the defaults ("T 0.2 · top-k 20"), with Edit and ×.
+"""A variant's compact header: its name, then one line naming its template, its model, its
+output format when it has one ("JSON schema", "any JSON", "grammar") and the sampling settings
+that differ from the defaults ("T 0.2 · top-k 20"), with Edit and ×.
 
 Edit opens the full settings form in place under the header and closes it again; the outputs
 below keep their height the rest of the time."""
@@ -12,9 +13,11 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
+from playground.errors import PlaygroundError
 from playground.sampling import SamplingParams
 from ui.views.compare.variant_editor import VariantEditor
 from ui.widgets.elided_label import ElidedLabel
+from ui.widgets.output_format import short_label
 
 #: How the header names a setting that differs from the default.
 SHORT_NAMES = {"temperature": "T", "top_k": "top-k", "top_p": "top-p", "min_p": "min-p",
@@ -32,8 +35,9 @@ def changed_settings(params: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def header_line(template_id: str, model_name: str, params: Mapping[str, Any]) -> str:
-    return " · ".join(p for p in (template_id or "no template", model_name,
+def header_line(template_id: str, model_name: str, params: Mapping[str, Any],
+                output: str = "") -> str:
+    return " · ".join(p for p in (template_id or "no template", model_name, output,
                                   changed_settings(params)) if p)
 
 
@@ -88,5 +92,10 @@ class VariantHeader(QFrame):
 
     def refresh(self) -> None:
         editor = self.editor
+        try:
+            output = short_label(editor.output_format.constraint())
+        except PlaygroundError:
+            output = "⚠ output format"
         self.summary_label.set_full_text(header_line(
-            editor.template_id(), editor.model_combo.currentText(), editor.param_values()))
+            editor.template_id(), editor.model_combo.currentText(), editor.param_values(),
+            output))

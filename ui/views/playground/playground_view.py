@@ -33,7 +33,6 @@ from playground.errors import PlaygroundError, SamplingError
 from playground.prompts.library import Library
 from playground.prompts.templates import PromptTemplate, template_params
 from playground.runs.live import unfilled_variables, waiting_message
-from playground.runs.opening import StoredRun
 from playground.runs.preview import PromptPreview
 from playground.runs.runner import RunDone
 from playground.runs.single_run import SingleRun, reseeded, single_run_spec
@@ -44,12 +43,13 @@ from ui.views.playground.model_chooser import ModelChooser
 from ui.views.playground.output_panel import OutputPanel
 from ui.views.playground.params_panel import ParamsPanel
 from ui.views.playground.preview_panel import PreviewPanel, PreviewRequest
-from ui.views.playground.reopening import open_run_task, show_stored_template
+from ui.views.playground.reopening import open_run_task, show_stored_run
 from ui.views.playground.run_session import ActiveRun, RunSession
 from ui.views.playground.scratch_modes import ScratchModes
 from ui.views.playground.template_picker import TemplatePicker
 from ui.views.playground.variables_form import VariablesForm
 from ui.views.playground.view_settings import restore_settings, save_view_settings
+from ui.widgets.output_format import OutputFormat
 from ui.widgets.references import (
     REFERENCE_HINT,
     confidence_threshold,
@@ -107,6 +107,7 @@ class PlaygroundView(QWidget):
         self.preview_panel = PreviewPanel(self.context, self._preview_request)
         self.model_chooser = ModelChooser(self.context)
         self.params = ParamsPanel()
+        self.output_format = OutputFormat()
         # Compare's temperature boxes follow this choice: it is written as soon as it changes.
         self.params.allow_high.toggled.connect(
             lambda on: self.context.settings.setValue(HIGH_TEMPERATURE_KEY, on))
@@ -171,6 +172,7 @@ class PlaygroundView(QWidget):
         settings_layout = QVBoxLayout(settings)
         settings_layout.setContentsMargins(0, 0, 0, 0)
         settings_layout.addWidget(self.model_chooser)
+        settings_layout.addWidget(self.output_format)
         settings_layout.addWidget(self.params)
         settings_scroll = QScrollArea()
         settings_scroll.setWidgetResizable(True)
@@ -256,6 +258,7 @@ class PlaygroundView(QWidget):
         self.variables.references_offered.connect(
             lambda refs: self.reference.setPlainText(join_references(refs)))
         self.params.changed.connect(self._inputs_changed)
+        self.output_format.changed.connect(self._inputs_changed)
         self.preview_panel.rendered.connect(self._preview_rendered)
         self.live_check.toggled.connect(self._live_toggled)
         self.token_check.toggled.connect(self._token_view_toggled)
@@ -272,6 +275,9 @@ class PlaygroundView(QWidget):
         self.modes.run_requested.connect(self.run)
         self.modes.status.connect(lambda text, error: self._set_status(text, error=error))
         self.modes.mode_changed.connect(lambda _mode: self._live_timer.stop())
+        self.modes.mode_changed.connect(lambda mode: self.output_format.set_template_output(
+            self.variables.template.meta.output
+            if mode == "template" and self.variables.template else None))
 
     # -- templates -------------------------------------------------------------------------
 
@@ -300,6 +306,7 @@ class PlaygroundView(QWidget):
         self.template_editor.set_source(template.source)
         self.template_editor.set_error(None)
         self.variables.set_template(library, template)
+        self.output_format.set_template_output(template.meta.output, reset=True)
         defaults = template_params(template)
         self.params.set_defaults(defaults)
         current_seed = None if self.params.random_seed.isChecked() else \
@@ -359,6 +366,7 @@ class PlaygroundView(QWidget):
         shown = self.variables.template
         if shown is None or shown.meta.variables != template.meta.variables:
             self.variables.set_template(self._library, template, keep=True)
+        self.output_format.set_template_output(template.meta.output)
         defaults = template_params(template)
         if defaults != self.params.defaults():
             self.params.set_defaults(defaults)
@@ -418,7 +426,7 @@ class PlaygroundView(QWidget):
         references = split_references(self.reference.toPlainText())
         scratch = self.modes.single_run(self.context.hub.current, params, alternatives,
                                         references)
-        return scratch or SingleRun(
+        run = scratch or SingleRun(
             template_id=self.template_id or "",
             template_source=self.template_editor.source(),
             model=self.context.hub.current,
@@ -428,6 +436,7 @@ class PlaygroundView(QWidget):
             library_sources=dict(self._library_sources),
             alternatives=alternatives,
         )
+        return replace(run, output=self.output_format.constraint())
 
     def _show_done(self, done: RunDone) -> None:
         current = self.session.current
@@ -480,26 +489,10 @@ class PlaygroundView(QWidget):
         self._set_status(f"Opening run {run_id}…", error=False)
         self.context.tasks.start(
             open_run_task, self.context.db_path, run_id,
-            on_event=self._show_stored_run,
+            on_event=lambda stored: show_stored_run(self, stored),
             on_error=lambda message: self._fail_status(f"Run {run_id} cannot be opened: "
                                                        f"{message}"),
         )
-
-    def _show_stored_run(self, stored: StoredRun) -> None:
-        self.session.abandon()
-        self.stop_action.setEnabled(False)
-        setup = stored.setup
-        self._loading = True
-        try:
-            if not self.modes.show_stored(stored):
-                show_stored_template(self, stored)
-            self.params.set_params(setup.params)
-            self.reference.setPlainText(join_references(setup.references))
-            self.output_panel.show_stored(stored)
-            self._set_replayable(stored.run_id)
-        finally:
-            self._loading = False
-        self.preview_panel.schedule()
 
     # -- settings --------------------------------------------------------------------------------
 

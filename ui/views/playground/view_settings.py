@@ -35,6 +35,7 @@ def save_view_settings(view: PlaygroundView, settings: QSettings) -> None:
         settings.setValue("seed", int(view.params.seed_spin.value()))
         settings.setValue("live", view.live_check.isChecked())
         settings.setValue("token_view", view.token_check.isChecked())
+        settings.setValue("output_format", json.dumps(view.output_format.state()))
         settings.setValue("high_temperature", view.params.allow_high.isChecked())
         for name, splitter in splitters(view):
             settings.setValue(name, splitter.saveState())
@@ -70,6 +71,10 @@ def _restore_view(view: PlaygroundView, settings: QSettings) -> None:
         # Settings from an older version: the template's own settings stay.
         with contextlib.suppress(ValueError, TypeError, PlaygroundError):
             view.params.set_params(SamplingParams.from_dict(json.loads(raw)))
+    output = settings.value("output_format", "", type=str)
+    if isinstance(output, str) and output:
+        with contextlib.suppress(ValueError, TypeError, AttributeError):
+            view.output_format.restore(json.loads(output))
     seed = settings.value("seed", 0, type=int)
     if isinstance(seed, int) and view.params.random_seed.isChecked():
         with QSignalBlocker(view.params.seed_spin):
