@@ -286,3 +286,29 @@ def test_ctrl_click_two_cells_and_diff_them(grid: OutputGrid, qtbot: QtBot) -> N
     assert dialog.first_combo.currentText() == "plain · row-1 · sample 1"
     assert dialog.second_combo.currentText() == "terse · row-2 · sample 1"
     QApplication.processEvents()
+
+
+def test_a_cells_json_problem_is_marked_and_named_in_its_tooltip(
+    grid: OutputGrid, qtbot: QtBot
+) -> None:
+    """Runs scored as JSON: the header names a problem's kind and place, the tooltip says it all
+    (for each sample); an answer that follows the schema gets no mark."""
+    reason = "invalid at $.label: 'maybe' is not one of ['positive', 'negative']"
+    runs = []
+    for run in make_runs():
+        if run.status != "ok" or run.input_id != "row-1":
+            runs.append(run)
+            continue
+        bad = run.variant == "plain"
+        runs.append(ReportRun(
+            run.variant, run.input_id, run.sample, run.seed, "ok", run.prompt, run.output,
+            run.references, {**run.scores, "json_parses": 1.0, "schema_valid": 0.0 if bad else 1.0},
+            reasons={"schema_valid": reason} if bad else {}))
+    grid.show_report(make_spec(), runs, {})
+    row = shown_inputs(grid).index("row-1")
+    plain, terse = (1 + VARIANTS.index("plain"), 1 + VARIANTS.index("terse"))
+    assert "⚠ invalid at $.label" in header(grid, row, plain)
+    assert "invalid" not in header(grid, row, terse)
+    tip = str(grid.model.index(row, plain).data(Qt.ItemDataRole.ToolTipRole))
+    assert f"sample 1: ⚠ {reason}" in tip and f"sample 2: ⚠ {reason}" in tip
+    assert "⚠" not in str(grid.model.index(row, terse).data(Qt.ItemDataRole.ToolTipRole))
