@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from playground.errors import PlaygroundError
 from playground.output_constraint import OutputConstraint, constraint_from_file
-from playground.runs.build import FROM_TEMPLATE, FromTemplate
+
+if TYPE_CHECKING:  # building comparisons reads libraries (Jinja, YAML): not for --help
+    from playground.runs.build import FromTemplate
 
 
 def add_constraint_options(parser: argparse.ArgumentParser) -> None:
@@ -28,6 +31,8 @@ def add_constraint_options(parser: argparse.ArgumentParser) -> None:
 
 def constraint_from_args(args: argparse.Namespace) -> OutputConstraint | FromTemplate | None:
     """The constraint the flags ask for; FROM_TEMPLATE when none is given."""
+    from playground.runs.build import FROM_TEMPLATE
+
     given = [flag for flag, value in (("--json-schema", args.json_schema),
                                       ("--grammar", args.grammar), ("--any-json", args.any_json),
                                       ("--free-text", args.free_text)) if value]
