@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from playground.engine.models import model_display_name
 from playground.wording import plural
 
 SELF_TEST_TEMPLATE = ("Built-in", "explain-zero-shot")
@@ -94,7 +95,7 @@ def _run(home: Path) -> str:
             reason = getattr(event, "error", None) or outcome.get("error") or "no result"
             raise _SelfTestError(f"the Playground run did not complete: {reason}")
         return (
-            f"window opened, {templates} templates, {Path(hub.current).name} loaded in "
+            f"window opened, {templates} templates, {model_display_name(hub.current)} loaded in "
             f"{load_s:.2f} s, generated {plural(result.completion_tokens, 'token')}"
         )
     finally:

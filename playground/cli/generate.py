@@ -16,7 +16,12 @@ from playground.engine.constraints import check_local
 from playground.engine.discovery import FOREIGN_SOURCES
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.gguf import ModelInfo, read_gguf
-from playground.engine.models import SOURCE_LABELS, discover_models, resolve_model
+from playground.engine.models import (
+    SOURCE_LABELS,
+    discover_models,
+    model_display_name,
+    resolve_model,
+)
 from playground.engine.remote import RemoteBackend
 from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
@@ -57,11 +62,12 @@ def cmd_generate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    backend = LocalBackend(resolve_model(args.model), load_options(args))
+    path = resolve_model(args.model)
+    backend = LocalBackend(path, load_options(args))
     try:
         loaded = backend.start()
         err.write(
-            f"{loaded.info.display_name}: ready in {loaded.load_s:.2f} s, "
+            f"{model_display_name(path)}: ready in {loaded.load_s:.2f} s, "
             f"context {loaded.n_ctx}, {loaded.n_threads} threads\n> {DEMO_PROMPT}\n"
         )
         request = GenerationRequest(
@@ -138,7 +144,8 @@ def self_test(out: TextIO) -> int:
     templates = [t for _, t in load_collection().templates()]
     if not templates:
         raise PlaygroundError("no built-in templates were found")
-    backend = LocalBackend(resolve_model(None), LoadOptions(n_ctx=512))
+    path = resolve_model(None)
+    backend = LocalBackend(path, LoadOptions(n_ctx=512))
     try:
         loaded = backend.start()
         request = GenerationRequest(prompt="Hello", params=SamplingParams(temperature=0,
@@ -149,6 +156,6 @@ def self_test(out: TextIO) -> int:
     if not isinstance(final, Finished) or final.result.completion_tokens < 1:
         raise PlaygroundError(f"generation did not complete: {final}")
     generated = plural(final.result.completion_tokens, "token")
-    out.write(f"self-test ok: {len(templates)} templates, {loaded.info.display_name} loaded in "
+    out.write(f"self-test ok: {len(templates)} templates, {model_display_name(path)} loaded in "
               f"{loaded.load_s:.2f} s, generated {generated}\n")
     return 0

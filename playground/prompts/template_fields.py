@@ -29,12 +29,15 @@ from playground.sampling import SamplingParams
 FIELD_NAMES = ("name", "technique", "task", "format", "example_set", "params", "description",
                "variables", "body")
 VARIABLE_COLUMNS = ("name", "type", "default", "help", "choices", "default_set")
+#: How a default of empty text is written in the form: an empty cell means no default at all.
+EMPTY_TEXT = '""'
 
 
 @dataclass(frozen=True)
 class VariableRow:
     """One declared variable as text cells: ``choices`` comma-separated, ``default`` as typed
-    (a number for number variables, a YAML list for examples)."""
+    (a number for number variables, a YAML list for examples). An empty cell is no default;
+    :data:`EMPTY_TEXT` is a default of empty text (an optional input that renders as nothing)."""
 
     name: str
     type: str = "text"
@@ -136,6 +139,8 @@ def _row(name: str, spec: Mapping[str, Any]) -> VariableRow:
     default = spec.get("default")
     if default is None:
         shown = ""
+    elif default == "":
+        shown = EMPTY_TEXT
     elif vtype in ("number", "examples") or not isinstance(default, str):
         shown = _flow(default)
     else:
@@ -290,6 +295,8 @@ def _default(row: VariableRow, index: int) -> Any:
     text = row.default.strip() if row.type != "text" else row.default
     if not text:
         return None
+    if text.strip() == EMPTY_TEXT:
+        return ""
     if row.type in ("text", "choice"):
         return text
     try:

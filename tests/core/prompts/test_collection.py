@@ -272,7 +272,7 @@ def test_entry_summary_tells_entries_apart(builtin: Library) -> None:
     assert entry_summary(parse_template("x", "_part")) == (
         "_part · partial, included by other templates")
     shots = ExampleSet("s", "qa", ({"input": "a", "output": "b"},))
-    assert entry_summary(shots) == "1 examples · qa"
+    assert entry_summary(shots) == "1 example · qa"
     assert entry_summary(Preset("p", {"temperature": 0.5, "top_k": 4})) == (
         "temperature=0.5, top_k=4")
     assert entry_summary(Preset("p", {})) == "no settings"

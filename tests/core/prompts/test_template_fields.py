@@ -8,6 +8,7 @@ import dataclasses
 import pytest
 
 from playground.prompts.template_fields import (
+    EMPTY_TEXT,
     FieldError,
     TemplateFields,
     VariableRow,
@@ -123,3 +124,14 @@ def test_a_body_error_counts_lines_of_the_body() -> None:
         join_template(parts, parts.fields, "line one\n{% if %}\n", template.id)
     assert refused.value.field == "body"
     assert "line 2" in str(refused.value)
+
+
+def test_an_empty_text_default_is_kept_apart_from_no_default() -> None:
+    source = ('{#---\nname: Optional\nvariables:\n  reference: {default: ""}\n  text: {}\n---#}\n'
+              "{{ text }}{{ reference }}\n")
+    parts = split_template(source, "optional")
+    rows = {row.name: row.default for row in parts.fields.variables}
+    assert rows == {"reference": EMPTY_TEXT, "text": ""}
+    edited = dataclasses.replace(parts.fields, task="qa")
+    meta = parse_template(join_template(parts, edited, parts.body, "optional"), "optional").meta
+    assert {v.name: v.default for v in meta.variables} == {"reference": "", "text": None}
