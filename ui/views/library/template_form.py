@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from playground.prompts.template_fields import (
+    EMPTY_TEXT,
     VARIABLE_COLUMNS,
     FieldError,
     TemplateFields,
@@ -86,6 +87,10 @@ class TemplateForm(QWidget):
 
         self.variables = QTableWidget(0, len(_HEADERS))
         self.variables.setHorizontalHeaderLabels(list(_HEADERS))
+        default_header = self.variables.horizontalHeaderItem(VARIABLE_COLUMNS.index("default"))
+        if default_header is not None:
+            default_header.setToolTip(f"Empty: no default, the variable must be filled in. "
+                                      f"{EMPTY_TEXT}: an optional text that is empty unless given.")
         self.variables.verticalHeader().hide()
         self.variables.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.variables.horizontalHeader().setStretchLastSection(True)
