@@ -42,6 +42,7 @@ from playground.errors import (
     ModelFileError,
     PlaygroundError,
 )
+from playground.files import write_json
 
 Destination = Literal["models", "hf-cache"]
 FreeSpace = Callable[[Path], int]
@@ -144,12 +145,7 @@ def downloaded_files() -> list[DownloadRecord]:
 
 
 def _write_manifest(records: list[DownloadRecord]) -> None:
-    path = manifest_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"schema": 1, "files": [asdict(r) for r in records]}, indent=2),
-                   encoding="utf-8")
-    os.replace(tmp, path)
+    write_json(manifest_path(), {"schema": 1, "files": [asdict(r) for r in records]}, indent=2)
 
 
 def _record(record: DownloadRecord) -> None:

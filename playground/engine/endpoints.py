@@ -7,14 +7,13 @@ API key are saved; the key itself is read at request time and never written anyw
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from playground import paths
 from playground.engine.remote import KEYRING_SERVICE, Endpoint, RemoteBackend
 from playground.errors import PlaygroundError
+from playground.files import write_json
 
 PREFIX = "remote:"
 _NAME = re.compile(r"[\w.-]{1,64}\Z")
@@ -58,11 +57,7 @@ def _write(endpoints: dict[str, Endpoint], path: Path) -> None:
          "api_key_keyring": e.api_key_keyring}
         for e in endpoints.values()
     ]}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".endpoints-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2)
-    os.replace(tmp, path)
+    write_json(path, data, indent=2)
 
 
 def save_endpoint(endpoint: Endpoint, path: Path | None = None) -> None:

@@ -16,7 +16,6 @@ import os
 import platform
 import re
 import subprocess
-import tempfile
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from playground import paths
 from playground.events import GenerationRequest
+from playground.files import write_json
 
 _SIMD_ORDER = (
     ("AVX512", "AVX-512"),
@@ -173,13 +173,8 @@ def _remember(key: tuple[str, int, int], digest: str) -> None:
     with _cache_lock:
         data = _read_cache()
         data[key[0]] = {"size": key[1], "mtime_ns": key[2], "sha256": digest}
-        target = hash_cache_path()
         with contextlib.suppress(OSError):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".hashes-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, indent=1, sort_keys=True)
-            os.replace(tmp, target)
+            write_json(hash_cache_path(), data, sort_keys=True)
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from playground import paths
+from playground.files import write_json
 
 
 def throughput_path() -> Path:
@@ -56,10 +56,5 @@ def remember_throughput(model_path: str | os.PathLike[str], rates: dict[int, flo
     data = _read()
     entry = data.setdefault(_key(model_path), {})
     entry.update({str(n): float(r) for n, r in rates.items()})
-    target = throughput_path()
     with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".throughput-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
-        os.replace(tmp, target)
+        write_json(throughput_path(), data, sort_keys=True)
