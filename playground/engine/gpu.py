@@ -153,6 +153,14 @@ def _report_gpu_memory(conn: Connection) -> None:
     conn.close()
 
 
+def probe_gpu_offload(timeout_s: float = 60.0) -> bool | None:
+    """Whether this llama.cpp build can offload layers to a GPU, asked in a short-lived child
+    process: a window can know it before any model loads without loading llama.cpp itself.
+    None when the child gave no answer."""
+    memory = probe_gpu_memory(timeout_s)
+    return None if memory is None else memory.offload_supported
+
+
 def probe_gpu_memory(timeout_s: float = 60.0) -> GpuMemory | None:
     """What llama.cpp says of GPU offload and VRAM, asked in a short-lived child process;
     None when the child gave no answer."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import ctypes
-import multiprocessing
 import os
 import signal
 import sys
@@ -721,30 +720,3 @@ def _held_back(text: str, stop: tuple[str, ...]) -> int:
 if __name__ == "__main__":  # pragma: no cover - the parent always spawns worker_main
     sys.exit("this module runs as a child of playground.engine.backends")
 
-
-def _report_gpu_offload(conn: Connection) -> None:
-    import llama_cpp
-
-    conn.send(bool(llama_cpp.llama_supports_gpu_offload()))
-    conn.close()
-
-
-def probe_gpu_offload(timeout_s: float = 60.0) -> bool | None:
-    """Whether this llama.cpp build can offload layers to a GPU, asked in a short-lived child
-    process: a window can know it before any model loads without loading llama.cpp itself.
-    None when the child gave no answer."""
-    ctx = multiprocessing.get_context("spawn")
-    parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_report_gpu_offload, args=(child,), name="playground-gpu-probe",
-                          daemon=True)
-    process.start()
-    child.close()
-    try:
-        return bool(parent.recv()) if parent.poll(timeout_s) else None
-    except (EOFError, OSError):
-        return None
-    finally:
-        parent.close()
-        process.join(5)
-        if process.is_alive():
-            process.kill()

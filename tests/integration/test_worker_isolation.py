@@ -199,7 +199,7 @@ def test_gpu_offload_support_is_asked_in_a_child_process() -> None:
     import sys
 
     from playground.cli import gpu_offload_supported
-    from playground.engine.worker import probe_gpu_offload
+    from playground.engine.gpu import probe_gpu_offload
 
     had_llama = "llama_cpp" in sys.modules
     answer = probe_gpu_offload()
