@@ -17,11 +17,11 @@ from typing import Any
 from playground.errors import SamplingError, TemplateError
 from playground.prompts.formats import LibraryError, dump_yaml, load_yaml_strict
 from playground.prompts.templates import (
-    HEADER_PATTERN,
     VARIABLE_TYPES,
-    _variable,
     discover_variables,
     parse_template,
+    read_variable,
+    split_header,
 )
 from playground.sampling import SamplingParams
 
@@ -90,18 +90,10 @@ class FieldError(TemplateError):
 def split_template(source: str, template_id: str) -> TemplateParts:
     """The fields and body of a template source; raises the core's error when the header
     cannot be read."""
-    match = HEADER_PATTERN.match(source)
-    if match is None:
-        return TemplateParts(TemplateFields(), source, "")
-    try:
-        header = load_yaml_strict(match.group("yaml"), f"{template_id}: the metadata header")
-    except LibraryError as exc:
-        raise TemplateError(str(exc)) from exc
+    header, body, header_text = split_header(source, template_id)
     if header is None:
-        header = {}
-    if not isinstance(header, dict):
-        raise TemplateError(f"{template_id}: the metadata header must be a mapping")
-    return TemplateParts(_fields(header), source[match.end():], source[: match.end()])
+        return TemplateParts(TemplateFields(), source, "")
+    return TemplateParts(_fields(header), body, header_text)
 
 
 def _text(value: Any) -> str:
@@ -283,7 +275,7 @@ def _variables(rows: tuple[VariableRow, ...], template_id: str) -> dict[str, Any
             spec["help"] = row.help.strip()
         _no_comment_end("variables", spec, index)
         try:
-            _variable(template_id, name, spec)
+            read_variable(template_id, name, spec)
         except TemplateError as exc:
             message = str(exc).removeprefix(f"{template_id}: ")
             raise FieldError("variables", f"{where}: {message}", index) from exc

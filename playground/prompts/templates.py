@@ -121,24 +121,27 @@ class Rendered:
 # -- parsing ----------------------------------------------------------------------------------
 
 
-def parse_template(source: str, template_id: str) -> PromptTemplate:
-    """Split header and body, validate the header, and check the body compiles."""
+def split_header(source: str, template_id: str) -> tuple[dict[str, Any] | None, str, str]:
+    """The header's mapping (None when the source has no header), the body, and the header's
+    own text (the comment, as written); a header that is not a YAML mapping is a TemplateError."""
     match = HEADER_PATTERN.match(source)
     if match is None:
-        header: dict[str, Any] = {"name": template_id}
-        body = source
-    else:
-        try:
-            loaded = load_yaml_strict(match.group("yaml"), f"{template_id}: the metadata header")
-        except LibraryError as exc:
-            raise TemplateError(str(exc)) from exc
-        if loaded is None:
-            loaded = {}
-        if not isinstance(loaded, dict):
-            raise TemplateError(f"{template_id}: the metadata header must be a mapping")
-        header = loaded
-        body = source[match.end():]
-    meta = _meta_from_header(header, template_id)
+        return None, source, ""
+    try:
+        loaded = load_yaml_strict(match.group("yaml"), f"{template_id}: the metadata header")
+    except LibraryError as exc:
+        raise TemplateError(str(exc)) from exc
+    if loaded is None:
+        loaded = {}
+    if not isinstance(loaded, dict):
+        raise TemplateError(f"{template_id}: the metadata header must be a mapping")
+    return loaded, source[match.end():], source[: match.end()]
+
+
+def parse_template(source: str, template_id: str) -> PromptTemplate:
+    """Split header and body, validate the header, and check the body compiles."""
+    header, body, _ = split_header(source, template_id)
+    meta = _meta_from_header({"name": template_id} if header is None else header, template_id)
     # The header is a Jinja comment ending in "-#}", which also strips the whitespace after it:
     # compiling the whole source renders exactly the body, with line numbers of the file.
     compile_source(source, template_id)
@@ -160,7 +163,7 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
     if not isinstance(raw_vars, dict):
         raise TemplateError(f"{template_id}: 'variables' must map names to descriptions")
     for name, spec in raw_vars.items():
-        variables.append(_variable(template_id, str(name), spec or {}))
+        variables.append(read_variable(template_id, str(name), spec or {}))
     params = header.get("params") or {}
     if not isinstance(params, dict):
         raise TemplateError(f"{template_id}: 'params' must be a mapping of sampling settings")
@@ -182,7 +185,7 @@ def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMe
     )
 
 
-def _variable(template_id: str, name: str, spec: Any) -> Variable:
+def read_variable(template_id: str, name: str, spec: Any) -> Variable:
     if not isinstance(spec, dict):
         raise TemplateError(f"{template_id}: variable {name!r} must be described by a mapping")
     vtype = spec.get("type", "text")
