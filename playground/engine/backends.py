@@ -26,6 +26,7 @@ from playground.engine.batch_stream import BatchStream
 from playground.engine.gguf import ModelInfo, read_gguf
 from playground.engine.machine import machine_facts, request_record, sha256_in_background
 from playground.engine.memory import check_fits, choose_parallel
+from playground.engine.pipe import next_message
 from playground.engine.worker import LoadOptions, worker_main
 from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
@@ -526,14 +527,7 @@ class LocalBackend:
             )
 
         while True:
-            ready = wait([conn, sentinel], timeout=0.05)
-            message = None
-            if conn in ready:
-                try:
-                    message = conn.recv()
-                except (EOFError, OSError):
-                    # The pipe closed: the worker is gone. Its sentinel tells how.
-                    ready = [sentinel]
+            message, gone = next_message(conn, sentinel)
             if message is not None:
                 kind = message[0]
                 if message[1] != req_id:
@@ -562,27 +556,39 @@ class LocalBackend:
                     error = _error(message[2], message[3])
                     yield Failed(error, result("error", len(pieces), str(error)))
                     return
-            elif sentinel in ready:
-                if self._cancel_requested():
-                    # Killed by us during a cancel: report a cancelled run, not a crash.
-                    self._reap()
-                    self.state = "unloaded"
+            elif gone:
+                crash = self._worker_ended()
+                if crash is None:  # killed by us during a cancel: cancelled, not a crash
                     yield Finished(result("cancelled", len(pieces)))
-                    self._respawn_in_background()
-                    return
-                crash = self._crashed()
-                yield Failed(crash, result("error", len(pieces), str(crash)))
+                else:
+                    yield Failed(crash, result("error", len(pieces), str(crash)))
                 return
-            if self._cancel_overdue():
-                # Still busy (a long prefill): kill the worker now, restart it for the next run.
-                self._kill()
-                self.state = "unloaded"
+            if self._stop_if_overdue():
                 yield Finished(result("cancelled", len(pieces)))
-                self._respawn_in_background()
                 return
 
     def _cancel_requested(self) -> bool:
         return self._cancel_at is not None
+
+    def _worker_ended(self) -> WorkerCrashed | None:
+        """The worker process is gone: None when a cancel killed it (it is loading again for
+        the next request), else the crash that took it down."""
+        if self._cancel_requested():
+            self._reap()
+            self.state = "unloaded"
+            self._respawn_in_background()
+            return None
+        return self._crashed()
+
+    def _stop_if_overdue(self) -> bool:
+        """A cancel the worker has not acknowledged in time (it is deep in a prefill): kill it
+        now and load again for the next request. Whether it was stopped."""
+        if not self._cancel_overdue():
+            return False
+        self._kill()
+        self.state = "unloaded"
+        self._respawn_in_background()
+        return True
 
     def _cancel_overdue(self) -> bool:
         """A cancel not acknowledged in time: the worker is deep in a prefill."""

@@ -15,9 +15,9 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from multiprocessing.connection import wait
 from typing import TYPE_CHECKING, Any
 
+from playground.engine.pipe import next_message
 from playground.errors import GenerationError, PlaygroundError, WorkerCrashed
 from playground.events import (
     Event,
@@ -107,13 +107,7 @@ class BatchStream:
         sentinel = backend._process.sentinel
         left = len(self._states)
         while left:
-            ready = wait([conn, sentinel], timeout=0.05)
-            message = None
-            if conn in ready:
-                try:
-                    message = conn.recv()
-                except (EOFError, OSError):
-                    ready = [sentinel]
+            message, gone = next_message(conn, sentinel)
             if message is not None:
                 index = by_id.get(message[1]) if len(message) > 1 else None
                 if index is None:
@@ -123,20 +117,11 @@ class BatchStream:
                     yield index, event
                 if state.ended:
                     left -= 1
-            elif sentinel in ready:
-                if backend._cancel_requested():
-                    backend._reap()
-                    backend.state = "unloaded"
-                    yield from self._end_all(None)
-                    backend._respawn_in_background()
-                    return
-                yield from self._end_all(backend._crashed())
+            elif gone:
+                yield from self._end_all(backend._worker_ended())
                 return
-            if backend._cancel_overdue():
-                backend._kill()
-                backend.state = "unloaded"
+            if backend._stop_if_overdue():
                 yield from self._end_all(None)
-                backend._respawn_in_background()
                 return
 
     def _end_all(self, crash: WorkerCrashed | None) -> Iterator[tuple[int, Event]]:
