@@ -7,7 +7,7 @@ summary, grid and reports by reopening the comparison (``judged``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCloseEvent
@@ -167,6 +167,25 @@ class JudgeDialog(QDialog):
         super().closeEvent(event)
 
 
+def show_judge_dialog(
+    current: JudgeDialog | None,
+    context: AppContext,
+    target: tuple[int, str],
+    models: Sequence[tuple[str, str]],
+    parent: QWidget,
+    on_judged: Callable[[int], None],
+) -> JudgeDialog:
+    """The judge dialog for ``target``: the one already judging is brought forward rather than
+    a second judge started beside it."""
+    if current is not None and current.running:
+        current.raise_()
+        return current
+    dialog = JudgeDialog(context, *target, models, parent)
+    dialog.judged.connect(on_judged)
+    dialog.show()
+    return dialog
+
+
 class JudgeButton(QPushButton):
     """Compare's "Judge…": opens the Judge dialog on the stored comparison shown, when one is
     shown and nothing runs."""
@@ -191,10 +210,6 @@ class JudgeButton(QPushButton):
     def open_dialog(self) -> JudgeDialog | None:
         if self._target is None:
             return None
-        if self.dialog is not None and self.dialog.running:
-            self.dialog.raise_()
-            return self.dialog
-        self.dialog = JudgeDialog(self.context, *self._target, self.models, self.window())
-        self.dialog.judged.connect(self.judged)
-        self.dialog.show()
+        self.dialog = show_judge_dialog(self.dialog, self.context, self._target, self.models,
+                                        self.window(), self.judged.emit)
         return self.dialog

@@ -31,7 +31,7 @@ from playground.wording import plural
 from ui.context import AppContext
 from ui.services.model_list import added_model_paths, model_choices_task, switched_off_sources
 from ui.services.tasks import Worker
-from ui.views.compare.judge_dialog import JudgeDialog
+from ui.views.compare.judge_dialog import JudgeDialog, show_judge_dialog
 from ui.views.history.judge_tasks import delete_judge_task, load_judges, rerun_task
 
 #: Lines of judges shown before the list scrolls.
@@ -185,12 +185,8 @@ class JudgesPanel(QWidget):
         """Compare's Judge dialog on the selected comparison."""
         if self._target is None:
             return None
-        if self.dialog is not None and self.dialog.running:
-            self.dialog.raise_()
-            return self.dialog
-        self.dialog = JudgeDialog(self.context, *self._target, self.models, self.window())
-        self.dialog.judged.connect(self._judged)
-        self.dialog.show()
+        self.dialog = show_judge_dialog(self.dialog, self.context, self._target, self.models,
+                                        self.window(), self._judged)
         return self.dialog
 
     def _judged(self, comparison_id: int) -> None:
