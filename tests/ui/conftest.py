@@ -75,6 +75,21 @@ def window(qtbot: QtBot, context: AppContext) -> Iterator[MainWindow]:
     win.close()
 
 
+@pytest.fixture
+def laptop(qtbot: QtBot, context: AppContext) -> Iterator[MainWindow]:
+    """The main window at a laptop's 1366×768, in front, once its start-up tasks are done."""
+    win = MainWindow(context)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=60000)
+    yield win
+    win.playground.stop()
+    win.close()
+
+
 class StallProbe:
     """Measures the longest gap between ticks of a fast timer: how long the event loop was
     unable to run anything (a frozen window, as a person would feel it)."""

@@ -9,7 +9,6 @@ test marked ``model``."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,20 +40,6 @@ TIMEOUT_MS = 60000
 SCHEMA = ('{"type": "object", "properties": {"label": {"enum": ["positive", "negative"]}}, '
           '"required": ["label"], "additionalProperties": false}')
 PROMPT = "Is 'The battery died after a day.' positive or negative? Reply in JSON."
-
-
-@pytest.fixture
-def laptop(qtbot: QtBot, context: AppContext) -> Iterator[MainWindow]:
-    win = MainWindow(context)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=TIMEOUT_MS)
-    yield win
-    win.playground.stop()
-    win.close()
 
 
 # -- acting as a person ------------------------------------------------------------------------

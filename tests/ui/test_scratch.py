@@ -4,9 +4,6 @@ History to go on with it. The model is the scripted one (tests/fakes.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
@@ -16,25 +13,10 @@ from playground.runs.runner import RunDone
 from playground.storage.store import Store
 from tests.fakes import FakeEngine
 from tests.ui.actions import click, double_click_history_row, history_row, type_over
-from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.views.playground.playground_view import PlaygroundView
 
 TIMEOUT_MS = 20000
-
-
-@pytest.fixture
-def laptop(qtbot: QtBot, context: AppContext) -> Iterator[MainWindow]:
-    win = MainWindow(context)
-    qtbot.addWidget(win)
-    win.resize(1366, 768)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(lambda: context.tasks.running == 0, timeout=TIMEOUT_MS)
-    yield win
-    win.playground.stop()
-    win.close()
 
 
 def finished(qtbot: QtBot, view: PlaygroundView, act: object) -> RunDone:
