@@ -50,3 +50,12 @@ def save_hand_comparison(
                                error=None, scores=score(text, list(item.references)))
         store.set_status(cid, "done")
     return cid
+
+
+def save_answers(db_path: Path) -> int:
+    """Two variants ("terse", "chatty") answering three questions, each output naming its
+    variant and input: a comparison to judge."""
+    inputs = [Input(f"row-{n}", {"question": q}) for n, q in
+              enumerate(("Why is the sky blue?", "What is rain?", "Why do leaves fall?"), 1)]
+    return save_hand_comparison(db_path, "Answers", "Q: {{ question }}", ("terse", "chatty"),
+                                inputs, lambda variant, item: f"{variant} answer to {item.id}")

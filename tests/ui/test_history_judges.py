@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from playground.comparison import Input
 from playground.storage.store import Store
 from tests.fakes import FakeEngine, Script
 from tests.ui.actions import click, click_cell, history_row, type_over
-from tests.ui.hand_made import save_hand_comparison
+from tests.ui.hand_made import save_answers
 from ui.main_window import MainWindow
 
 #: The judge's first token and its alternatives: 70 % on 4, 20 % on 3.
@@ -25,11 +24,7 @@ TWOISH = (("2", 0.8), ("1", 0.2))
 
 @pytest.fixture
 def stored(isolated_profile: Path) -> int:
-    inputs = [Input(f"row-{n}", {"question": q}) for n, q in
-              enumerate(("Why is the sky blue?", "What is rain?", "Why do leaves fall?"), 1)]
-    return save_hand_comparison(isolated_profile / "history.db", "Answers", "Q: {{ question }}",
-                                ("terse", "chatty"), inputs,
-                                lambda variant, item: f"{variant} answer to {item.id}")
+    return save_answers(isolated_profile / "history.db")
 
 
 def _scores(window: MainWindow, cid: int, metric: str) -> set[float | None]:

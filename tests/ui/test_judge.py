@@ -10,12 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from playground.comparison import Input
 from playground.evaluation.scales import format_value
 from playground.storage.store import Store
 from tests.fakes import FakeEngine, Script
 from tests.ui.actions import click, open_comparison_from_history, type_over
-from tests.ui.hand_made import save_hand_comparison
+from tests.ui.hand_made import save_answers
 from ui.main_window import MainWindow
 
 #: The judge's first token and its alternatives: 70 % on 4 (as "4" and " 4"), 20 % on 3.
@@ -25,11 +24,7 @@ EXPECTED = (4 * 0.7 + 3 * 0.2) / 0.9
 
 @pytest.fixture
 def stored(isolated_profile: Path) -> int:
-    inputs = [Input(f"row-{n}", {"question": q}) for n, q in
-              enumerate(("Why is the sky blue?", "What is rain?", "Why do leaves fall?"), 1)]
-    return save_hand_comparison(isolated_profile / "history.db", "Answers", "Q: {{ question }}",
-                                ("terse", "chatty"), inputs,
-                                lambda variant, item: f"{variant} answer to {item.id}")
+    return save_answers(isolated_profile / "history.db")
 
 
 def test_judge_action_scores_every_output_and_shows_judge_columns(
