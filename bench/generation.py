@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.engine.backends import LocalBackend
+from playground.engine.models import model_display_name
 from playground.engine.worker import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest, Token
 from playground.sampling import SamplingParams
@@ -138,7 +139,7 @@ def run(model_path: Path, max_tokens: int = 200) -> list[tuple[str, str]]:
     ours_tps = statistics.median(s.tokens_per_second for s in ours)
     low_tps = statistics.median(s.tokens_per_second for s in low)
     return [
-        ("model", f"{loaded.info.display_name} ({model_path.name})"),
+        ("model", f"{model_display_name(model_path)} ({model_path.name})"),
         ("threads", str(threads)),
         ("tokens per run (ours / low-level)", f"{ours[0].tokens} / {low[0].tokens}"),
         ("decode tok/s, full path (median)", f"{ours_tps:.1f}"),
