@@ -19,7 +19,7 @@ How this module does it:
   sequence whose logits came out samples with its own sampler chain, built with the steps and
   order llama-cpp-python gives the single path (penalties, [grammar], top-k, typical, top-p,
   min-p, temperature, dist with the run's seed; greedy at temperature 0).
-* Streaming, stop sequences (:class:`~playground.engine.worker.StopScanner`), log-probabilities,
+* Streaming, stop sequences (:class:`~playground.engine.stops.StopScanner`), log-probabilities,
   the cancel counter and per-request ``("cancel", req_id)`` messages work per sequence; a
   finished sequence frees its slot at once.
 
@@ -45,7 +45,8 @@ from playground.errors import ContextOverflowError, GenerationError, PlaygroundE
 from playground.events import GenerationRequest
 
 if TYPE_CHECKING:
-    from playground.engine.worker import StopScanner, _Engine, _Outbox
+    from playground.engine.stops import StopScanner
+    from playground.engine.worker import _Engine, _Outbox
 
 
 def batching_label(n: int) -> str:
@@ -204,7 +205,8 @@ class _Batch:
 
     def _admit(self, req_id: int, request: GenerationRequest) -> None:
         """Put a request into a free slot, its cached prefix copied; or end it at once."""
-        from playground.engine.worker import StopScanner, _Outbox
+        from playground.engine.stops import StopScanner
+        from playground.engine.worker import _Outbox
 
         engine = self.engine
         try:

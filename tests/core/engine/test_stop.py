@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from playground.engine.worker import LoadOptions, StopScanner, _find_stop, _held_back
+from playground.engine.stops import StopScanner, find_stop, held_back
+from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 
-# -- _find_stop ---------------------------------------------------------------------------------
+# -- find_stop ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -29,10 +30,10 @@ from playground.errors import PlaygroundError
 )
 def test_find_stop_earliest(text: str, stop: tuple[str, ...], start: int, expected: int) -> None:
     """The earliest start wins whatever order the stop sequences were given in."""
-    assert _find_stop(text, stop, start) == expected
+    assert find_stop(text, stop, start) == expected
 
 
-# -- _held_back ---------------------------------------------------------------------------------
+# -- held_back ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -55,14 +56,14 @@ def test_find_stop_earliest(text: str, stop: tuple[str, ...], start: int, expect
         ("xE", ("E",), 0),
     ],
 )
-def test_held_back(text: str, stop: tuple[str, ...], expected: int) -> None:
+def testheld_back(text: str, stop: tuple[str, ...], expected: int) -> None:
     """Hold the longest tail that could still grow into a stop sequence, and nothing else."""
-    assert _held_back(text, stop) == expected
+    assert held_back(text, stop) == expected
 
 
 def test_held_back_never_holds_a_complete_stop() -> None:
     """A complete stop sequence is the finder's job; holding it would hide a real stop."""
-    assert _held_back("say END", ("END",)) == 0
+    assert held_back("say END", ("END",)) == 0
 
 
 # -- the streaming loop -------------------------------------------------------------------------
