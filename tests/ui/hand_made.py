@@ -10,6 +10,7 @@ from typing import Any
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.events import Result
 from playground.runs.runner import make_scorer
+from playground.runs.single_run import SingleRun, single_run_spec
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 
@@ -59,3 +60,22 @@ def save_answers(db_path: Path) -> int:
               enumerate(("Why is the sky blue?", "What is rain?", "Why do leaves fall?"), 1)]
     return save_hand_comparison(db_path, "Answers", "Q: {{ question }}", ("terse", "chatty"),
                                 inputs, lambda variant, item: f"{variant} answer to {item.id}")
+
+
+def save_greeting_run(db_path: Path, setup: SingleRun, model: Mapping[str, Any]) -> int:
+    """A Playground run of ``setup`` stored as finished with the output "Hello, Ada." (seed
+    77); its comparison id. ``model`` is the model record the run names."""
+    spec = single_run_spec(setup, 77)
+    with Store(db_path) as store:
+        comparison_id = store.save_comparison(spec)
+        store.save_run(
+            comparison_id=comparison_id,
+            variant_id=store.variant_ids(comparison_id)[setup.template_id],
+            input_id=store.input_ids(comparison_id)["input"], sample=0, seed=77,
+            run_key="k", status="ok", error=None,
+            result=Result(text="Hello, Ada.", finish_reason="stop", prompt_tokens=9,
+                          completion_tokens=4, ttft_s=0.01, tokens_per_second=40.0,
+                          total_s=0.1, rendered_prompt="Say hello to Ada.",
+                          params=spec.variants[0].params, model=dict(model)),
+        )
+    return comparison_id

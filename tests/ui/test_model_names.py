@@ -16,12 +16,12 @@ from playground.engine.endpoints import save_endpoint
 from playground.engine.gguf import read_gguf
 from playground.engine.models import catalog_entry
 from playground.engine.remote import Endpoint
-from playground.events import Result
-from playground.runs.single_run import SingleRun, single_run_spec
+from playground.runs.single_run import SingleRun
 from playground.sampling import SamplingParams
 from playground.storage.store import Store
 from tests.gguf_factory import valid_builder
 from tests.ui.actions import click_tab, double_click_history_row, history_row
+from tests.ui.hand_made import save_greeting_run
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.services.model_list import ADDED_KEY
@@ -108,21 +108,8 @@ def test_a_run_reopened_from_the_history_names_its_model_as_the_chooser_does(
 ) -> None:
     setup = SingleRun("greeting", SOURCE, str(default_model_path),
                       SamplingParams(temperature=0, max_tokens=8), {"who": "Ada"})
-    spec = single_run_spec(setup, 77)
-    with Store(context.db_path) as store:
-        comparison_id = store.save_comparison(spec)
-        store.save_run(
-            comparison_id=comparison_id,
-            variant_id=store.variant_ids(comparison_id)["greeting"],
-            input_id=store.input_ids(comparison_id)["input"], sample=0, seed=77,
-            run_key="k", status="ok", error=None,
-            result=Result(text="Hello, Ada.", finish_reason="stop", prompt_tokens=9,
-                          completion_tokens=4, ttft_s=0.01, tokens_per_second=40.0,
-                          total_s=0.1, rendered_prompt="Say hello to Ada.",
-                          params=spec.variants[0].params,
-                          model={"name": read_gguf(default_model_path).name,
-                                 "path": str(default_model_path)}),
-        )
+    model = {"name": read_gguf(default_model_path).name, "path": str(default_model_path)}
+    comparison_id = save_greeting_run(context.db_path, setup, model)
     win = MainWindow(context)
     qtbot.addWidget(win)
     win.resize(1366, 768)

@@ -10,11 +10,10 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QCheckBox, QLineEdit, QScrollArea, QWidget
 from pytestqt.qtbot import QtBot
 
-from playground.events import Result
-from playground.runs.single_run import SingleRun, single_run_spec
+from playground.runs.single_run import SingleRun
 from playground.sampling import SamplingParams
-from playground.storage.store import Store
 from tests.ui.actions import double_click_history_row, history_row
+from tests.ui.hand_made import save_greeting_run
 from ui.context import AppContext
 from ui.main_window import MainWindow
 from ui.views.playground.params_panel import ParamsPanel
@@ -76,20 +75,8 @@ def test_a_run_stored_above_2_reopens_with_its_temperature(
     params = SamplingParams(temperature=3.5, max_tokens=8)
     setup = SingleRun("greeting", "Say hello to {{ who }}.", str(tmp_path / "any.gguf"), params,
                       {"who": "Ada"})
-    spec = single_run_spec(setup, 77)
-    with Store(context.db_path) as store:
-        comparison_id = store.save_comparison(spec)
-        store.save_run(
-            comparison_id=comparison_id,
-            variant_id=store.variant_ids(comparison_id)["greeting"],
-            input_id=store.input_ids(comparison_id)["input"], sample=0, seed=77,
-            run_key="k", status="ok", error=None,
-            result=Result(text="Hello, Ada.", finish_reason="stop", prompt_tokens=9,
-                          completion_tokens=4, ttft_s=0.01, tokens_per_second=40.0,
-                          total_s=0.1, rendered_prompt="Say hello to Ada.",
-                          params=spec.variants[0].params,
-                          model={"name": "any", "path": str(tmp_path / "any.gguf")}),
-        )
+    model = {"name": "any", "path": str(tmp_path / "any.gguf")}
+    comparison_id = save_greeting_run(context.db_path, setup, model)
     window = MainWindow(context)
     qtbot.addWidget(window)
     window.resize(1366, 768)
