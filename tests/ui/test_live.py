@@ -130,7 +130,7 @@ def test_the_output_stays_until_the_next_live_run_streams(
     shown = view.output_panel.output.toPlainText()
     assert shown
 
-    fake_engine.script(Script(text="A fresh answer.", token_delay_s=0.4))
+    fake_engine.script(Script(text="A fresh answer.", token_delay_s=1.0))  # room to look
     type_text(qtbot, dialogue, " Bob: hello")
     qtbot.waitUntil(lambda: view.running, timeout=TIMEOUT_MS)
     assert view.output_panel.output.toPlainText() == shown  # not blank while it waits
