@@ -167,8 +167,9 @@ class ScriptAwareTokenizer:
         self._pattern = _token_pattern()
         self._stem: Callable[[str], str] | None = None
         if stem:
-            # Deferred: nltk takes a third of a second to import.
-            from nltk.stem.porter import PorterStemmer  # type: ignore[import-untyped]
+            from playground.evaluation.nltk_lite import porter_stemmer
+
+            PorterStemmer = porter_stemmer()  # noqa: N806
 
             # Same stemmer and mode as rouge_score; cached because stemming dominates the cost.
             self._stem = functools.lru_cache(maxsize=1 << 16)(PorterStemmer().stem)
@@ -387,9 +388,9 @@ class Scorer:
         with self._lock:
             scorer = self._rouge_scorers.get(rouge_types)
             if scorer is None:
-                from rouge_score.rouge_scorer import RougeScorer  # nltk import: deferred
+                from playground.evaluation.nltk_lite import rouge_scorer_class
 
-                scorer = RougeScorer(list(rouge_types), tokenizer=self._tokenizer)
+                scorer = rouge_scorer_class()(list(rouge_types), tokenizer=self._tokenizer)
                 self._rouge_scorers[rouge_types] = scorer
             return scorer
 

@@ -54,3 +54,15 @@ def test_history_opens_the_store_without_scorers_hub_or_model(tmp_path: Path) ->
             f"    assert main(['history', '--db', {str(db)!r}]) == 0")
     # sqlite-utils is the store, and it imports numpy itself.
     assert _imported_after(code, tmp_path) - {"sqlite_utils", "numpy"} == set()
+
+
+def test_scoring_runs_rouge_without_importing_the_rest_of_nltk(tmp_path: Path) -> None:
+    code = ("import contextlib, io\nfrom playground.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+            "    assert main(['score', '--hyp', 'the cats sat', '--ref', 'a cat sat']) == 0\n"
+            "assert 'rouge1_f' in out.getvalue()\n"
+            # NLTK's package, its parsers and corpus readers: none of it is needed to stem.
+            "assert not [m for m in sys.modules if m.startswith(('nltk.chunk', 'nltk.corpus'))]")
+    imported = _imported_after("import sys\n" + code, tmp_path)
+    assert {"rouge_score", "sacrebleu"} <= imported
+    assert "nltk" not in imported
