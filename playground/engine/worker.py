@@ -256,6 +256,7 @@ class _Engine:
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
         self.n_vocab = self.llm.n_vocab()
         self._piece_buf = ctypes.create_string_buffer(256)
+        self._scratch: Any = None  # numpy's buffer for log-probabilities, made on first use
         warnings: list[str] = []
         self.chat_setup = model_chat(
             self.llm.metadata.get("tokenizer.chat_template"),
@@ -586,7 +587,14 @@ class _Engine:
         ptr = self._lib.llama_get_logits_ith(self.llm.ctx, at)
         logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
         peak = float(logits.max())
-        log_z = peak + float(np.log(np.exp(logits - peak).sum()))
+        # One buffer for every token: vocabulary-sized temporaries, made and freed each token,
+        # have the allocator return memory to the system and fault it in again, and returning
+        # it interrupts llama.cpp's other threads (measured: the logprob path went from about
+        # 3.5 % to 2.5 % slower than none, for a 49k vocabulary).
+        if self._scratch is None:
+            self._scratch = np.empty(self.n_vocab, dtype=logits.dtype)
+        np.subtract(logits, peak, out=self._scratch)
+        log_z = peak + float(np.log(np.exp(self._scratch, out=self._scratch).sum()))
         chosen = float(logits[token]) - log_z
         top: tuple[tuple[str, float], ...] = ()
         if top_n:
