@@ -359,6 +359,13 @@ def test_selecting_a_comparison_shows_its_runs_and_the_full_output(
     assert sorted({d.input for d in runs.rows}) == ["r1", "r2"]
     assert all("rouge" in str(runs.data(runs.index(r, runs.SCORES))) for r in range(4))
     qtmodeltester.check(runs)  # type: ignore[attr-defined]
+    # The table has a heading of its own, between the judges' line and the table.
+    heading = view.details.title_label
+    assert heading.isVisible() and heading.text() == "Runs (4)"
+    table_top = view.runs_table.mapTo(view, view.runs_table.rect().topLeft()).y()
+    heading_top = heading.mapTo(view, heading.rect().topLeft()).y()
+    judges_title = view.judges.title_label
+    assert judges_title.mapTo(view, judges_title.rect().topLeft()).y() < heading_top < table_top
 
     rect = view.runs_table.visualRect(runs.index(2, 0))
     qtbot.mouseClick(view.runs_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -63,6 +64,13 @@ class RunDetailsPanel(QWidget):
         self.runs_table.doubleClicked.connect(self._open_run_at)
         self.runs_table.setToolTip("Double-click a run to open it in the Playground")
 
+        # The runs' own heading, so that the judges' line above does not read as this table's.
+        self.title_label = QLabel()
+        font = QFont(self.title_label.font())
+        font.setBold(True)
+        self.title_label.setFont(font)
+        self._count_runs(0)
+
         self.rating_bar = RatingBar()
         self.run_label = QLabel()
         self.run_label.setWordWrap(True)
@@ -77,6 +85,7 @@ class RunDetailsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.title_label)
         layout.addWidget(self.runs_table, 2)
         layout.addWidget(self.rating_bar)
         layout.addWidget(self.run_label)
@@ -88,6 +97,7 @@ class RunDetailsPanel(QWidget):
     def show_rows(self, rows: Sequence[RunDetail], select_run: int | None) -> None:
         """List these runs and show run ``select_run`` (else the first)."""
         self.runs_model.set_rows(rows)
+        self._count_runs(len(rows))
         row = self.runs_model.row_of_run(select_run) if select_run is not None else None
         if row is None and rows:
             row = 0
@@ -102,7 +112,11 @@ class RunDetailsPanel(QWidget):
 
     def clear(self) -> None:
         self.runs_model.set_rows([])
+        self._count_runs(0)
         self.show_run(None)
+
+    def _count_runs(self, n: int) -> None:
+        self.title_label.setText(f"Runs ({n:,})" if n else "Runs")
 
     def selected_run(self) -> RunRow | None:
         index = self.runs_table.selectionModel().currentIndex()
