@@ -162,9 +162,10 @@ def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
 
     The fd is duplicated first: llama-cpp-python points fd 2 at /dev/null while it loads a
     model quietly, which would otherwise swallow the one line that says why a load failed.
-    The returned callback must stay referenced for as long as llama.cpp may call it.
+    The callback lives as long as the process (see :func:`_for_the_process`).
     """
     target = os.dup(fd) if fd is not None else None
+    write = os.write  # module globals are gone by the time a context is freed at exit
     last_level = [0]
 
     @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
@@ -174,10 +175,22 @@ def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
         else:
             last_level[0] = level
         if target is not None and level in (3, 4):  # GGML_LOG_LEVEL_WARN, GGML_LOG_LEVEL_ERROR
-            os.write(target, text)
+            write(target, text)
 
-    llama_cpp.llama_log_set(_log, ctypes.c_void_p(0))
+    llama_cpp.llama_log_set(_for_the_process(_log), ctypes.c_void_p(0))
     return _log
+
+
+def _for_the_process(callback: Any) -> Any:
+    """``callback``, never freed.
+
+    llama.cpp keeps a callback's address for the life of the process and logs while it frees a
+    context. At interpreter exit, objects go in no set order: a model freed after its callback
+    called freed memory and the process died with SIGSEGV. A callback or two a process is a
+    small price for an exit that cannot crash.
+    """
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(callback))
+    return callback
 
 
 def install_abort_reporter(fd: int) -> Any:
@@ -186,17 +199,19 @@ def install_abort_reporter(fd: int) -> Any:
 
     ggml prints it to stderr, which llama-cpp-python points at /dev/null during a quiet load,
     and then starts a debugger for a backtrace. With a callback it does neither and aborts right
-    after it returns. The returned callback must stay referenced for the life of the process.
+    after it returns. The callback lives as long as the process.
     """
     from llama_cpp._ggml import libggml
 
     target = os.dup(fd)
     callback_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p)
 
-    def _report(message: bytes | None) -> None:
-        os.write(target, (message or b"llama.cpp aborted") + b"\n")
+    write = os.write
 
-    callback = callback_type(_report)
+    def _report(message: bytes | None) -> None:
+        write(target, (message or b"llama.cpp aborted") + b"\n")
+
+    callback = _for_the_process(callback_type(_report))
     setter = libggml.ggml_set_abort_callback
     setter.argtypes = [callback_type]
     setter.restype = ctypes.c_void_p
