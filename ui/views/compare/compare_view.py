@@ -23,7 +23,7 @@ from typing import Any
 
 from PySide6.QtCharts import QChartView
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QFont, QKeySequence, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -74,6 +74,7 @@ from ui.views.compare.output_grid import OutputGrid
 from ui.views.compare.results_area import ResultsArea
 from ui.views.compare.summary_panel import SummaryPanel
 from ui.widgets.diff_dialog import DiffDialog
+from ui.widgets.heading import heading
 from ui.widgets.references import CONFIDENCE_KEY, confidence_threshold
 from ui.widgets.temperature_setting import temperature_top
 
@@ -186,10 +187,7 @@ class CompareView(QWidget):
 
     def _build_header(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.title_label = QLabel("New comparison")
-        font = QFont(self.title_label.font())
-        font.setBold(True)
-        self.title_label.setFont(font)
+        self.title_label = heading("New comparison")
         row.addWidget(self.title_label, 1)
         self.add_button = QPushButton("+ Column")
         self.add_button.setToolTip(f"Add a variant (at most {MAX_COLUMNS})")

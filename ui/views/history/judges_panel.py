@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -33,6 +33,7 @@ from ui.services.model_list import added_model_paths, model_choices_task, switch
 from ui.services.tasks import Worker
 from ui.views.compare.judge_dialog import JudgeDialog, show_judge_dialog
 from ui.views.history.judge_tasks import delete_judge_task, load_judges, rerun_task
+from ui.widgets.heading import heading
 
 #: Lines of judges shown before the list scrolls.
 VISIBLE_JUDGES = 3
@@ -62,10 +63,7 @@ class JudgesPanel(QWidget):
         #: what the last re-run or deletion came to, shown beside the count of judges
         self._note = ""
 
-        self.title_label = QLabel("Judges")
-        font = QFont(self.title_label.font())
-        font.setBold(True)
-        self.title_label.setFont(font)
+        self.title_label = heading("Judges")
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.judge_button = QPushButton("Judge…")

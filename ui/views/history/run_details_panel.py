@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -22,6 +21,7 @@ from playground.storage.store import RatingRow, RunRow
 from playground.wording import plural, sample_label
 from ui.views.history.comparisons_panel import history_table
 from ui.views.history.rating_bar import RatingBar
+from ui.widgets.heading import heading
 from ui.widgets.item_models import RunTableModel
 
 
@@ -65,10 +65,7 @@ class RunDetailsPanel(QWidget):
         self.runs_table.setToolTip("Double-click a run to open it in the Playground")
 
         # The runs' own heading, so that the judges' line above does not read as this table's.
-        self.title_label = QLabel()
-        font = QFont(self.title_label.font())
-        font.setBold(True)
-        self.title_label.setFont(font)
+        self.title_label = heading()
         self._count_runs(0)
 
         self.rating_bar = RatingBar()
