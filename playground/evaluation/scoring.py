@@ -169,10 +169,8 @@ class ScriptAwareTokenizer:
         if stem:
             from playground.evaluation.nltk_lite import porter_stemmer
 
-            PorterStemmer = porter_stemmer()  # noqa: N806
-
             # Same stemmer and mode as rouge_score; cached because stemming dominates the cost.
-            self._stem = functools.lru_cache(maxsize=1 << 16)(PorterStemmer().stem)
+            self._stem = functools.lru_cache(maxsize=1 << 16)(porter_stemmer()().stem)
         # rouge_score re-tokenizes the hypothesis for every reference and every ROUGE type.
         self._cached = functools.lru_cache(maxsize=1024)(self._tokenize)
 
