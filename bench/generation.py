@@ -36,39 +36,45 @@ def _sample(n: int, sent: float, first: float, last: float, where: str) -> Sampl
     return Sample(n, (n - 1) / (last - first), first - sent)
 
 
-def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[list[Sample], float]:
-    """``llama_decode`` + the native greedy sampler, nothing else: the ceiling we measure against.
+class LowLevelLoop:
+    """``llama_decode`` of one token at a time and llama.cpp's native greedy sampler, in this
+    process, on a context made as the worker makes it (size, batch, threads, flash attention):
+    nothing else. The ceiling the app's own per-token work is measured against."""
 
-    Returns one sample per call of ``run`` and the load time.
-    """
-    import llama_cpp as ll
+    def __init__(self, model_path: Path, threads: int) -> None:
+        import llama_cpp as ll
 
-    from playground.engine.worker import install_log_filter
+        from playground.engine.worker import install_log_filter
 
-    keep = install_log_filter(ll, None)
-    ll.llama_backend_init()
-    started = time.perf_counter()
-    mparams = ll.llama_model_default_params()
-    mparams.n_gpu_layers = 0
-    model = ll.llama_model_load_from_file(str(model_path).encode(), mparams)
-    cparams = ll.llama_context_default_params()
-    cparams.n_ctx = N_CTX
-    cparams.n_batch = 512
-    cparams.n_threads = threads
-    cparams.n_threads_batch = threads
-    cparams.flash_attn_type = ll.LLAMA_FLASH_ATTN_TYPE_ENABLED  # as LoadOptions() does
-    ctx = ll.llama_init_from_model(model, cparams)
-    load_s = time.perf_counter() - started
-    vocab = ll.llama_model_get_vocab(model)
+        self.ll = ll
+        install_log_filter(ll, None)
+        ll.llama_backend_init()
+        started = time.perf_counter()
+        mparams = ll.llama_model_default_params()
+        mparams.n_gpu_layers = 0
+        self.model = ll.llama_model_load_from_file(str(model_path).encode(), mparams)
+        options = LoadOptions(n_ctx=N_CTX, n_threads=threads)
+        cparams = ll.llama_context_default_params()
+        cparams.n_ctx = options.n_ctx
+        cparams.n_batch = options.n_batch
+        cparams.n_threads = threads
+        cparams.n_threads_batch = threads
+        if options.flash_attn:
+            cparams.flash_attn_type = ll.LLAMA_FLASH_ATTN_TYPE_ENABLED
+        self.ctx = ll.llama_init_from_model(self.model, cparams)
+        self.load_s = time.perf_counter() - started
+        self.vocab = ll.llama_model_get_vocab(self.model)
+        self.sampler = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
+        ll.llama_sampler_chain_add(self.sampler, ll.llama_sampler_init_greedy())
 
-    text = PROMPT.encode()
-    buf = (ll.llama_token * N_CTX)()
-    n_prompt = ll.llama_tokenize(vocab, text, len(text), buf, N_CTX, True, True)
-    sampler = ll.llama_sampler_chain_init(ll.llama_sampler_chain_default_params())
-    ll.llama_sampler_chain_add(sampler, ll.llama_sampler_init_greedy())
-    one = (ll.llama_token * 1)()
-
-    def run() -> Sample:
+    def run(self, prompt: str, max_tokens: int, stop_at_end: bool = True) -> Sample:
+        """Greedy decoding of ``prompt`` from an empty cache; ``stop_at_end=False`` goes on past
+        an end-of-generation token, for a fixed length as llama.cpp's benchmarks decode."""
+        ll, ctx = self.ll, self.ctx
+        text = prompt.encode()
+        buf = (ll.llama_token * N_CTX)()
+        n_prompt = ll.llama_tokenize(self.vocab, text, len(text), buf, N_CTX, True, True)
+        one = (ll.llama_token * 1)()
         ll.llama_memory_clear(ll.llama_get_memory(ctx), True)
         t0 = time.perf_counter()
         if ll.llama_decode(ctx, ll.llama_batch_get_one(buf, n_prompt)) != 0:
@@ -76,8 +82,8 @@ def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[lis
         first = last = 0.0
         n = 0
         for _ in range(max_tokens):
-            token = ll.llama_sampler_sample(sampler, ctx, -1)
-            if ll.llama_vocab_is_eog(vocab, token):
+            token = ll.llama_sampler_sample(self.sampler, ctx, -1)
+            if stop_at_end and ll.llama_vocab_is_eog(self.vocab, token):
                 break
             n += 1
             last = time.perf_counter()
@@ -90,12 +96,19 @@ def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[lis
                 raise RuntimeError("decode failed")
         return _sample(n, t0, first, last, "low-level loop")
 
-    samples = [run() for _ in range(ROUNDS)]
-    ll.llama_sampler_free(sampler)
-    ll.llama_free(ctx)
-    ll.llama_model_free(model)
-    del keep
-    return samples, load_s
+    def close(self) -> None:
+        self.ll.llama_sampler_free(self.sampler)
+        self.ll.llama_free(self.ctx)
+        self.ll.llama_model_free(self.model)
+
+
+def low_level_loop(model_path: Path, threads: int, max_tokens: int) -> tuple[list[Sample], float]:
+    """``ROUNDS`` runs of the low-level loop on :data:`PROMPT`, and its load time."""
+    loop = LowLevelLoop(model_path, threads)
+    try:
+        return [loop.run(PROMPT, max_tokens) for _ in range(ROUNDS)], loop.load_s
+    finally:
+        loop.close()
 
 
 def full_path(backend: LocalBackend, max_tokens: int) -> Sample:

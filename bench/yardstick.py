@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import native
+from bench.generation import LowLevelLoop
 from playground.engine.backends import LocalBackend
 from playground.engine.worker import LoadOptions, default_threads
 from playground.events import Failed, Finished, GenerationRequest, Token
@@ -50,11 +51,8 @@ def _vocab(model: Path) -> Any:
 
     from playground.engine.worker import install_log_filter
 
-    _KEEP.append(install_log_filter(llama_cpp, None))  # llama.cpp calls it for the process's life
+    install_log_filter(llama_cpp, None)
     return llama_cpp.Llama(str(model), vocab_only=True, verbose=False)
-
-
-_KEEP: list[Any] = []
 
 
 @dataclass(frozen=True)
@@ -85,46 +83,6 @@ def _single(backend: LocalBackend, prompt: str, logprobs: int | None) -> Single:
     raise RuntimeError("the run did not finish")
 
 
-class _LowLevel:
-    """``llama_decode`` of one token at a time and llama.cpp's greedy sampler, in this process,
-    on a context made as the app's worker makes it: what the app would reach with no work of
-    its own per token. Set between the two, it tells where a gap to native lies."""
-
-    def __init__(self, model: Path, threads: int) -> None:
-        import llama_cpp as ll
-
-        self.ll = ll
-        _KEEP.append(ll)
-        options = LoadOptions(n_ctx=N_CTX, n_threads=threads)
-        self.llm = ll.Llama(str(model), n_ctx=options.n_ctx, n_batch=options.n_batch,
-                            n_threads=threads, n_threads_batch=threads,
-                            flash_attn=options.flash_attn, verbose=False)
-        self.sampler = self.llm._init_sampler(temp=0)
-
-    def decode_tps(self, prompt: str) -> float:
-        """Tokens per second from the first generated token to the last, as the worker times."""
-        ll, ctx = self.ll, self.llm.ctx
-        tokens = self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
-        ll.llama_memory_clear(ll.llama_get_memory(ctx), True)
-        buf = (ll.llama_token * len(tokens))(*tokens)
-        if ll.llama_decode(ctx, ll.llama_batch_get_one(buf, len(tokens))) != 0:
-            raise RuntimeError("llama_decode failed")
-        one = (ll.llama_token * 1)()
-        first = 0.0
-        for n in range(1, N_GEN + 1):
-            one[0] = self.sampler.sample(self.llm._ctx, -1)
-            if n == 1:
-                first = time.perf_counter()
-            if n == N_GEN:
-                break
-            if ll.llama_decode(ctx, ll.llama_batch_get_one(one, 1)) != 0:
-                raise RuntimeError("llama_decode failed")
-        return (N_GEN - 1) / (time.perf_counter() - first)
-
-    def close(self) -> None:
-        self.llm.close()
-
-
 TURNS = 6
 
 
@@ -139,18 +97,19 @@ def single_stream(model: Path, threads: int, prompt: str) -> list[tuple[str, str
     backend = LocalBackend(model, LoadOptions(n_ctx=N_CTX, n_threads=threads,
                                               reuse_prefix=False))
     backend.start()
-    low = _LowLevel(model, threads)
+    low = LowLevelLoop(model, threads)
     turns: list[dict[str, float]] = []
     plain: list[Single] = []
     try:
         _single(backend, prompt, None)  # warm-up
-        low.decode_tps(prompt)
+        low.run(prompt, N_GEN, stop_at_end=False)
         for turn in range(TURNS):
             # Every other turn in reverse order, so that none of the three always goes first.
             steps: list[Callable[[], Any]] = [
                 lambda: native.llama_bench(model, threads, N_PROMPT, N_GEN, repetitions=2),
                 lambda: [_single(backend, prompt, None) for _ in range(2)],
-                lambda: [low.decode_tps(prompt) for _ in range(2)],
+                lambda: [low.run(prompt, N_GEN, stop_at_end=False).tokens_per_second
+                         for _ in range(2)],
                 lambda: [_single(backend, prompt, 5) for _ in range(2)],
             ]
             order = range(len(steps)) if turn % 2 == 0 else reversed(range(len(steps)))

@@ -157,7 +157,7 @@ def _generation(
         engine.generate(conn, cancel_upto, message[1], message[2])
 
 
-def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
+def install_log_filter(llama_cpp: Any, fd: int | None) -> None:
     """Send llama.cpp's warnings and errors to ``fd`` (None: nowhere), and drop its debug chatter.
 
     The fd is duplicated first: llama-cpp-python points fd 2 at /dev/null while it loads a
@@ -178,7 +178,6 @@ def install_log_filter(llama_cpp: Any, fd: int | None) -> Any:
             write(target, text)
 
     llama_cpp.llama_log_set(_for_the_process(_log), ctypes.c_void_p(0))
-    return _log
 
 
 def _for_the_process(callback: Any) -> Any:
@@ -193,7 +192,7 @@ def _for_the_process(callback: Any) -> Any:
     return callback
 
 
-def install_abort_reporter(fd: int) -> Any:
+def install_abort_reporter(fd: int) -> None:
     """Write the message of a native llama.cpp abort (a failed ``GGML_ASSERT`` names the source
     line and the condition) to ``fd`` before the process dies.
 
@@ -216,7 +215,6 @@ def install_abort_reporter(fd: int) -> Any:
     setter.argtypes = [callback_type]
     setter.restype = ctypes.c_void_p
     setter(callback)
-    return callback
 
 
 class _UnusedChatFormatter:
@@ -243,8 +241,8 @@ class _Engine:
         # `9 ** 999999999` would hang the load. Its copy is never used here, so it is never built.
         llama_cpp.llama_chat_format.Jinja2ChatFormatter = _UnusedChatFormatter  # type: ignore[misc,assignment]
         self._lib = llama_cpp
-        self._log_callback = install_log_filter(llama_cpp, 2)
-        self._abort_callback = install_abort_reporter(2)
+        install_log_filter(llama_cpp, 2)
+        install_abort_reporter(2)
         self.options = options
         kwargs: dict[str, Any] = {
             "model_path": model_path,
