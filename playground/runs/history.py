@@ -17,8 +17,6 @@ from playground.storage.store import Store, run_model_name
 def stored_report(store: Store, comparison_id: int) -> ComparisonReport:
     """The full report of a saved comparison (metrics, sweep, Likert ratings, pairwise
     ranking): the one every face of the app shows and exports for a stored comparison."""
-    from playground.runs.judge_results import judge_evaluation
-
     row = store.comparison(comparison_id)
     spec = row.to_spec()
     runs = report_runs(store, comparison_id)
@@ -32,6 +30,19 @@ def stored_report(store: Store, comparison_id: int) -> ComparisonReport:
         criteria=store.criteria(comparison_id),
         judgements=people,
     )
+    return with_judge(store, comparison_id, report, runs, people)
+
+
+def with_judge(
+    store: Store,
+    comparison_id: int,
+    report: ComparisonReport,
+    runs: list[ReportRun],
+    people: list[Judgement],
+) -> ComparisonReport:
+    """``report`` with what a judge said beyond its scores (for exports), where one judged."""
+    from playground.runs.judge_results import judge_evaluation
+
     judge = judge_evaluation(store, comparison_id, runs, people)
     return report if judge is None else replace(report, judge=judge)
 

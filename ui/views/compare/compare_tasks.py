@@ -19,8 +19,7 @@ from playground.evaluation.summary import shown_estimates, spec_report
 from playground.prompts.collection import Collection
 from playground.prompts.datasets import load_dataset
 from playground.runs.build import build_comparison, library_dataset
-from playground.runs.history import comparison_judgements, report_runs
-from playground.runs.judge_results import judge_evaluation
+from playground.runs.history import comparison_judgements, report_runs, with_judge
 from playground.runs.runner import CancelToken, ComparisonFinished, RunDone, report_run
 from playground.storage.store import ComparisonRow, Store
 from ui.context import AppContext
@@ -125,11 +124,9 @@ def open_task(
         row = store.comparison(comparison_id)
         runs = report_runs(store, comparison_id)
         ready = _ready(comparison_id, row.status, row.to_spec(), runs, below)
-        judge = judge_evaluation(store, comparison_id, runs,
-                                 comparison_judgements(store, comparison_id))
-    if judge is not None:  # what the judge said beyond its scores, in exported reports
-        ready = replace(ready, report=replace(ready.report, judge=judge))
-    yield Opened(row, ready)
+        report = with_judge(store, comparison_id, ready.report, runs,
+                            comparison_judgements(store, comparison_id))
+    yield Opened(row, replace(ready, report=report))
 
 
 def export_task(report: ComparisonReport, fmt: ExportFormat, path: str) -> Iterator[str]:
