@@ -62,6 +62,7 @@ class OutputFormat(QWidget):
         self._key = TEMPLATE
         self._texts: dict[str, tuple[str, str | None]] = {}
         self._error: str | None = None
+        self._constraint: OutputConstraint | None = None
 
         self.combo = QComboBox()
         self.combo.setToolTip("What the output must be: free text, any JSON, JSON that follows "
@@ -97,7 +98,15 @@ class OutputFormat(QWidget):
     # -- what is chosen ---------------------------------------------------------------------
 
     def constraint(self) -> OutputConstraint | None:
-        """The output constraint chosen; raises ConstraintError when it cannot be used."""
+        """The output constraint chosen; raises ConstraintError when it cannot be used.
+
+        Checked once when the choice changes (every change goes through ``_fill``), not on each
+        read: headers read it on every keystroke of a variant's settings."""
+        if self._error is not None:
+            raise ConstraintError(self._error)
+        return self._constraint
+
+    def _chosen_constraint(self) -> OutputConstraint | None:
         if self._key == TEMPLATE:
             return self._template_output
         if self._key == FREE:
@@ -110,6 +119,8 @@ class OutputFormat(QWidget):
     def set_template_output(self, output: OutputConstraint | None, *,
                             reset: bool = False) -> None:
         """The template's own constraint (None: it has none); ``reset`` goes back to it."""
+        if output == self._template_output and not reset:
+            return  # every preview of the template says it again
         self._template_output = output
         if reset or (self._key == FREE and output is None):
             self._key = TEMPLATE
@@ -170,13 +181,15 @@ class OutputFormat(QWidget):
 
     def _check(self) -> None:
         self._error = None
+        self._constraint = None
         self.edit_button.setVisible(self._key in TYPED)
         try:
-            constraint = self.constraint()
+            constraint = self._chosen_constraint()
         except ConstraintError as exc:
             self._error = str(exc)
             self._show(self._error, error=True)
             return
+        self._constraint = constraint
         if self._key == TEMPLATE and constraint is not None:
             self._show("as the template's header sets it", error=False)
         elif self._key in TYPED and constraint is not None:
