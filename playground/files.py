@@ -25,3 +25,13 @@ def write_json(path: Path, data: Any, *, indent: int = 1, sort_keys: bool = Fals
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def read_json_dict(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; empty when the file is missing, unreadable or not an object
+    (a cache or a record of measurements: losing it costs a recomputation, never an error)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import json
 import os
 import platform
 import re
@@ -23,7 +22,7 @@ from typing import Any
 
 from playground import paths
 from playground.events import GenerationRequest
-from playground.files import write_json
+from playground.files import read_json_dict, write_json
 
 _SIMD_ORDER = (
     ("AVX512", "AVX-512"),
@@ -148,11 +147,7 @@ def _file_key(path: Path) -> tuple[str, int, int]:
 
 
 def _read_cache() -> dict[str, Any]:
-    try:
-        data = json.loads(hash_cache_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(hash_cache_path())
 
 
 def cached_sha256(path: str | os.PathLike[str]) -> str | None:

@@ -9,13 +9,12 @@ A JSON file in the per-user cache, keyed by the model file's path and size.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 from playground import paths
-from playground.files import write_json
+from playground.files import read_json_dict, write_json
 
 
 def throughput_path() -> Path:
@@ -32,11 +31,7 @@ def _key(model_path: str | os.PathLike[str]) -> str:
 
 
 def _read() -> dict[str, Any]:
-    try:
-        data = json.loads(throughput_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json_dict(throughput_path())
 
 
 def measured_throughput(model_path: str | os.PathLike[str]) -> dict[int, float]:
