@@ -167,8 +167,7 @@ def _batched_run(backend: LocalBackend, prompts: list[str]) -> tuple[float, int]
     requests = [GenerationRequest(prompt=p, params=params) for p in prompts]
     generated = 0
     started = time.perf_counter()
-    generate_many: Any = getattr(backend, "generate_many", None)
-    for _, event in generate_many(requests):
+    for _, event in backend.generate_many(requests):
         if isinstance(event, Finished):
             generated += event.result.completion_tokens
         elif isinstance(event, Failed):
@@ -181,8 +180,6 @@ def batched(model: Path, threads: int, prompts: list[str]) -> list[tuple[str, st
     llama-batched-bench (whose "S t/s" counts prompt and generated tokens over the whole time,
     as the app's figure here does)."""
     n = len(prompts)
-    if not hasattr(LocalBackend, "generate_many"):
-        return [("batched path", "not in the app yet (issue 16 §1): no comparison at N")]
     rows_native = native.batched_bench(model, threads, (1, n), N_PROMPT, N_GEN)
     # Each sequence has a context of its own, room for one request.
     per_sequence: dict[str, Any] = {"n_ctx": N_PROMPT + N_GEN + 64, "parallel": n}

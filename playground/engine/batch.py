@@ -41,11 +41,11 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import TYPE_CHECKING, Any, Literal
 
+from playground.engine.stops import StopScanner
 from playground.errors import ContextOverflowError, GenerationError, PlaygroundError
 from playground.events import GenerationRequest
 
 if TYPE_CHECKING:
-    from playground.engine.stops import StopScanner
     from playground.engine.worker import _Engine, _Outbox
 
 
@@ -205,7 +205,6 @@ class _Batch:
 
     def _admit(self, req_id: int, request: GenerationRequest) -> None:
         """Put a request into a free slot, its cached prefix copied; or end it at once."""
-        from playground.engine.stops import StopScanner
         from playground.engine.worker import _Outbox
 
         engine = self.engine
@@ -247,7 +246,7 @@ class _Batch:
         best, src = seq.reused, None
         for other in self.active.values():
             if other.pending and other.wait is None:
-                n = _common_prefix(other.prompt, seq.prompt, len(seq.prompt) - 1)
+                n = common_prefix(other.prompt, seq.prompt, len(seq.prompt) - 1)
                 if n > best:
                     best, src = n, other
         if src is not None:
@@ -277,7 +276,7 @@ class _Batch:
         free = [s for s in range(self.slots) if s not in self.active]
         best_src, best = free[0], 0
         for src, cached in enumerate(self.cache):
-            n = _common_prefix(cached, tokens, limit)
+            n = common_prefix(cached, tokens, limit)
             if n > best or (n == best and src in free and best_src not in free):
                 best_src, best = src, n
         slot = best_src if best_src in free else free[0]
@@ -405,7 +404,8 @@ class _Batch:
         seq.pending = []
 
 
-def _common_prefix(cached: list[int], tokens: list[int], limit: int) -> int:
+def common_prefix(cached: list[int], tokens: list[int], limit: int) -> int:
+    """How many of the first ``limit`` of ``tokens`` a cache holding ``cached`` already has."""
     n = 0
     for have, want in zip(cached, tokens[:limit], strict=False):
         if have != want:

@@ -529,12 +529,10 @@ class _Engine:
         again; ``reuse_prefix=False`` repeats exactly in every case, at the cost of the reuse.)
         Returns how many prompt tokens came from the cache.
         """
+        from playground.engine.batch import common_prefix
+
         cached = self.llm._input_ids[: self.llm.n_tokens].tolist()
-        prefix = 0
-        for have, want in zip(cached, tokens[:-1], strict=False):
-            if have != want:
-                break
-            prefix += 1
+        prefix = common_prefix(cached, tokens, len(tokens) - 1)
         if prefix < len(tokens) - 1:
             self.llm.n_tokens = prefix
             self.llm.eval(tokens[prefix:-1])
