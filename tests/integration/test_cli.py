@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -115,7 +116,12 @@ def test_demo_runs_a_streamed_generation_on_the_default_model() -> None:
 
 
 @pytest.mark.model
-def test_self_test_checks_templates_model_and_generation() -> None:
+def test_self_test_checks_templates_model_and_generation(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The count is of the built-in templates: no library this machine's user installed.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     proc = run("--self-test")
     assert proc.returncode == 0, proc.stderr
     shipped = len([t for t in builtin_templates() if not t.id.startswith("_")])  # no partials

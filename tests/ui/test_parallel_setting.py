@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from tests.ui.actions import type_over
+from tests.ui.actions import click_tab, type_over
 from ui.context import AppContext
-from ui.views.models.models_view import ModelsView
+from ui.main_window import MainWindow
 
 
 def test_parallel_runs_are_a_load_setting_counted_in_the_memory_estimate(
-    qtbot: QtBot, context: AppContext
+    qtbot: QtBot, context: AppContext, laptop: MainWindow
 ) -> None:
-    view = ModelsView(context)
-    qtbot.addWidget(view)
-    view.resize(1366, 768)
-    view.show()
+    click_tab(qtbot, laptop, laptop.models)
+    view = laptop.models
     qtbot.waitUntil(lambda: not view.listing, timeout=10000)
     key = context.hub.current
     spin = view.settings_box.parallel_spin
