@@ -106,8 +106,16 @@ def test_a_typed_schema_goes_with_the_run_and_the_scores_say_how_the_answer_fare
     assert last is not None and last.run_id is not None
     assert "⚠ not JSON: Expecting value" in view.scores_label.text()
 
-    # Kept with the window's settings...
-    view.save_settings(settings)
+    # A stored run reopens with its constraint shown, whatever is chosen now...
+    choose(qtbot, control.combo, "Any JSON")
+    row = history_row(qtbot, laptop, comparison_of(laptop, last.run_id))
+    double_click_history_row(qtbot, laptop, row)
+    qtbot.waitUntil(lambda: control.combo.currentText() == "JSON Schema…", timeout=TIMEOUT_MS)
+    assert control.constraint() == OutputConstraint("json_schema", SCHEMA)
+    assert "⚠ not JSON" in view.scores_label.text()
+
+    # ...and what is chosen is kept with the window's settings when the window closes.
+    laptop.close()
     second_context = AppContext(settings)
     try:
         second = PlaygroundView(second_context)
@@ -116,14 +124,6 @@ def test_a_typed_schema_goes_with_the_run_and_the_scores_say_how_the_answer_fare
         assert second.output_format.constraint() == OutputConstraint("json_schema", SCHEMA)
     finally:
         second_context.close()
-
-    # ...and a stored run reopens with its constraint shown, whatever is chosen now.
-    choose(qtbot, control.combo, "Any JSON")
-    row = history_row(qtbot, laptop, comparison_of(laptop, last.run_id))
-    double_click_history_row(qtbot, laptop, row)
-    qtbot.waitUntil(lambda: control.combo.currentText() == "JSON Schema…", timeout=TIMEOUT_MS)
-    assert control.constraint() == OutputConstraint("json_schema", SCHEMA)
-    assert "⚠ not JSON" in view.scores_label.text()
 
 
 def comparison_of(window: MainWindow, run_id: int) -> int:
