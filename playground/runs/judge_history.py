@@ -14,11 +14,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from playground.engine.models import model_display_name
 from playground.errors import PlaygroundError
 from playground.evaluation.judge_scores import judge_metric, read_rubric
 from playground.prompts.templates import parse_template
-from playground.runs.judge_plan import JudgeError, JudgeMode, judge_mode, judged_run_id
+from playground.runs.judge_plan import (
+    JudgeError,
+    JudgeMode,
+    judge_mode,
+    judge_model_name,
+    judged_run_id,
+)
 from playground.runs.judge_results import pairwise_verdicts
 from playground.runs.judge_runner import judge_label
 from playground.scores import Score
@@ -96,11 +101,9 @@ def _criteria(judge: ComparisonRow) -> tuple[str, ...]:
 def _model(judge: ComparisonRow, runs: Sequence[RunRow]) -> str:
     """The judge model by the one name every list uses: the file its runs loaded, else the
     model it asked for."""
-    path = next((str(r.model["path"]) for r in runs if r.model and r.model.get("path")), "")
-    if path:
-        return model_display_name(path)
+    record = next((r.model for r in runs if r.model and r.model.get("path")), None)
     variants = judge.spec.get("variants") or [{}]
-    return model_display_name(str(variants[0].get("model") or ""))
+    return judge_model_name(record, str(variants[0].get("model") or ""))
 
 
 def _stored_scores(store: Store, judge: ComparisonRow,
@@ -115,8 +118,7 @@ def _stored_scores(store: Store, judge: ComparisonRow,
         judged = judged_run_id(inputs.get(run.input_id or 0, ""))
         if variant is None or judged is None or run.status not in ("ok", "failed"):
             continue
-        model = str((run.model or {}).get("name") or (
-            model_display_name(variant.model) if variant.model else "default"))
+        model = judge_model_name(run.model, variant.model)
         label = judge_label(model, variant.template_id, variant.template_source, run.id)
         metric = judge_metric(variant.name)
         if run.status == "ok":

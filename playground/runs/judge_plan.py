@@ -9,8 +9,8 @@ and ``-ba``), so the ids say which runs each judge run was about.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.engine.models import model_display_name
@@ -144,6 +144,13 @@ def judge_template(collection: Collection, template_id: str) -> PromptTemplate:
     _, template = collection.find(template_id)
     judge_mode(template)
     return template
+
+
+def judge_model_name(record: Mapping[str, Any] | None, asked: str) -> str:
+    """A judge model by the one name every list uses (:func:`model_display_name`): the file
+    its run loaded (``record``, the run's model record), else the model it asked for."""
+    path = (record or {}).get("path")
+    return model_display_name(str(path) if path else asked)
 
 
 def judged_run_id(input_id: str) -> int | None:

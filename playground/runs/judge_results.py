@@ -33,7 +33,7 @@ from playground.evaluation.preferences import bradley_terry
 from playground.evaluation.report import ReportRun
 from playground.prompts.templates import parse_template
 from playground.ratings import Judgement, input_prompt
-from playground.runs.judge_plan import judge_mode, parse_pair_input
+from playground.runs.judge_plan import judge_mode, judge_model_name, parse_pair_input
 from playground.storage.store import ComparisonRow, Store, run_model_name
 
 __all__ = ["JudgedPair", "judge_evaluation", "pairwise_verdicts"]
@@ -101,11 +101,10 @@ def pairwise_verdicts(store: Store, comparison_id: int, judge: ComparisonRow) ->
 def _judge_names(store: Store, judge: ComparisonRow) -> str:
     """The judge's model as its runs recorded it (else as asked for) and its template."""
     variants = judge.spec.get("variants") or [{}]
-    recorded = next((str(r.model["name"]) for r in store.runs(judge.id)
-                     if r.model and r.model.get("name")), None)
-    asked = str(variants[0].get("model") or "") or "the default model"
-    return judge_name(f"model:{recorded or asked}"
-                      f"|template:{variants[0].get('template_id', '')}")
+    record = next((r.model for r in store.runs(judge.id) if r.model and r.model.get("path")),
+                  None)
+    model = judge_model_name(record, str(variants[0].get("model") or ""))
+    return judge_name(f"model:{model}|template:{variants[0].get('template_id', '')}")
 
 
 def _pairwise(

@@ -22,10 +22,15 @@ from dataclasses import dataclass, replace
 from hashlib import sha256
 
 from playground.comparison import ComparisonSpec
-from playground.engine.models import model_display_name
 from playground.evaluation.judge_scores import judge_metric, read_rubric
 from playground.prompts.templates import parse_template
-from playground.runs.judge_plan import JUDGE_LOGPROBS, JudgeError, judge_mode, judged_run_id
+from playground.runs.judge_plan import (
+    JUDGE_LOGPROBS,
+    JudgeError,
+    judge_mode,
+    judge_model_name,
+    judged_run_id,
+)
 from playground.runs.runner import (
     BackendPool,
     CancelToken,
@@ -62,9 +67,9 @@ def judge_label(model: str, template_id: str, template_source: str, run_id: int 
 
 def _judge_label(done: RunDone) -> str:
     variant = done.planned.variant
-    model = (done.result.model.get("name") if done.result is not None else None) or (
-        model_display_name(variant.model) if variant.model else "default")
-    return judge_label(str(model), variant.template_id, variant.template_source, done.run_id)
+    model = judge_model_name(done.result.model if done.result is not None else None,
+                             variant.model)
+    return judge_label(model, variant.template_id, variant.template_source, done.run_id)
 
 
 def rubric_score(done: RunDone) -> Score:
