@@ -7,7 +7,8 @@ GUI thread as they stream.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -15,6 +16,23 @@ from playground.comparison import ComparisonSpec
 from playground.runs.runner import CancelToken, RunnerEvent, make_scorer, run_comparison
 from playground.storage.store import Store
 from ui.context import AppContext
+
+T = TypeVar("T")
+
+
+def engine_job(
+    context: AppContext, cancel: CancelToken, work: Callable[[Store], Iterator[T]]
+) -> Iterator[T]:
+    """``work`` on the database once the engines are free, and the engines freed however it
+    ends; nothing when cancelled while waiting. Every task that runs models goes through here
+    (a comparison, a judge, a replay), so one waits for another instead of loading beside it."""
+    if not context.hub.acquire(cancel):
+        return
+    try:
+        with Store(context.db_path) as store:
+            yield from work(store)
+    finally:
+        context.hub.engine_lock.release()
 
 
 class TokenRelay(QObject):

@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
 from playground.events import Event, Token
 from playground.runs.replay import ReplayReport, replay
 from playground.runs.runner import CancelToken
-from playground.storage.store import Store
 from ui.context import AppContext
+from ui.services.jobs import engine_job
 
 
 def replay_job(context: AppContext, run_id: int, cancel: CancelToken
@@ -29,13 +29,7 @@ def replay_job(context: AppContext, run_id: int, cancel: CancelToken
     """The core replay in a task of its own: it waits for the engines like any run, and loads
     the run's model afresh with the recorded settings so that nothing cached from earlier runs
     changes the numbers."""
-    if not context.hub.acquire(cancel):
-        return
-    try:
-        with Store(context.db_path) as store:
-            yield from replay(store, run_id)
-    finally:
-        context.hub.engine_lock.release()
+    return engine_job(context, cancel, lambda store: replay(store, run_id))
 
 
 class ReplayDialog(QDialog):

@@ -12,6 +12,7 @@ from playground.runs.judge_runner import run_judge
 from playground.runs.runner import CancelToken
 from playground.storage.store import Store
 from ui.context import AppContext
+from ui.services.jobs import engine_job
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,11 @@ def judge_task(
 ) -> Iterator[object]:
     """The runner's events and each rubric score as it is saved; nothing when cancelled while
     waiting for the engines."""
-    if not context.hub.acquire(cancel):
-        return
-    try:
-        with Store(context.db_path) as store:
-            template = judge_template(collection, request.template_id)
-            spec = judge_spec(store, request.comparison_id, template, request.model,
-                              request.criteria)
-            yield from run_judge(store, request.comparison_id, spec, context.hub.pool,
-                                 cancel=cancel)
-    finally:
-        context.hub.engine_lock.release()
+    def work(store: Store) -> Iterator[object]:
+        template = judge_template(collection, request.template_id)
+        spec = judge_spec(store, request.comparison_id, template, request.model,
+                          request.criteria)
+        yield from run_judge(store, request.comparison_id, spec, context.hub.pool,
+                             cancel=cancel)
+
+    return engine_job(context, cancel, work)

@@ -12,6 +12,7 @@ from playground.runs.judge_runner import rerun_judge
 from playground.runs.runner import CancelToken
 from playground.storage.store import Store
 from ui.context import AppContext
+from ui.services.jobs import engine_job
 
 
 def load_judges(db_path: Path, comparison_id: int) -> Iterator[tuple[int, list[JudgeSummary]]]:
@@ -22,13 +23,8 @@ def load_judges(db_path: Path, comparison_id: int) -> Iterator[tuple[int, list[J
 def rerun_task(context: AppContext, judge_id: int, cancel: CancelToken) -> Iterator[object]:
     """The runner's events and each rubric score as it is saved; nothing when cancelled while
     waiting for the engines."""
-    if not context.hub.acquire(cancel):
-        return
-    try:
-        with Store(context.db_path) as store:
-            yield from rerun_judge(store, judge_id, context.hub.pool, cancel=cancel)
-    finally:
-        context.hub.engine_lock.release()
+    return engine_job(context, cancel,
+                      lambda store: rerun_judge(store, judge_id, context.hub.pool, cancel=cancel))
 
 
 def delete_judge_task(db_path: Path, judge_id: int) -> Iterator[int]:
