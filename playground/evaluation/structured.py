@@ -105,21 +105,38 @@ def status(score: Score) -> JsonStatus | None:
     return next((word for word in words if score.reason.startswith(word)), None)
 
 
+_JSON_CHECKS = (("schema_valid", "valid JSON"), ("json_parses", "parses as JSON"))
+
+
+def _json_check(values: Mapping[str, float | None]) -> tuple[str, str, float] | None:
+    """The strictest JSON check an output was scored by: (metric, its pass wording, value)."""
+    for metric, good in _JSON_CHECKS:
+        value = values.get(metric)
+        if value is not None:
+            return metric, good, value
+    return None
+
+
+def json_problem(values: Mapping[str, float | None], reasons: Mapping[str, str]) -> str | None:
+    """An output's first JSON problem ("⚠ invalid at $.label: …", "⚠ truncated: …", "⚠ not
+    JSON: …"); None when it was not scored as JSON or its JSON is fine."""
+    check = _json_check(values)
+    if check is None or check[2] == 1.0:
+        return None
+    reason = reasons.get(check[0]) or "not JSON"
+    if len(reason) > NOTE_CHARS:
+        reason = reason[:NOTE_CHARS - 1].rstrip() + "…"
+    return f"⚠ {reason}"
+
+
 def json_note(values: Mapping[str, float | None], reasons: Mapping[str, str]) -> str | None:
     """An output's JSON in a few words, for a score line or a tooltip: "valid JSON", "parses as
-    JSON", or its first problem ("⚠ invalid at $.label: …", "⚠ truncated: …", "⚠ not JSON: …");
-    None when the output was not scored as JSON."""
-    for metric, good in (("schema_valid", "valid JSON"), ("json_parses", "parses as JSON")):
-        value = values.get(metric)
-        if value is None:
-            continue
-        if value == 1.0:
-            return good
-        reason = reasons.get(metric) or "not JSON"
-        if len(reason) > NOTE_CHARS:
-            reason = reason[:NOTE_CHARS - 1].rstrip() + "…"
-        return f"⚠ {reason}"
-    return None
+    JSON", or its first problem (:func:`json_problem`); None when the output was not scored as
+    JSON."""
+    check = _json_check(values)
+    if check is None:
+        return None
+    return check[1] if check[2] == 1.0 else json_problem(values, reasons)
 
 
 def leaves(value: Any, path: str = "$") -> Iterator[tuple[str, str]]:

@@ -25,10 +25,10 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QP
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from playground.comparison import ComparisonSpec
+from playground.evaluation import structured
 from playground.evaluation.grid import Cell, Row, build_row, score_key
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, format_mean
 from playground.evaluation.scales import metric_label
-from playground.evaluation.structured import json_note
 from playground.evaluation.summary import STAR, TIE, display_metrics, run_label
 from ui.widgets.references import confidence_flag
 
@@ -49,8 +49,7 @@ SAMPLE_ARROW = "▸"
 def json_problem(run: ReportRun) -> str | None:
     """What is wrong with a run's JSON ("⚠ invalid at $.label: …"), when it was scored as JSON
     and fell short."""
-    note = json_note(run.scores, run.reasons) if run.status == "ok" else None
-    return note if note and note.startswith("⚠") else None
+    return structured.json_problem(run.scores, run.reasons) if run.status == "ok" else None
 
 
 def row_height(metrics: QFontMetrics) -> int:
