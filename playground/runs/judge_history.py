@@ -2,7 +2,8 @@
 deleting one does to the scores the judges left on the judged runs.
 
 The rule the judge's scores follow is the one :mod:`playground.runs.judge_results` reads
-verdicts by: for each criterion the newest judge counts. A re-run is a new judge, so its
+verdicts by (:func:`~playground.runs.judge_results.counting_judges`): for each criterion the
+newest judge that judged it counts. A re-run is a new judge, so its
 scores replace the older ones; a deleted judge's scores give way to what the judges still
 stored said, as if it had never run (each remaining rubric judge's scores are read again from
 its saved runs, oldest first, so a newer judge overwrites an older one run by run).
@@ -14,17 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from playground.errors import PlaygroundError
 from playground.evaluation.judge_scores import judge_metric, read_rubric
-from playground.prompts.templates import parse_template
 from playground.runs.judge_plan import (
     JudgeError,
     JudgeMode,
-    judge_mode,
+    judge_criteria,
     judge_model_name,
     judged_run_id,
+    stored_mode,
 )
-from playground.runs.judge_results import pairwise_verdicts
+from playground.runs.judge_results import FINISHED, counting_judges, pairwise_verdicts
 from playground.runs.judge_runner import judge_label
 from playground.scores import Score
 from playground.storage.store import ComparisonRow, RunRow, Store
@@ -35,7 +35,6 @@ __all__ = [
     "comparison_judges",
     "delete_judge",
     "judges_to_rerun",
-    "stored_mode",
 ]
 
 
@@ -82,22 +81,6 @@ class JudgeSummary:
         return " · ".join(parts)
 
 
-def stored_mode(judge: ComparisonRow) -> JudgeMode | None:
-    """Whether a stored judge scored outputs or compared pairs, from its saved template."""
-    variants = judge.spec.get("variants") or []
-    if not variants:
-        return None
-    try:
-        return judge_mode(parse_template(variants[0]["template_source"],
-                                         variants[0]["template_id"]))
-    except (PlaygroundError, KeyError, TypeError):
-        return None
-
-
-def _criteria(judge: ComparisonRow) -> tuple[str, ...]:
-    return tuple(str(v.get("name", "")) for v in judge.spec.get("variants") or [])
-
-
 def _model(judge: ComparisonRow, runs: Sequence[RunRow]) -> str:
     """The judge model by the one name every list uses: the file its runs loaded, else the
     model it asked for."""
@@ -116,7 +99,7 @@ def _stored_scores(store: Store, judge: ComparisonRow,
     for run in store.runs(judge.id):
         variant = variants.get(run.variant_id or 0)
         judged = judged_run_id(inputs.get(run.input_id or 0, ""))
-        if variant is None or judged is None or run.status not in ("ok", "failed"):
+        if variant is None or judged is None or run.status not in FINISHED:
             continue
         model = judge_model_name(run.model, variant.model)
         label = judge_label(model, variant.template_id, variant.template_source, run.id)
@@ -141,10 +124,10 @@ def _summary(store: Store, comparison_id: int, judge: ComparisonRow,
             not_applicable += pair.verdict.choice is None
             flips += pair.verdict.flipped
     else:
-        for scores in _stored_scores(store, judge, _criteria(judge)).values():
+        for scores in _stored_scores(store, judge, judge_criteria(judge)).values():
             scored += sum(s.value is not None for s in scores)
             not_applicable += sum(s.value is None for s in scores)
-    criteria = _criteria(judge)
+    criteria = judge_criteria(judge)
     return JudgeSummary(
         id=judge.id, mode=mode, model=_model(judge, runs), criteria=criteria,
         created_at=judge.created_at, status=judge.status, scored=scored,
@@ -153,14 +136,18 @@ def _summary(store: Store, comparison_id: int, judge: ComparisonRow,
 
 
 def comparison_judges(store: Store, comparison_id: int) -> list[JudgeSummary]:
-    """The comparison's judges, newest first, each with what it found."""
+    """The comparison's judges, newest first, each with what it found and the criteria on
+    which a newer judge's verdicts now count instead."""
+    judges = store.judges(comparison_id)
+    order = {judge.id: i for i, judge in enumerate(judges)}
+    counting = counting_judges(store, comparison_id)
     out: list[JudgeSummary] = []
-    seen: set[tuple[JudgeMode | None, str]] = set()
-    for judge in reversed(store.judges(comparison_id)):
+    for judge in reversed(judges):
         mode = stored_mode(judge)
-        newer = {c for c in _criteria(judge) if (mode, c) in seen}
+        newer = {c for c in judge_criteria(judge)
+                 if mode is not None and (mode, c) in counting
+                 and order[counting[mode, c].id] > order[judge.id]}
         out.append(_summary(store, comparison_id, judge, newer))
-        seen.update((mode, c) for c in _criteria(judge))
     return out
 
 
@@ -168,13 +155,16 @@ def judges_to_rerun(
     store: Store, comparison_id: int, criterion: str | None = None
 ) -> list[tuple[ComparisonRow, tuple[str, ...]]]:
     """The judges a re-run runs again, oldest first, each with the criteria to run: for every
-    criterion (and way of judging) the newest judge that judged it, so a judge replaced by a
-    newer one is not run again; only ``criterion`` when one is named."""
+    criterion (and way of judging) the judge whose verdicts count, so a judge replaced by a
+    newer one is not run again (where no judge finished a run, the newest that was asked);
+    only ``criterion`` when one is named."""
     judges = store.judges(comparison_id)
     newest: dict[tuple[JudgeMode | None, str], ComparisonRow] = {}
     for judge in judges:
-        for name in _criteria(judge):
+        for name in judge_criteria(judge):
             newest[stored_mode(judge), name] = judge
+    for key, judge in counting_judges(store, comparison_id).items():
+        newest[key] = judge
     chosen: dict[int, list[str]] = {}
     for (_, name), judge in newest.items():
         if criterion is None or name == criterion.strip():
@@ -185,7 +175,8 @@ def judges_to_rerun(
             raise JudgeError(f"{label} has not been judged yet; judge it first")
         known = ", ".join(sorted({name for _, name in newest}))
         raise JudgeError(f"no judge of {label} judged {criterion!r}; its judges judged {known}")
-    return [(judge, tuple(chosen[judge.id])) for judge in judges if judge.id in chosen]
+    return [(judge, tuple(sorted(chosen[judge.id], key=judge_criteria(judge).index)))
+            for judge in judges if judge.id in chosen]
 
 
 def delete_judge(store: Store, judge_id: int) -> int:
@@ -195,7 +186,7 @@ def delete_judge(store: Store, judge_id: int) -> int:
     if judge.judged_id is None:
         raise JudgeError(f"{judge.label} is not a judge's runs")
     cid = judge.judged_id
-    criteria = _criteria(judge) if stored_mode(judge) == "rubric" else ()
+    criteria = judge_criteria(judge) if stored_mode(judge) == "rubric" else ()
     store.delete_comparison(judge_id)
     if criteria:
         scores: dict[tuple[int, str], Score] = {}

@@ -16,7 +16,7 @@ from playground.comparison import ComparisonSpec, Input, Variant
 from playground.engine.models import model_display_name
 from playground.errors import PlaygroundError
 from playground.prompts.collection import Collection
-from playground.prompts.templates import PromptTemplate
+from playground.prompts.templates import PromptTemplate, parse_template
 from playground.ratings import input_prompt
 from playground.sampling import SamplingParams
 from playground.storage.store import ComparisonRow, RunRow, Store
@@ -26,6 +26,7 @@ __all__ = [
     "JudgeError",
     "JudgeMode",
     "default_criterion",
+    "judge_criteria",
     "judge_mode",
     "judge_spec",
     "judge_template",
@@ -33,6 +34,7 @@ __all__ = [
     "judged_run_id",
     "pair_input_id",
     "parse_pair_input",
+    "stored_mode",
 ]
 
 JudgeMode = Literal["rubric", "pairwise"]
@@ -56,6 +58,24 @@ def judge_mode(template: PromptTemplate) -> JudgeMode:
     raise JudgeError(f"{template.id} is not a judge template: a rubric judge reads the output "
                      "as 'output', a pairwise one reads 'output_a' and 'output_b' (see "
                      "judge-rubric and judge-pairwise)")
+
+
+def stored_mode(judge: ComparisonRow) -> JudgeMode | None:
+    """Whether a stored judge scored outputs or compared pairs, from its saved template; None
+    when that template no longer reads as a judge template."""
+    variants = judge.spec.get("variants") or []
+    if not variants:
+        return None
+    try:
+        return judge_mode(parse_template(variants[0]["template_source"],
+                                         variants[0]["template_id"]))
+    except (PlaygroundError, KeyError, TypeError):
+        return None
+
+
+def judge_criteria(judge: ComparisonRow) -> tuple[str, ...]:
+    """The criteria a stored judge was asked to judge, one per variant."""
+    return tuple(str(v.get("name", "")) for v in judge.spec.get("variants") or [])
 
 
 def pair_input_id(run_a: int, run_b: int, order: Literal["ab", "ba"]) -> str:

@@ -3,9 +3,9 @@ orders, the judge's ranking, and its agreement with the people who rated the sam
 
 Rubric scores are already on the judged runs (``judge:<criterion>``); this adds what a metric
 cannot carry. Pairwise verdicts are combined here from the judge's two answers per pair, so a
-judge resumed or read later gives the same verdicts. For each criterion the newest judge
-counts: a judge run again replaces the older one's verdicts, as its rubric scores replace the
-older scores.
+judge resumed or read later gives the same verdicts. For each criterion the newest judge that
+judged it counts (:func:`counting_judges`): a judge run again replaces the older one's verdicts,
+as its rubric scores replace the older scores.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from playground.errors import PlaygroundError
 from playground.evaluation.agreement import (
     likert_agreement,
     likert_pairs,
@@ -31,12 +30,17 @@ from playground.evaluation.judge_report import (
 from playground.evaluation.judge_scores import criterion_of, is_judge_metric
 from playground.evaluation.preferences import bradley_terry
 from playground.evaluation.report import ReportRun
-from playground.prompts.templates import parse_template
 from playground.ratings import Judgement, input_prompt
-from playground.runs.judge_plan import judge_mode, judge_model_name, parse_pair_input
+from playground.runs.judge_plan import (
+    JudgeMode,
+    judge_criteria,
+    judge_model_name,
+    parse_pair_input,
+    stored_mode,
+)
 from playground.storage.store import ComparisonRow, Store, run_model_name
 
-__all__ = ["JudgedPair", "judge_evaluation", "pairwise_verdicts"]
+__all__ = ["FINISHED", "JudgedPair", "counting_judges", "judge_evaluation", "pairwise_verdicts"]
 
 
 @dataclass(frozen=True)
@@ -51,20 +55,32 @@ class JudgedPair:
     judgement: Judgement | None
 
 
-def _is_pairwise(judge: ComparisonRow) -> bool:
-    variants = judge.spec.get("variants") or []
-    if not variants:
-        return False
-    first = variants[0]
-    try:
-        template = parse_template(first["template_source"], first["template_id"])
-        return judge_mode(template) == "pairwise"
-    except PlaygroundError:  # a judge whose template no longer parses is left out
-        return False
+#: A judge run that finished, with an answer or an error: a verdict, or an N/A that says why.
+#: A run stopped before it finished judged nothing.
+FINISHED = ("ok", "failed")
+
+
+def counting_judges(store: Store, comparison_id: int) -> dict[tuple[JudgeMode, str], ComparisonRow]:
+    """For each way of judging and criterion, the judge whose verdicts count: the newest one
+    that finished a judge run on it. A judge stopped before it judged a criterion replaces
+    nothing there; the older judge's verdicts still count, in History as in the report."""
+    out: dict[tuple[JudgeMode, str], ComparisonRow] = {}
+    for judge in store.judges(comparison_id):  # oldest first: the newest wins
+        mode = stored_mode(judge)
+        if mode is None:  # a judge whose template no longer parses is left out
+            continue
+        names = {v.id: v.name for v in store.variants(judge.id)}
+        judged = {names.get(r.variant_id or 0) for r in store.runs(judge.id)
+                  if r.status in FINISHED}
+        for criterion in judge_criteria(judge):
+            if criterion in judged:
+                out[mode, criterion] = judge
+    return out
 
 
 def pairwise_verdicts(store: Store, comparison_id: int, judge: ComparisonRow) -> list[JudgedPair]:
-    """Every pair a pairwise judge answered in both orders (or tried to), combined."""
+    """Every pair a pairwise judge answered in both orders (or tried to), combined; a pair
+    whose runs were all stopped before they finished is not among them."""
     judged_runs = {r.id: r for r in store.runs(comparison_id)}
     variants = {v.id: v for v in store.variants(comparison_id)}
     inputs = {i.id: i for i in store.inputs(comparison_id)}
@@ -74,7 +90,7 @@ def pairwise_verdicts(store: Store, comparison_id: int, judge: ComparisonRow) ->
     for run in store.runs(judge.id):
         key = judge_inputs.get(run.input_id or 0, "")
         parsed = parse_pair_input(key)
-        if parsed is None or run.variant_id not in judge_variants:
+        if parsed is None or run.variant_id not in judge_variants or run.status not in FINISHED:
             continue
         a, b, order = parsed
         criterion = judge_variants[run.variant_id]
@@ -110,15 +126,12 @@ def _judge_names(store: Store, judge: ComparisonRow) -> str:
 def _pairwise(
     store: Store, comparison_id: int, people: Sequence[Judgement], seed: int
 ) -> list[PairwiseSummary]:
-    newest: dict[str, tuple[ComparisonRow, list[JudgedPair]]] = {}
-    for judge in store.judges(comparison_id):  # oldest first: the newest wins
-        if not _is_pairwise(judge):
-            continue
-        pairs = pairwise_verdicts(store, comparison_id, judge)
-        for criterion in dict.fromkeys(p.criterion for p in pairs):
-            newest[criterion] = (judge, [p for p in pairs if p.criterion == criterion])
     out: list[PairwiseSummary] = []
-    for criterion, (judge, pairs) in newest.items():
+    for (mode, criterion), judge in counting_judges(store, comparison_id).items():
+        if mode != "pairwise":
+            continue
+        pairs = [p for p in pairwise_verdicts(store, comparison_id, judge)
+                 if p.criterion == criterion]
         judged = [p.judgement for p in pairs if p.judgement is not None]
         ranking = tuple(bradley_terry(judged, seed=seed)) if judged else ()
         matched = match_judgements(people, judged) if people else []

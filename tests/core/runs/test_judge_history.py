@@ -10,9 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from playground.runs.history import stored_report
 from playground.runs.judge_history import comparison_judges, delete_judge, judges_to_rerun
 from playground.runs.judge_plan import JudgeError, judge_spec
 from playground.runs.judge_runner import JudgeScored, rerun_judge, run_judge
+from playground.runs.runner import CancelToken
 from playground.storage.store import Store
 from tests.core.runs.test_judge import _judged, _pool, _template
 from tests.fakes import FakeEngine, Script
@@ -111,6 +113,33 @@ def test_the_judges_are_listed_newest_first_with_what_each_found(store: Store) -
     assert line.endswith(f" · {2 * len(runs)} scored, 0 N/A · replaced by a newer judge on "
                          "coherence")
     assert newest.describe(now).endswith(f"0 scored, {len(runs)} N/A")
+
+
+def test_a_judge_stopped_before_it_judged_replaces_nothing(store: Store) -> None:
+    """Newer judges stopped before they finished a run leave the older judges' verdicts
+    counting, and every face says so: History does not call the older ones replaced, the
+    report keeps their verdicts and a re-run runs them again."""
+    cid, runs = _judged(store)
+    engine = FakeEngine()
+    rubric = _judge(store, cid, engine, FOURISH, "coherence")
+    # "A" in both orders: every pair flips.
+    pairwise = _judge(store, cid, engine, ((" A", 1.0),), "coherence", template="judge-pairwise")
+    stopped = CancelToken()
+    stopped.cancel()
+    for template in ("judge-rubric", "judge-pairwise"):
+        spec = judge_spec(store, cid, _template(template), "", ["coherence"])
+        list(run_judge(store, cid, spec, _pool(engine), cancel=stopped))
+    listed = comparison_judges(store, cid)
+    assert [j.status for j in listed[:2]] == ["cancelled", "cancelled"]
+    assert [(j.id, j.replaced) for j in listed[2:]] == [(pairwise, ()), (rubric, ())]
+    assert not any("replaced" in j.describe() for j in listed)
+    report = stored_report(store, cid)
+    assert report.judge is not None
+    (verdicts,) = report.judge.pairwise
+    assert (verdicts.bias.pairs, verdicts.bias.flips) == (len(runs) // 2, len(runs) // 2)
+    assert _values(store, runs, "judge:coherence") == {round((4 * 0.7 + 3 * 0.2) / 0.9, 6)}
+    assert [(j.id, c) for j, c in judges_to_rerun(store, cid)] == [
+        (rubric, ("coherence",)), (pairwise, ("coherence",))]
 
 
 def test_deleting_a_judge_gives_the_scores_back_to_the_judges_left(store: Store) -> None:
