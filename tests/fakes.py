@@ -28,7 +28,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ from playground.engine.gguf import read_gguf
 from playground.engine.machine import machine_facts, request_record
 from playground.engine.memory import check_fits
 from playground.engine.stops import StopScanner
+from playground.engine.streamed import RequestStream
 from playground.engine.worker import LoadOptions
 from playground.errors import (
     ContextOverflowError,
@@ -48,13 +49,8 @@ from playground.errors import (
 )
 from playground.events import (
     Event,
-    Failed,
-    Finished,
     FinishReason,
     GenerationRequest,
-    Result,
-    Started,
-    Token,
     TokenLogprob,
 )
 from playground.prompts.chat import ChatTemplate
@@ -302,34 +298,37 @@ class FakeBackend(LocalBackend):
             self._busy.release()
 
     def _generate(self, request: GenerationRequest) -> Iterator[Event]:
-        params = request.params.with_seed()
-        request = GenerationRequest(prompt=request.prompt, messages=request.messages,
-                                    params=params, logprobs=request.logprobs,
-                                    crash_after_tokens=request.crash_after_tokens)
-        sent = time.perf_counter()
+        """The worker's side played in process: its messages are read back by the parent's
+        own :class:`RequestStream`, so events and Results are made as the real backend's."""
+        request = replace(request, params=request.params.with_seed())
+        params = request.params
         script = self.script
-        run = _Run(request, sent)
         self._ready()  # a model that cannot load raises, as the real backend does
         assert self.loaded is not None
-        run.model = self.loaded.summary()
+        run = RequestStream(request, 0, time.perf_counter(), self.loaded.summary, self.record)
+        token_ids: list[int] = []
+        first = last = 0.0
+
+        def failed(error: PlaygroundError) -> Iterator[Event]:
+            yield from run.events(("failed", 0, type(error).__name__, str(error)))
+
         try:
-            run.rendered = self._render(request)
-            run.prompt_tokens = self._count(run.rendered)
-            if run.prompt_tokens >= self.n_ctx:
+            rendered = self._render(request)
+            prompt_tokens = self._count(rendered)
+            if prompt_tokens >= self.n_ctx:
                 raise ContextOverflowError(
-                    f"the prompt is {run.prompt_tokens:,} tokens but the context window holds "
+                    f"the prompt is {prompt_tokens:,} tokens but the context window holds "
                     f"{self.n_ctx:,}; shorten the prompt or load the model with a larger context"
                 )
         except PlaygroundError as exc:
-            yield Failed(exc, run.result("error", self.record(request, None), str(exc)))
+            yield from failed(exc)
             return
-        max_tokens = min(params.max_tokens, self.n_ctx - run.prompt_tokens)
-        run.clipped = max_tokens < params.max_tokens
-        yield Started(run.rendered, run.prompt_tokens, max_tokens, run.clipped)
+        max_tokens = min(params.max_tokens, self.n_ctx - prompt_tokens)
+        yield from run.events(("started", 0, rendered, prompt_tokens, max_tokens,
+                               max_tokens < params.max_tokens))
 
-        answer = self._answer(script, run.rendered, params.seed or 0, params.temperature,
-                              max_tokens)
-        draws = _draws(run.rendered, params.seed if params.temperature > 0 else 0, len(answer))
+        answer = self._answer(script, rendered, params.seed or 0, params.temperature, max_tokens)
+        draws = _draws(rendered, params.seed if params.temperature > 0 else 0, len(answer))
         crash_after = request.crash_after_tokens or script.crash_after
         scanner = StopScanner(params.stop)
         finish: FinishReason = "stop"  # the script's answer ends in end-of-sequence
@@ -345,21 +344,22 @@ class FakeBackend(LocalBackend):
                                       "SIGABRT (llama.cpp aborted)", -6)
                 self.last_crash = crash
                 self.state = "crashed"
-                yield Failed(crash, run.result("error", self.record(request, None), str(crash)))
+                yield run.end(crash)
                 return
             if script.fail_after is not None and n > script.fail_after:
-                error = GenerationError(f"generation failed after {script.fail_after} tokens")
-                yield Failed(error, run.result("error", self.record(request, None), str(error)))
+                yield from failed(GenerationError(
+                    f"generation failed after {script.fail_after} tokens"))
                 return
-            run.tokens(n, self.engine.token_id(piece))
+            last = time.perf_counter()
+            first = first or last
+            token_ids.append(self.engine.token_id(piece))
             logprob = (_logprob(piece, draws[n - 1], answer, n, request.logprobs)
                        if request.logprobs is not None else None)
             if logprob is not None and n == 1 and script.first_top:
                 logprob = _scripted_logprob(piece, script.first_top, request.logprobs or 0)
             shown = scanner.feed(piece)
-            run.add(shown, logprob)
             if shown or logprob is not None:
-                yield Token(shown, logprob)
+                yield from run.events(("tokens", 0, [(shown, logprob)]))
             if scanner.stopped:
                 break
         else:
@@ -367,13 +367,13 @@ class FakeBackend(LocalBackend):
                 finish = "length"
         rest = scanner.flush()
         if rest:
-            run.add(rest, None)
-            yield Token(rest)
+            yield from run.events(("tokens", 0, [(rest, None)]))
         if scanner.stopped:
             finish = "stop"
-        record = self.record(request, {"seed": params.seed, "sampler_chain": [],
-                                       "reused_prompt_tokens": 0, "batching": "single"})
-        yield Finished(run.result(finish, record))
+        how: dict[str, Any] = {"seed": params.seed, "sampler_chain": [],
+                               "reused_prompt_tokens": 0, "batching": "single"}
+        yield from run.events(("done", 0, "".join(run.pieces), finish, prompt_tokens,
+                               len(token_ids), max(last - first, 1e-6), how, token_ids))
 
     @staticmethod
     def _answer(
@@ -415,58 +415,3 @@ def _scripted_logprob(
     own = dict(top).get(piece)
     chosen = math.log(own) if own else alternatives[0][1]
     return TokenLogprob(piece, chosen, alternatives[:top_n])
-
-
-@dataclass
-class _Run:
-    """What one generation has produced so far, for its Result."""
-
-    request: GenerationRequest
-    sent: float
-    rendered: str = ""
-    prompt_tokens: int = 0
-    clipped: bool = False
-    model: dict[str, Any] = field(default_factory=dict)
-    pieces: list[str] = field(default_factory=list)
-    logprobs: list[TokenLogprob] = field(default_factory=list)
-    token_ids: list[int] = field(default_factory=list)
-    first: float | None = None
-    last: float | None = None
-
-    def tokens(self, n: int, token_id: int) -> None:
-        now = time.perf_counter()
-        if n == 1:
-            self.first = now
-        self.last = now
-        self.token_ids.append(token_id)
-
-    def add(self, text: str, logprob: TokenLogprob | None) -> None:
-        self.pieces.append(text)
-        if logprob is not None:
-            self.logprobs.append(logprob)
-
-    def result(self, finish: FinishReason, record: dict[str, Any],
-               error: str | None = None) -> Result:
-        end = time.perf_counter()
-        generated = len(self.token_ids)
-        tps = None
-        if self.first is not None and self.last is not None and generated > 1:
-            tps = (generated - 1) / max(self.last - self.first, 1e-6)
-        return Result(
-            text="".join(self.pieces),
-            finish_reason=finish,
-            prompt_tokens=self.prompt_tokens,
-            completion_tokens=generated,
-            ttft_s=None if self.first is None else self.first - self.sent,
-            tokens_per_second=tps,
-            total_s=end - self.sent,
-            rendered_prompt=self.rendered,
-            params=self.request.params,
-            model=self.model,
-            max_tokens_clipped=self.clipped,
-            logprobs=tuple(self.logprobs) if self.request.logprobs is not None else None,
-            error=error,
-            warnings=("max_tokens was reduced to fit the context window",) if self.clipped else (),
-            record=record,
-            token_ids=tuple(self.token_ids),
-        )

@@ -27,9 +27,10 @@ from playground.engine.gguf import ModelInfo, read_gguf
 from playground.engine.machine import machine_facts, request_record, sha256_in_background
 from playground.engine.memory import check_fits, choose_parallel
 from playground.engine.pipe import next_message
+from playground.engine.streamed import RequestStream, worker_error
 from playground.engine.worker import LoadOptions, worker_main
 from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
-from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
+from playground.events import Event, GenerationRequest
 
 BackendState = Literal["unloaded", "loading", "ready", "crashed"]
 
@@ -103,14 +104,6 @@ class Preview:
         return (
             f"the prompt is {self.tokens:,} tokens but the context window holds {self.n_ctx:,}"
         )
-
-
-def _error(kind: str, message: str) -> PlaygroundError:
-    """Rebuild a domain error the worker reported by class name."""
-    cls = getattr(errors, kind, GenerationError)
-    if not (isinstance(cls, type) and issubclass(cls, PlaygroundError)):
-        cls = GenerationError
-    return cls(message)
 
 
 def _describe_exit(exitcode: int | None) -> str:
@@ -372,7 +365,7 @@ class LocalBackend:
         finally:
             self._lock.release()
         if message[0] == "failed":
-            raise _error(message[2], message[3])
+            raise worker_error(message[2], message[3])
         return message
 
     def perplexity(self, request: GenerationRequest, reference: str) -> float:
@@ -472,100 +465,35 @@ class LocalBackend:
             self._cancel_at = None
             self._lock.release()
 
-    def _generate(self, request: GenerationRequest) -> Iterator[Event]:  # noqa: C901
-        params = request.params.with_seed()
-        request = GenerationRequest(
-            prompt=request.prompt,
-            messages=request.messages,
-            params=params,
-            logprobs=request.logprobs,
-            crash_after_tokens=request.crash_after_tokens,
-            constraint=request.constraint,
-        )
+    def _generate(self, request: GenerationRequest) -> Iterator[Event]:
+        request = dataclasses.replace(request, params=request.params.with_seed())
         conn = self._ensure_ready()
         assert self.loaded is not None and self._process is not None
         self._next_id += 1
         req_id = self._active_id = self._next_id
         self._cancel_at = None
-        sent = time.perf_counter()
+        stream = RequestStream(request, req_id, time.perf_counter(), self._model_summary,
+                               self.record)
         conn.send(("generate", req_id, request))
-
-        rendered = ""
-        run: dict[str, Any] | None = None
-        token_ids: list[int] | None = None
-        prompt_tokens = 0
-        clipped = False
-        pieces: list[str] = []
-        logprobs: list[Any] = []
-        first: float | None = None
         sentinel = self._process.sentinel
-
-        def result(
-            finish: Any, completion: int, error: str | None = None, decode_s: float | None = None
-        ) -> Result:
-            end = time.perf_counter()
-            tps = None
-            if decode_s is not None and decode_s > 0 and completion > 1:
-                tps = (completion - 1) / decode_s
-            return Result(
-                text="".join(pieces),
-                finish_reason=finish,
-                prompt_tokens=prompt_tokens,
-                completion_tokens=completion,
-                ttft_s=None if first is None else first - sent,
-                tokens_per_second=tps,
-                total_s=end - sent,
-                rendered_prompt=rendered,
-                params=params,
-                model=self.loaded.summary() if self.loaded else {},
-                max_tokens_clipped=clipped,
-                logprobs=tuple(logprobs) if request.logprobs is not None else None,
-                error=error,
-                warnings=("max_tokens was reduced to fit the context window",) if clipped else (),
-                record=self.record(request, run),
-                token_ids=tuple(token_ids) if token_ids is not None else None,
-            )
-
         while True:
             message, gone = next_message(conn, sentinel)
             if message is not None:
-                kind = message[0]
                 if message[1] != req_id:
                     continue  # a late reply to an earlier, cancelled request
-                if kind == "tokens":
-                    if first is None:
-                        first = time.perf_counter()
-                    for text, logprob in message[2]:
-                        pieces.append(text)
-                        if logprob is not None:
-                            logprobs.append(logprob)
-                        yield Token(text, logprob)
-                elif kind == "started":
-                    _, _, rendered, prompt_tokens, max_tokens, clipped = message
-                    yield Started(rendered, prompt_tokens, max_tokens, clipped)
-                elif kind == "done":
-                    _, _, text, finish, prompt_tokens, completion, decode_s, run, token_ids = (
-                        message
-                    )
-                    res = result(finish, completion, decode_s=decode_s)
-                    if res.text != text:  # never expected; the pipe is ordered
-                        res = dataclasses.replace(res, text=text)
-                    yield Finished(res)
-                    return
-                elif kind == "failed":
-                    error = _error(message[2], message[3])
-                    yield Failed(error, result("error", len(pieces), str(error)))
+                yield from stream.events(message)
+                if stream.ended:
                     return
             elif gone:
-                crash = self._worker_ended()
-                if crash is None:  # killed by us during a cancel: cancelled, not a crash
-                    yield Finished(result("cancelled", len(pieces)))
-                else:
-                    yield Failed(crash, result("error", len(pieces), str(crash)))
+                # None: killed by us during a cancel, so cancelled, not a crash.
+                yield stream.end(self._worker_ended())
                 return
             if self._stop_if_overdue():
-                yield Finished(result("cancelled", len(pieces)))
+                yield stream.end(None)
                 return
+
+    def _model_summary(self) -> dict[str, Any]:
+        return self.loaded.summary() if self.loaded else {}
 
     def _cancel_requested(self) -> bool:
         return self._cancel_at is not None
