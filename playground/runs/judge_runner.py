@@ -115,12 +115,13 @@ def run_judge(
 
 
 def stored_judge_spec(judge: ComparisonRow, criteria: Sequence[str] = ()) -> ComparisonSpec:
-    """A stored judge's spec to run again or resume: as saved, asking for the alternatives
-    every judge reads its scores from (a saved spec does not keep them), and with only
-    ``criteria`` when some are named."""
+    """A stored judge's spec to run again or resume: as saved, with only ``criteria`` when
+    some are named."""
     if judge.judged_id is None:
         raise JudgeError(f"{judge.label} is not a judge's runs")
-    spec = replace(judge.to_spec(), logprobs=JUDGE_LOGPROBS)
+    spec = judge.to_spec()
+    if spec.logprobs is None:  # judges saved before specs kept the alternatives they ask for
+        spec = replace(spec, logprobs=JUDGE_LOGPROBS)
     if not criteria:
         return spec
     variants = tuple(v for v in spec.variants if v.name in criteria)

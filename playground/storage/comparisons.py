@@ -196,6 +196,7 @@ def spec_to_dict(spec: ComparisonSpec) -> dict[str, Any]:
         "language": spec.language,
         "checks": dict(spec.checks),
         "sweep_param": spec.sweep_param,
+        "logprobs": spec.logprobs,
     }
 
 
@@ -230,6 +231,7 @@ def spec_from_dict(data: Mapping[str, Any]) -> ComparisonSpec:
             language=data.get("language"),
             checks=dict(data.get("checks") or {}),
             sweep_param=data.get("sweep_param"),
+            logprobs=data.get("logprobs"),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise StorageError(f"the stored comparison spec cannot be read back: {exc}") from exc

@@ -4,6 +4,9 @@ remaining judges' scores come back)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,7 +15,7 @@ import pytest
 
 from playground.runs.history import stored_report
 from playground.runs.judge_history import comparison_judges, delete_judge, judges_to_rerun
-from playground.runs.judge_plan import JudgeError, judge_spec
+from playground.runs.judge_plan import JUDGE_LOGPROBS, JudgeError, judge_spec
 from playground.runs.judge_runner import JudgeScored, rerun_judge, run_judge
 from playground.runs.runner import CancelToken
 from playground.storage.store import Store
@@ -50,11 +53,12 @@ def _values(store: Store, runs: dict[tuple[str, str], int], metric: str) -> set[
 def test_a_rerun_is_a_new_judge_with_its_own_runs_records_and_probabilities(
     store: Store,
 ) -> None:
-    """The stored spec keeps no alternatives count; the re-run still asks for them, so its
+    """The stored spec keeps the alternatives count, so the re-run asks for them and its
     scores are read from the probabilities, not the text."""
     cid, runs = _judged(store)
     engine = FakeEngine()
     first = _judge(store, cid, engine, FOURISH, "coherence", "fluency")
+    assert store.comparison(first).to_spec().logprobs == JUDGE_LOGPROBS
     old_runs = {r.id for r in store.runs(first)}
     engine.script(Script(text="2", first_top=TWOISH))
     events = list(rerun_judge(store, first, _pool(engine), criteria=["fluency"]))
@@ -77,6 +81,25 @@ def test_a_rerun_is_a_new_judge_with_its_own_runs_records_and_probabilities(
         rerun_judge(store, first, _pool(engine), criteria=["relevance"])
     with pytest.raises(JudgeError, match="is not a judge's runs"):
         rerun_judge(store, cid, _pool(engine))
+
+
+def test_a_judge_saved_without_its_alternatives_count_still_reads_probabilities(
+    store: Store,
+) -> None:
+    """Judges saved before specs kept ``logprobs`` are resumed and re-run asking for them."""
+    cid, runs = _judged(store)
+    engine = FakeEngine()
+    first = _judge(store, cid, engine, FOURISH, "coherence")
+    with contextlib.closing(sqlite3.connect(store.path)) as conn, conn:
+        (raw,) = conn.execute("SELECT spec_json FROM comparisons WHERE id = ?", [first]).fetchone()
+        spec = json.loads(raw)
+        del spec["logprobs"]
+        conn.execute("UPDATE comparisons SET spec_json = ? WHERE id = ?", [json.dumps(spec), first])
+    assert store.comparison(first).to_spec().logprobs is None
+    engine.script(Script(text="2", first_top=TWOISH))
+    list(rerun_judge(store, first, _pool(engine)))
+    assert engine.requests[-1].logprobs == JUDGE_LOGPROBS
+    assert _values(store, runs, "judge:coherence") == {1.8}
 
 
 def test_judges_to_rerun_takes_the_newest_judge_of_each_criterion(store: Store) -> None:

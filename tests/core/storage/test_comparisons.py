@@ -3,6 +3,8 @@ the history page by page, and a deletion that takes everything saved under it.""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from playground.storage.store import StorageError, Store
@@ -23,6 +25,8 @@ def test_comparison_round_trip(store: Store) -> None:
     assert store.comparison(cid).to_spec() == spec
     assert set(store.variant_ids(cid)) == {"plain", "styled"}
     assert set(store.input_ids(cid)) == {"row-1", "row-2"}
+    asking = replace(spec, name="with alternatives", logprobs=5)
+    assert store.comparison(store.save_comparison(asking)).to_spec() == asking
 
     variants = store.variants(cid)
     assert [v.name for v in variants] == ["plain", "styled"]
