@@ -21,7 +21,13 @@ from playground.runs.eta import describe_eta
 from playground.runs.history import stored_report
 from playground.runs.judge_history import judges_to_rerun
 from playground.runs.judge_plan import judge_mode, judge_spec, judge_template
-from playground.runs.judge_runner import JudgeScored, rerun_judge, run_judge, stored_judge_spec
+from playground.runs.judge_runner import (
+    JudgeScored,
+    JudgeTally,
+    rerun_judge,
+    run_judge,
+    stored_judge_spec,
+)
 from playground.runs.runner import (
     BackendPool,
     CancelToken,
@@ -61,16 +67,16 @@ def summary_lines(report: ComparisonReport) -> list[str]:
 
 def _follow(events: Iterator[RunnerEvent | JudgeScored], err: TextIO) -> str:
     """Show a judge's progress on stderr as it runs; its final status."""
-    status, na = "done", 0
+    status, tally = "done", JudgeTally()
     for event in events:
-        if isinstance(event, JudgeScored):
-            na += event.score.value is None
-        elif isinstance(event, RunDone) and event.status == "failed":
+        tally.add(event)
+        if isinstance(event, RunDone) and event.status == "failed":
             err.write(f"\n  judge run failed: {event.error}\n")
         elif isinstance(event, Progress):
             left = describe_eta(event.eta_s, event.total - event.skipped - event.done)
             line = (f"  {event.done + event.skipped}/{event.total} judge runs"
-                    + (f", {na} N/A" if na else "") + (f", {left}" if left else ""))
+                    + (f", {tally.not_applicable} N/A" if tally.not_applicable else "")
+                    + (f", {left}" if left else ""))
             raw(err).write("\r" + line.ljust(56))
             err.flush()
         elif isinstance(event, ComparisonFinished):

@@ -40,9 +40,11 @@ from playground.runs.runner import (
 )
 from playground.scores import Score
 from playground.storage.store import ComparisonRow, Store
+from playground.wording import plural
 
 __all__ = [
     "JudgeScored",
+    "JudgeTally",
     "judge_label",
     "rerun_judge",
     "rubric_score",
@@ -57,6 +59,28 @@ class JudgeScored:
 
     judged_run_id: int
     score: Score
+
+
+@dataclass
+class JudgeTally:
+    """A rubric judge's scores so far, as every progress line counts them."""
+
+    scored: int = 0
+    not_applicable: int = 0
+
+    def add(self, event: object) -> None:
+        """Count ``event`` when it is a score (any other event of the judge is left alone)."""
+        if isinstance(event, JudgeScored):
+            if event.score.value is None:
+                self.not_applicable += 1
+            else:
+                self.scored += 1
+
+    def describe(self) -> str:
+        """``6 outputs scored, 1 N/A``; empty before the first score."""
+        if not (self.scored or self.not_applicable):
+            return ""
+        return f"{plural(self.scored, 'output')} scored, {self.not_applicable} N/A"
 
 
 def judge_label(model: str, template_id: str, template_source: str, run_id: int | None) -> str:

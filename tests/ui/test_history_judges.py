@@ -74,7 +74,7 @@ def test_history_lists_a_comparisons_judges_and_reruns_and_deletes_them(
     click(qtbot, judges.rerun_button)
     qtbot.waitUntil(lambda: judges.judges_list.count() == 2, timeout=30000)
     assert judges.status_label.text() == (
-        "2 judges · Re-run done: 12 judge runs (12 scored, 0 N/A)")
+        "2 judges · Re-run done: 12 judge runs (12 outputs scored, 0 N/A)")
     newest, older = (judges.judges_list.item(n).text() for n in range(2))
     assert newest.endswith(" · 12 scored, 0 N/A")
     assert older.endswith(" · replaced by a newer judge")

@@ -16,7 +16,7 @@ import pytest
 from playground.runs.history import stored_report
 from playground.runs.judge_history import comparison_judges, delete_judge, judges_to_rerun
 from playground.runs.judge_plan import JUDGE_LOGPROBS, JudgeError, judge_spec
-from playground.runs.judge_runner import JudgeScored, rerun_judge, run_judge
+from playground.runs.judge_runner import JudgeScored, JudgeTally, rerun_judge, run_judge
 from playground.runs.runner import CancelToken
 from playground.storage.store import Store
 from tests.core.runs.test_judge import _judged, _pool, _template
@@ -163,6 +163,22 @@ def test_a_judge_stopped_before_it_judged_replaces_nothing(store: Store) -> None
     assert _values(store, runs, "judge:coherence") == {round((4 * 0.7 + 3 * 0.2) / 0.9, 6)}
     assert [(j.id, c) for j, c in judges_to_rerun(store, cid)] == [
         (rubric, ("coherence",)), (pairwise, ("coherence",))]
+
+
+def test_a_tally_counts_the_scores_as_the_judge_saves_them(store: Store) -> None:
+    cid, runs = _judged(store)
+    engine = FakeEngine()
+    tally = JudgeTally()
+    assert tally.describe() == ""
+    off_scale = (("Great", 0.7), ("4", 0.3))  # 30 % on the scale: N/A
+    for top, expected in ((FOURISH, (len(runs), 0)), (off_scale, (0, len(runs)))):
+        engine.script(Script(text=top[0][0], first_top=top))
+        spec = judge_spec(store, cid, _template("judge-rubric"), "", ["coherence"])
+        tally = JudgeTally()
+        for event in run_judge(store, cid, spec, _pool(engine)):
+            tally.add(event)
+        assert (tally.scored, tally.not_applicable) == expected
+    assert tally.describe() == f"0 outputs scored, {len(runs)} N/A"
 
 
 def test_deleting_a_judge_gives_the_scores_back_to_the_judges_left(store: Store) -> None:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from playground.runs.eta import describe_eta
 from playground.runs.judge_plan import default_criterion, judge_templates
-from playground.runs.judge_runner import JudgeScored
+from playground.runs.judge_runner import JudgeTally
 from playground.runs.runner import CancelToken, ComparisonFinished, Progress
 from playground.wording import plural
 from ui.context import AppContext
@@ -49,7 +49,7 @@ class JudgeDialog(QDialog):
         self.comparison_id = comparison_id
         self._worker: Worker | None = None
         self._cancel: CancelToken | None = None
-        self._scored = self._not_applicable = 0
+        self._tally = JudgeTally()
         self.setWindowTitle(f"Judge comparison {label}")
         layout = QVBoxLayout(self)
         intro = QLabel("A judge model scores every output on each criterion (1–5, read from "
@@ -115,7 +115,7 @@ class JudgeDialog(QDialog):
         request = JudgeRequest(self.comparison_id, template.id,
                                str(self.model_combo.currentData() or ""), criteria)
         self._cancel = CancelToken()
-        self._scored = self._not_applicable = 0
+        self._tally = JudgeTally()
         self.status_label.setText("Waiting for the model…")
         self._worker = self.context.tasks.start(
             judge_task, self.context, self.context.collection(), request, self._cancel,
@@ -134,25 +134,19 @@ class JudgeDialog(QDialog):
         self.stop_button.setEnabled(running)
 
     def _on_event(self, event: object) -> None:
-        if isinstance(event, JudgeScored):
-            self._scored += event.score.value is not None
-            self._not_applicable += event.score.value is None
-        elif isinstance(event, Progress):
+        self._tally.add(event)
+        if isinstance(event, Progress):
             self.progress.setRange(0, max(event.total, 1))
             self.progress.setValue(event.done + event.skipped)
             left = describe_eta(event.eta_s, event.total - event.skipped - event.done)
-            self.status_label.setText(self._counts() + (f"; {left}" if left else ""))
+            self.status_label.setText(self._tally.describe() + (f"; {left}" if left else ""))
         elif isinstance(event, ComparisonFinished):
             words = {"done": "Done", "cancelled": "Stopped"}.get(event.status, event.status)
+            counts = self._tally.describe()
             self.status_label.setText(f"{words}: {plural(event.done, 'judge run')}"
-                                      + (f" ({self._counts()})" if self._counts() else "")
+                                      + (f" ({counts})" if counts else "")
                                       + ". The judge columns are in the comparison.")
             self.judged.emit(self.comparison_id)
-
-    def _counts(self) -> str:
-        if not (self._scored or self._not_applicable):
-            return ""
-        return f"{plural(self._scored, 'output')} scored, {self._not_applicable} N/A"
 
     def _on_error(self, message: str) -> None:
         self.status_label.setText(f"The judge could not run: {message}")

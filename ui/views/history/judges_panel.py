@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from playground.engine.models import ModelChoices
 from playground.runs.judge_history import JudgeSummary
-from playground.runs.judge_runner import JudgeScored
+from playground.runs.judge_runner import JudgeTally
 from playground.runs.runner import CancelToken, ComparisonFinished, Progress
 from playground.wording import plural
 from ui.context import AppContext
@@ -59,7 +59,7 @@ class JudgesPanel(QWidget):
         self._generation = 0
         self._worker: Worker | None = None
         self._cancel: CancelToken | None = None
-        self._counts = [0, 0]
+        self._tally = JudgeTally()
         #: what the last re-run or deletion came to, shown beside the count of judges
         self._note = ""
 
@@ -200,21 +200,20 @@ class JudgesPanel(QWidget):
             return
         comparison_id = self._target[0]
         self._cancel = CancelToken()
-        self._counts = [0, 0]
+        self._tally = JudgeTally()
         self.status_label.setText("Re-running the judge: waiting for the model…")
 
         def event(value: object) -> None:
-            if isinstance(value, JudgeScored):
-                self._counts[value.score.value is None] += 1
-            elif isinstance(value, Progress):
+            self._tally.add(value)
+            if isinstance(value, Progress):
                 self.status_label.setText(f"Re-running the judge: {value.done + value.skipped}"
                                           f" of {plural(value.total, 'judge run')}")
             elif isinstance(value, ComparisonFinished):
                 words = {"done": "Re-run done", "cancelled": "Re-run stopped"}.get(
                     value.status, value.status)
-                counts = (f" ({self._counts[0]} scored, {self._counts[1]} N/A)"
-                          if sum(self._counts) else "")
-                self._note = f"{words}: {plural(value.done, 'judge run')}{counts}"
+                counts = self._tally.describe()
+                self._note = (f"{words}: {plural(value.done, 'judge run')}"
+                              + (f" ({counts})" if counts else ""))
 
         def error(message: str) -> None:
             self._note = f"The judge could not run again: {message}"
