@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from playground.errors import ConstraintError
 from playground.output_constraint import ConstraintKind, constraint_from_file, make_constraint
+from ui.widgets.palette import ERROR_STYLE
 
-ERROR_COLOR = "color: #b00020;"
 HINTS: dict[ConstraintKind, str] = {
     "json_schema": '{"type": "object", "properties": {"label": {"enum": ["yes", "no"]}}, '
                    '"required": ["label"]}',
@@ -111,4 +111,4 @@ class ConstraintDialog(QDialog):
 
     def _show(self, text: str, *, error: bool) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_COLOR if error else "color: palette(mid);")
+        self.message.setStyleSheet(ERROR_STYLE if error else "color: palette(mid);")

@@ -29,7 +29,8 @@ from playground.output_constraint import (
     OutputConstraint,
     make_constraint,
 )
-from ui.widgets.constraint_dialog import ERROR_COLOR, ConstraintDialog
+from ui.widgets.constraint_dialog import ConstraintDialog
+from ui.widgets.palette import ERROR_STYLE
 
 #: The default: the template's own constraint, or free text when it has none.
 TEMPLATE = "template"
@@ -199,7 +200,7 @@ class OutputFormat(QWidget):
 
     def _show(self, text: str, *, error: bool) -> None:
         self.message.setText(text)
-        self.message.setStyleSheet(ERROR_COLOR if error else "color: palette(mid);")
+        self.message.setStyleSheet(ERROR_STYLE if error else "color: palette(mid);")
         self.message.setVisible(bool(text))
 
     def _chosen(self, index: int) -> None:

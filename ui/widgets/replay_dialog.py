@@ -22,6 +22,7 @@ from playground.runs.replay import ReplayReport, replay
 from playground.runs.runner import CancelToken
 from ui.context import AppContext
 from ui.services.jobs import engine_job
+from ui.widgets.palette import ERROR_STYLE
 
 
 def replay_job(context: AppContext, run_id: int, cancel: CancelToken
@@ -82,7 +83,7 @@ class ReplayDialog(QDialog):
 
     def _error(self, message: str) -> None:
         self.status_label.setText(f"Run {self.run_id} could not be replayed: {message}")
-        self.status_label.setStyleSheet("color: #b00020;")
+        self.status_label.setStyleSheet(ERROR_STYLE)
 
     def _done(self) -> None:
         self.stop_button.setEnabled(False)

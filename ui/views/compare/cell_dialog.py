@@ -11,9 +11,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayo
 from playground.evaluation.grid import Cell, Row, score_key
 from playground.evaluation.report import ReportRun
 from playground.evaluation.summary import SCORE_NAMES
+from ui.widgets.palette import ERROR_STYLE
 from ui.widgets.references import confidence_flag
-
-FAILED_STYLE = "color:#b00020;"
 
 
 def _pre(text: str) -> str:
@@ -44,8 +43,8 @@ def _sample_html(run: ReportRun, score_line: Callable[[Mapping[str, float | None
                  threshold: float) -> str:
     title = f"Sample {run.sample + 1}"
     if run.status == "failed":
-        return (f'<p><b>{title}</b> · <span style="{FAILED_STYLE}">failed</span></p>'
-                f'<div style="{FAILED_STYLE} white-space:pre-wrap;">'
+        return (f'<p><b>{title}</b> · <span style="{ERROR_STYLE}">failed</span></p>'
+                f'<div style="{ERROR_STYLE} white-space:pre-wrap;">'
                 f"{html.escape(run.error or run.status)}</div>")
     flag = confidence_flag(run.scores.get("mean_logprob"), threshold)
     line = score_line({m: run.scores.get(score_key(m)) for m in SCORE_NAMES})

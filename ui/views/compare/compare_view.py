@@ -75,6 +75,7 @@ from ui.views.compare.results_area import ResultsArea
 from ui.views.compare.summary_panel import SummaryPanel
 from ui.widgets.diff_dialog import DiffDialog
 from ui.widgets.heading import heading
+from ui.widgets.palette import ERROR_STYLE
 from ui.widgets.references import CONFIDENCE_KEY, confidence_threshold
 from ui.widgets.temperature_setting import temperature_top
 
@@ -121,7 +122,7 @@ class CompareView(QWidget):
         layout.addLayout(self._build_header())
         self.message_label = QLabel("")
         self.message_label.setWordWrap(True)
-        self.message_label.setStyleSheet("color: #b00020;")
+        self.message_label.setStyleSheet(ERROR_STYLE)
         self.message_label.setVisible(False)
         layout.addWidget(self.message_label)
         layout.addWidget(self.inputs)

@@ -30,6 +30,7 @@ from playground.evaluation.grid import Cell, Row, build_row, score_key
 from playground.evaluation.report import LOW_CONFIDENCE, ReportRun, format_mean
 from playground.evaluation.scales import metric_label
 from playground.evaluation.summary import STAR, TIE, display_metrics, run_label
+from ui.widgets.palette import ERROR
 from ui.widgets.references import confidence_flag
 
 Index = QModelIndex | QPersistentModelIndex
@@ -41,7 +42,7 @@ FAILED_ROLE = Qt.ItemDataRole.UserRole + 2
 #: Output lines a row shows below its header line: at least three, as the issue asks.
 BODY_LINES = 4
 PADDING = 3
-FAILED_COLOR = QColor("#b00020")
+FAILED_COLOR = QColor(ERROR)
 WAITING = "waiting…"
 SAMPLE_ARROW = "▸"
 

@@ -25,6 +25,7 @@ from playground.evaluation.stats import Estimate
 from ui.views.compare.output_grid_model import json_problem
 from ui.views.compare.score_grid import ScoreGrid
 from ui.widgets.elided_label import ElidedLabel
+from ui.widgets.palette import ERROR_STYLE
 from ui.widgets.references import confidence_flag
 
 
@@ -64,7 +65,7 @@ class OutputPane(QFrame):
         layout.addWidget(self.status_label)
         self.error_label = QLabel("")
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.setVisible(False)
         layout.addWidget(self.error_label)

@@ -28,9 +28,10 @@ from playground.runs.eta import describe_eta
 from playground.wording import plural
 from ui.views.compare.score_table import ScoreTableModel
 from ui.widgets.charts import empty_chart, metric_bar_chart, sweep_chart
+from ui.widgets.palette import WARNING_STYLE
 
 NO_SWEEP = "Columns that differ in one sampling setting form a sweep"
-FEW_INPUTS_STYLE = "color: #8a5a00; font-weight: 600;"
+FEW_INPUTS_STYLE = f"{WARNING_STYLE} font-weight: 600;"
 
 
 class SummaryPanel(QWidget):

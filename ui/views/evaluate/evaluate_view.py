@@ -38,6 +38,7 @@ from ui.views.evaluate.results_panel import ResultsPanel
 from ui.views.evaluate.tasks import Exported, Results, load_comparison, load_results
 from ui.views.evaluate.tasks import export_preferences as export_task
 from ui.views.evaluate.write_queue import WriteQueue
+from ui.widgets.palette import ERROR_STYLE
 
 _SETTINGS_KEY = "evaluate/comparison"
 
@@ -67,7 +68,7 @@ class EvaluateView(QWidget):
         self.chooser = ComparisonChooser(context)
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #a00")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
         self.likert_widget = LikertPanel()
         self.pairwise_widget = PairwisePanel()

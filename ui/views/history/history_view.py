@@ -38,6 +38,7 @@ from ui.views.history.tasks import (
     load_history,
     rate_run,
 )
+from ui.widgets.palette import ERROR_STYLE
 from ui.widgets.replay_dialog import ReplayDialog
 
 #: Typing pause before a search starts.
@@ -86,7 +87,7 @@ class HistoryView(QWidget):
         self.judges = JudgesPanel(context)
         self.error_label = QLabel()
         self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
         self.splitter = QSplitter(Qt.Orientation.Vertical)

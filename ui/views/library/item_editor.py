@@ -44,6 +44,7 @@ from playground.wording import plural
 from ui.views.library.browser import GROUP_TITLES, Key
 from ui.views.library.template_form import TemplateForm
 from ui.widgets.highlighter import JinjaHighlighter
+from ui.widgets.palette import ERROR_STYLE
 
 _LIBRARY_PAGE, _TEMPLATE_PAGE, _TABLE_PAGE = range(3)
 
@@ -91,7 +92,7 @@ class ItemEditor(QStackedWidget):
         self.editor.textChanged.connect(self.edited.emit)
         self.body_error = QLabel()
         self.body_error.setWordWrap(True)
-        self.body_error.setStyleSheet("color: #b41e1e;")
+        self.body_error.setStyleSheet(ERROR_STYLE)
         self.body_error.hide()
         self.form.errors["body"] = self.body_error
         body = QWidget()

@@ -35,8 +35,7 @@ from ui.views.library.edits import LibraryEdits
 from ui.views.library.item_editor import ItemEditor
 from ui.views.library.questions import Questions
 from ui.views.library.transfers import LibraryTransfers
-
-_ERROR_STYLE = "color: #b41e1e;"
+from ui.widgets.palette import ERROR_STYLE
 
 
 class LibraryView(QWidget):
@@ -158,7 +157,7 @@ class LibraryView(QWidget):
         self.problems = QLabel()
         self.problems.setWordWrap(True)
         self.problems.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.problems.setStyleSheet(_ERROR_STYLE)
+        self.problems.setStyleSheet(ERROR_STYLE)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.browser)
@@ -297,7 +296,7 @@ class LibraryView(QWidget):
     # -- messages -----------------------------------------------------------------------------
 
     def _fail(self, message: str) -> None:
-        self.message.setStyleSheet(_ERROR_STYLE)
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.setText(message)
         self.failed.emit(message)
 

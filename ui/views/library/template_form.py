@@ -32,8 +32,8 @@ from playground.prompts.template_fields import (
     VariableRow,
 )
 from playground.prompts.templates import TECHNIQUES, VARIABLE_TYPES
+from ui.widgets.palette import ERROR_STYLE
 
-_ERROR_STYLE = "color: #b41e1e;"
 _HEADERS = ("Name", "Type", "Default", "Description", "Choices", "Example set")
 _TYPE_COLUMN = VARIABLE_COLUMNS.index("type")
 
@@ -41,7 +41,7 @@ _TYPE_COLUMN = VARIABLE_COLUMNS.index("type")
 def _error_label() -> QLabel:
     label = QLabel()
     label.setWordWrap(True)
-    label.setStyleSheet(_ERROR_STYLE)
+    label.setStyleSheet(ERROR_STYLE)
     label.hide()
     return label
 

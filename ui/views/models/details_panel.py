@@ -12,8 +12,7 @@ from playground.engine.gguf import ModelInfo
 from playground.engine.memory import format_bytes
 from playground.engine.models import catalog_entry
 from ui.widgets.item_models import ModelEntry
-
-ERROR_STYLE = "color: #b00020;"
+from ui.widgets.palette import ERROR_STYLE
 
 _ROWS = (
     ("display", "Name"), ("name", "Name in the file"), ("file", "File"),

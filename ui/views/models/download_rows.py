@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from ui.views.models.details_panel import ERROR_STYLE
 from ui.views.models.get_models_tasks import fetch
+from ui.widgets.palette import ERROR_STYLE
 
 if TYPE_CHECKING:
     from playground.engine.download import Destination, Downloaded, Progress

@@ -39,9 +39,9 @@ from PySide6.QtWidgets import (
 from playground.engine.memory import available_memory, format_bytes
 from playground.errors import PlaygroundError
 from ui.context import AppContext
-from ui.views.models.details_panel import ERROR_STYLE
 from ui.views.models.download_rows import DownloadRow
 from ui.views.models.get_models_tasks import RepoRow, downloaded, find_repos, read_files, remove
+from ui.widgets.palette import ERROR, ERROR_STYLE, MUTED, WARNING
 
 if TYPE_CHECKING:
     from playground.engine.download import Destination, DownloadRecord
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from playground.engine.hub import FileAssessment, HubFile
 
 #: The colour of each verdict, and of a file with no estimate.
-FIT_COLOURS = {"fits": "#1b7f3b", "tight": "#a35400", "will not fit": "#b00020", None: "#666666"}
+FIT_COLOURS = {"fits": "#1b7f3b", "tight": WARNING, "will not fit": ERROR, None: MUTED}
 DESTINATIONS: tuple[tuple[str, Destination], ...] = (
     ("the app's models folder", "models"), ("the Hugging Face cache", "hf-cache"))
 #: Columns of the file table.

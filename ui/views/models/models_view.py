@@ -49,12 +49,13 @@ from ui.context import AppContext
 from ui.services.model_list import ADDED_KEY as ADDED_KEY
 from ui.services.model_list import added_model_paths, set_added_model_paths
 from ui.views.models.chat_format_panel import ChatFormatPanel
-from ui.views.models.details_panel import ERROR_STYLE, ModelDetails, error_label
+from ui.views.models.details_panel import ModelDetails, error_label
 from ui.views.models.get_models_panel import GetModelsPanel
 from ui.views.models.load_settings_panel import LoadSettingsPanel
 from ui.views.models.sources_panel import SourcesPanel
 from ui.views.models.state_panel import ModelStatePanel, state_text
 from ui.widgets.item_models import ModelEntry, ModelTableModel
+from ui.widgets.palette import ERROR_STYLE
 
 #: QSettings key of each model's load settings (JSON: key -> settings).
 OPTIONS_KEY = "models/options"

@@ -11,6 +11,7 @@ from playground.engine.endpoints import is_remote
 from ui.services.hub import ModelHub
 from ui.views.models.details_panel import error_label
 from ui.widgets.item_models import ModelEntry
+from ui.widgets.palette import WARNING_STYLE
 
 
 def state_text(hub: ModelHub, key: str, *, pending: bool, detailed: bool) -> str:
@@ -51,7 +52,7 @@ class ModelStatePanel(QGroupBox):
         self.state_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings_label = QLabel()
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet("color: #8a5a00;")
+        self.warnings_label.setStyleSheet(WARNING_STYLE)
         self.warnings_label.hide()
         self.load_error_label = error_label()
         self.load_button = QPushButton("Load")

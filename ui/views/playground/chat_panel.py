@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from playground.events import ChatMessage
 from playground.runs.scratch import ScratchChat
+from ui.widgets.palette import MUTED_STYLE
 
 ROLE_TITLES = {"user": "You", "assistant": "Model"}
 ROLE_COLOURS = {"user": "#eef3fb", "assistant": "#f4f4f4"}
@@ -119,7 +120,7 @@ class ChatPanel(QWidget):
         self.transcript.setWidgetResizable(True)
         self.transcript.setWidget(self._turns_box)
         self.empty_label = QLabel("Type a message below and press Enter to start the chat.")
-        self.empty_label.setStyleSheet("color: #666;")
+        self.empty_label.setStyleSheet(MUTED_STYLE)
         self._turns_layout.insertWidget(0, self.empty_label)
         self.message = MessageBox()
         self.message.setPlaceholderText("Message (Enter sends, Shift+Enter for a new line)")

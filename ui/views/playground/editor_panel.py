@@ -9,8 +9,7 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QW
 
 from playground.prompts.template_errors import error_line
 from ui.widgets.highlighter import JinjaHighlighter
-
-ERROR_STYLE = "color: #c62828;"
+from ui.widgets.palette import ERROR, ERROR_STYLE
 
 
 class TemplateEditor(QWidget):
@@ -63,7 +62,7 @@ class TemplateEditor(QWidget):
             whole.cursor = QTextCursor(block)
             wave = QTextEdit.ExtraSelection()
             wave.format.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            wave.format.setUnderlineColor(QColor("#c62828"))
+            wave.format.setUnderlineColor(QColor(ERROR))
             wave.format.setToolTip(message or "")
             cursor = QTextCursor(block)
             cursor.movePosition(QTextCursor.MoveOperation.EndOfBlock,

@@ -11,7 +11,7 @@ from playground.events import Result, Token
 from playground.runs.opening import StoredRun
 from playground.runs.runner import RunDone
 from playground.runs.summaries import describe_result, describe_scores, describe_stored_run
-from ui.views.playground.editor_panel import ERROR_STYLE
+from ui.widgets.palette import ERROR_STYLE
 from ui.widgets.references import confidence_flag
 from ui.widgets.token_view import TokenView
 

@@ -33,6 +33,7 @@ from playground.sampling import (
     SamplingParams,
     temperature_ceiling,
 )
+from ui.widgets.palette import ERROR_STYLE
 
 #: name, label, low, high, decimals (None for whole numbers), help. The float ranges are the
 #: validation's; top-k and max tokens stop at a practical bound for a slider (a larger value set
@@ -179,7 +180,7 @@ class ParamsPanel(QWidget):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
 
         layout = QVBoxLayout(self)

@@ -20,7 +20,7 @@ from playground.engine.backends import Backend
 from playground.runs.preview import EngineLock, PromptPreview, preview_prompt
 from playground.sampling import SamplingParams
 from ui.context import AppContext
-from ui.views.playground.editor_panel import ERROR_STYLE
+from ui.widgets.palette import ERROR_STYLE, WARNING_STYLE
 
 PREVIEW_DEBOUNCE_MS = 250
 
@@ -69,7 +69,7 @@ class PreviewPanel(QWidget):
         self.tokens_label.setWordWrap(True)
         self.warnings = QLabel()
         self.warnings.setWordWrap(True)
-        self.warnings.setStyleSheet("color: #e65100;")
+        self.warnings.setStyleSheet(WARNING_STYLE)
         self.warnings.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -23,7 +23,7 @@ from playground.prompts.collection import Collection, free_name
 from playground.prompts.library import Library
 from playground.prompts.templates import PromptTemplate
 from playground.runs.scratch import Scratch, ScratchChat, library_choices, library_with, template_of
-from ui.views.playground.editor_panel import ERROR_STYLE
+from ui.widgets.palette import ERROR_STYLE
 
 
 class SaveTemplateDialog(QDialog):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from playground.prompts.library import Library
 from playground.prompts.templates import PromptTemplate, is_partial
 from ui.context import AppContext
+from ui.widgets.palette import ERROR_STYLE
 
 #: item data: (library name, template id) on a template's row
 KEY_ROLE = Qt.ItemDataRole.UserRole
@@ -65,7 +66,7 @@ class TemplatePicker(QWidget):
 
         self.problems = QLabel()
         self.problems.setWordWrap(True)
-        self.problems.setStyleSheet("color: #c62828;")
+        self.problems.setStyleSheet(ERROR_STYLE)
         self.problems.hide()
 
         layout = QVBoxLayout(self)

@@ -34,6 +34,7 @@ from playground.errors import PlaygroundError
 from playground.prompts.collection import template_values
 from playground.prompts.library import Library
 from playground.prompts.templates import PromptTemplate, Variable
+from ui.widgets.palette import ERROR_STYLE
 
 EXAMPLE_FIELDS = ("input", "output", "rationale")
 CUSTOM_SET = "(edited)"
@@ -227,7 +228,7 @@ class VariablesForm(QWidget):
 
         self.message = QLabel()
         self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #c62828;")
+        self.message.setStyleSheet(ERROR_STYLE)
         self.message.hide()
         self.empty = QLabel("Choose a template to see its variables.")
         self.empty.setStyleSheet("color: palette(mid);")
