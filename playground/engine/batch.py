@@ -16,9 +16,9 @@ How this module does it:
   only the rest of its prompt is evaluated.
 * Each step builds one batch: the last sampled token of every generating sequence, then prompt
   tokens of the sequences being admitted, up to ``n_batch``. One ``llama_decode``, then every
-  sequence whose logits came out samples with its own sampler chain, built with the steps and
-  order llama-cpp-python gives the single path (penalties, [grammar], top-k, typical, top-p,
-  min-p, temperature, dist with the run's seed; greedy at temperature 0).
+  sequence whose logits came out samples with its own sampler chain, built by what builds the
+  single path's (llama-cpp-python's ``_init_sampler``: penalties, [grammar], top-k, typical,
+  top-p, min-p, temperature, dist with the run's seed; greedy at temperature 0).
 * Streaming, stop sequences (:class:`~playground.engine.stops.StopScanner`), log-probabilities,
   the cancel counter and per-request ``("cancel", req_id)`` messages work per sequence; a
   finished sequence frees its slot at once.
@@ -290,33 +290,17 @@ class _Batch:
         return slot, best
 
     def _chain(self, request: GenerationRequest, grammar: Any) -> Any:
-        """The run's own sampler chain: the single path's steps, in its order, with its seed.
-        ``grammar`` (a ``LlamaGrammar`` or None) constrains this sequence alone, right after the
-        penalties, where llama-cpp-python puts it."""
-        lib, engine = self.lib, self.engine
+        """The run's own sampler chain, built by what builds the single path's
+        (llama-cpp-python's ``_init_sampler``), so the steps, their order and settings are the
+        same, with this run's seed; ``grammar`` constrains this sequence alone. The returned
+        ``LlamaSampler`` owns the chain (``.sampler``) and frees it on ``close()``."""
+        from playground.engine.worker import sampler_args
+
         params = request.params
         assert params.seed is not None, "the backend fixes the seed before sending"
-        chain = lib.llama_sampler_chain_init(lib.llama_sampler_chain_default_params())
-        steps = [lib.llama_sampler_init_penalties(
-            engine.n_vocab, engine.llm.last_n_tokens_size, params.repeat_penalty,
-            params.frequency_penalty, params.presence_penalty)]
-        if grammar is not None:
-            steps.append(lib.llama_sampler_init_grammar(
-                engine.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")))
-        if params.temperature == 0:
-            steps.append(lib.llama_sampler_init_greedy())
-        else:
-            steps += [
-                lib.llama_sampler_init_top_k(params.top_k),
-                lib.llama_sampler_init_typical(1.0, 1),
-                lib.llama_sampler_init_top_p(params.top_p, 1),
-                lib.llama_sampler_init_min_p(params.min_p, 1),
-                lib.llama_sampler_init_temp(params.temperature),
-                lib.llama_sampler_init_dist(params.seed),
-            ]
-        for step in steps:
-            lib.llama_sampler_chain_add(chain, step)  # the chain owns and frees its steps
-        return chain
+        llm = self.engine.llm
+        llm.set_seed(params.seed)  # the chain's dist step takes the seed set here
+        return llm._init_sampler(grammar=grammar, **sampler_args(params))
 
     # -- one step -----------------------------------------------------------------------------
 
@@ -354,7 +338,7 @@ class _Batch:
             self._finish(seq, "cancelled")
             return
         lib, engine = self.lib, self.engine
-        token = int(lib.llama_sampler_sample(seq.chain, self.ctx, idx))
+        token = int(lib.llama_sampler_sample(seq.chain.sampler, self.ctx, idx))
         if lib.llama_vocab_is_eog(engine.vocab, token):
             self._finish(seq, "stop")
             return
@@ -386,7 +370,7 @@ class _Batch:
         seq.outbox.flush()
         params = seq.request.params
         run = {
-            "sampler_chain": self.engine._sampler_chain(params, seq.chain),
+            "sampler_chain": self.engine._sampler_chain(params, seq.chain.sampler),
             "seed": params.seed,
             "reused_prompt_tokens": seq.reused,
             "batching": self.label,
@@ -399,7 +383,7 @@ class _Batch:
 
     def _release(self, seq: _Sequence) -> None:
         """Free the slot; its cache stays for the prefix of a later request."""
-        self.lib.llama_sampler_free(seq.chain)
+        seq.chain.close()
         self.active.pop(seq.slot, None)
         seq.pending = []
 

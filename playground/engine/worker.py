@@ -452,18 +452,8 @@ class _Engine:
         first_at = last_at = 0.0
 
         # generate() finds the prompt cached up to its last token and evaluates that one alone.
-        for token in self.llm.generate(
-            tokens,
-            top_k=params.top_k,
-            top_p=params.top_p,
-            min_p=params.min_p,
-            temp=params.temperature,
-            repeat_penalty=params.repeat_penalty,
-            frequency_penalty=params.frequency_penalty,
-            presence_penalty=params.presence_penalty,
-            reset=True,
-            grammar=grammar,
-        ):
+        for token in self.llm.generate(tokens, reset=True, grammar=grammar,
+                                       **sampler_args(params)):
             if cancel_upto.value >= req_id:
                 finish = "cancelled"
                 break
@@ -615,6 +605,20 @@ class _Engine:
                 for i in idx
             )
         return TokenLogprob(piece, chosen, top)
+
+
+def sampler_args(params: SamplingParams) -> dict[str, Any]:
+    """The sampling settings as llama-cpp-python takes them: the single path's ``generate``
+    and every batched sequence's own chain are built from the same words."""
+    return {
+        "top_k": params.top_k,
+        "top_p": params.top_p,
+        "min_p": params.min_p,
+        "temp": params.temperature,
+        "repeat_penalty": params.repeat_penalty,
+        "frequency_penalty": params.frequency_penalty,
+        "presence_penalty": params.presence_penalty,
+    }
 
 
 #: Logits are searched for the top few in blocks of this many (see :func:`_top_indices`).
