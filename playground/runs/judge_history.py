@@ -22,12 +22,13 @@ from playground.runs.judge_plan import (
     judge_criteria,
     judge_model_name,
     judged_run_id,
+    stored_judge_model,
     stored_mode,
 )
 from playground.runs.judge_results import FINISHED, counting_judges, pairwise_verdicts
 from playground.runs.judge_runner import judge_label
 from playground.scores import Score
-from playground.storage.store import ComparisonRow, RunRow, Store
+from playground.storage.store import ComparisonRow, Store
 from playground.wording import human_time, plural
 
 __all__ = [
@@ -81,14 +82,6 @@ class JudgeSummary:
         return " · ".join(parts)
 
 
-def _model(judge: ComparisonRow, runs: Sequence[RunRow]) -> str:
-    """The judge model by the one name every list uses: the file its runs loaded, else the
-    model it asked for."""
-    record = next((r.model for r in runs if r.model and r.model.get("path")), None)
-    variants = judge.spec.get("variants") or [{}]
-    return judge_model_name(record, str(variants[0].get("model") or ""))
-
-
 def _stored_scores(store: Store, judge: ComparisonRow,
                    criteria: Sequence[str]) -> dict[int, list[Score]]:
     """A rubric judge's scores read again from its saved runs, per judged run; a failed judge
@@ -129,7 +122,7 @@ def _summary(store: Store, comparison_id: int, judge: ComparisonRow,
             not_applicable += sum(s.value is None for s in scores)
     criteria = judge_criteria(judge)
     return JudgeSummary(
-        id=judge.id, mode=mode, model=_model(judge, runs), criteria=criteria,
+        id=judge.id, mode=mode, model=stored_judge_model(judge, runs), criteria=criteria,
         created_at=judge.created_at, status=judge.status, scored=scored,
         not_applicable=not_applicable, flips=flips, runs=judge.run_count,
         planned=judge.expected_runs, replaced=tuple(c for c in criteria if c in newer))

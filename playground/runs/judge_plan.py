@@ -34,6 +34,7 @@ __all__ = [
     "judged_run_id",
     "pair_input_id",
     "parse_pair_input",
+    "stored_judge_model",
     "stored_mode",
 ]
 
@@ -171,6 +172,14 @@ def judge_model_name(record: Mapping[str, Any] | None, asked: str) -> str:
     its run loaded (``record``, the run's model record), else the model it asked for."""
     path = (record or {}).get("path")
     return model_display_name(str(path) if path else asked)
+
+
+def stored_judge_model(judge: ComparisonRow, runs: Sequence[RunRow]) -> str:
+    """A stored judge's model by :func:`judge_model_name`: the file its runs (``runs``)
+    loaded, else the model its spec asked for."""
+    record = next((r.model for r in runs if r.model and r.model.get("path")), None)
+    variants = judge.spec.get("variants") or [{}]
+    return judge_model_name(record, str(variants[0].get("model") or ""))
 
 
 def judged_run_id(input_id: str) -> int | None:

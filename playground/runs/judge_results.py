@@ -34,8 +34,8 @@ from playground.ratings import Judgement, input_prompt
 from playground.runs.judge_plan import (
     JudgeMode,
     judge_criteria,
-    judge_model_name,
     parse_pair_input,
+    stored_judge_model,
     stored_mode,
 )
 from playground.storage.store import ComparisonRow, Store, run_model_name
@@ -117,9 +117,7 @@ def pairwise_verdicts(store: Store, comparison_id: int, judge: ComparisonRow) ->
 def _judge_names(store: Store, judge: ComparisonRow) -> str:
     """The judge's model as its runs recorded it (else as asked for) and its template."""
     variants = judge.spec.get("variants") or [{}]
-    record = next((r.model for r in store.runs(judge.id) if r.model and r.model.get("path")),
-                  None)
-    model = judge_model_name(record, str(variants[0].get("model") or ""))
+    model = stored_judge_model(judge, store.runs(judge.id))
     return judge_name(f"model:{model}|template:{variants[0].get('template_id', '')}")
 
 
