@@ -125,11 +125,13 @@ def _pairwise(
     store: Store, comparison_id: int, people: Sequence[Judgement], seed: int
 ) -> list[PairwiseSummary]:
     out: list[PairwiseSummary] = []
+    verdicts: dict[int, list[JudgedPair]] = {}  # a judge's verdicts, read once for its criteria
     for (mode, criterion), judge in counting_judges(store, comparison_id).items():
         if mode != "pairwise":
             continue
-        pairs = [p for p in pairwise_verdicts(store, comparison_id, judge)
-                 if p.criterion == criterion]
+        if judge.id not in verdicts:
+            verdicts[judge.id] = pairwise_verdicts(store, comparison_id, judge)
+        pairs = [p for p in verdicts[judge.id] if p.criterion == criterion]
         judged = [p.judgement for p in pairs if p.judgement is not None]
         ranking = tuple(bradley_terry(judged, seed=seed)) if judged else ()
         matched = match_judgements(people, judged) if people else []
