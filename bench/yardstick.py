@@ -29,7 +29,6 @@ from playground.sampling import SamplingParams
 N_PROMPT = 64
 N_GEN = 128
 N_CTX = 2048
-ROUNDS = 5
 
 
 def counting_prompt(vocab: Any, n_tokens: int, start: int) -> str:
