@@ -19,10 +19,7 @@ from typing import TYPE_CHECKING
 from playground.engine.pipe import next_message
 from playground.engine.streamed import RequestStream
 from playground.errors import GenerationError, WorkerCrashed
-from playground.events import (
-    Event,
-    GenerationRequest,
-)
+from playground.events import Event, GenerationRequest
 
 if TYPE_CHECKING:
     from playground.engine.backends import LocalBackend
