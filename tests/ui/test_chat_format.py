@@ -101,7 +101,7 @@ def test_a_loaded_base_model_refuses_chat_until_a_format_is_chosen_and_loaded(
     key = str(base_model)
     view = _open_row(qtbot, window, key)
     click(qtbot, view.load_button)
-    qtbot.waitUntil(lambda: context.hub.state(key) == "ready", timeout=60000)
+    qtbot.waitUntil(lambda: view.state_label.text().startswith("ready"), timeout=60000)
     backend = context.hub.backend(key)
     assert isinstance(backend, LocalBackend)
     refused = list(backend.generate(CHAT))[-1]
@@ -111,8 +111,9 @@ def test_a_loaded_base_model_refuses_chat_until_a_format_is_chosen_and_loaded(
     choose(qtbot, view.chat_format_box.combo, "ChatML")
     assert "press Load to apply" in view.state_label.text()
     click(qtbot, view.load_button)
-    qtbot.waitUntil(lambda: view.load_button.isEnabled() is False
-                    and context.hub.state(key) == "ready", timeout=60000)
+    qtbot.waitUntil(lambda: view.state_label.text().startswith("ready")
+                    and not view.load_button.isEnabled(), timeout=60000)
+    assert "press Load" not in view.state_label.text()
     backend = context.hub.backend(key)
     assert isinstance(backend, LocalBackend) and backend.options.chat_format == "chatml"
     final = list(backend.generate(CHAT))[-1]

@@ -107,6 +107,11 @@ class ModelHub(QObject):
             return self._backends.get(model)
 
     def state(self, model: str) -> str:
+        """The model's state as the window knows it: "loading" until the load's result has
+        reached the GUI thread, though the worker may already be up, so that no view sees
+        "ready" before the load's facts and signals have arrived."""
+        if model in self._loading:
+            return "loading"
         backend = self.backend(model)
         if isinstance(backend, LocalBackend):
             return str(backend.state)
@@ -122,7 +127,7 @@ class ModelHub(QObject):
         with self._backends_lock:
             keys = list(self._backends)
         for key in set(keys) | set(self._states):
-            state = "loading" if key in self._loading else self.state(key)
+            state = self.state(key)
             if self._states.get(key) != state:
                 self._states[key] = state
                 self.state_changed.emit(key, state)
