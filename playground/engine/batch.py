@@ -293,7 +293,9 @@ class _Batch:
         """The run's own sampler chain, built by what builds the single path's
         (llama-cpp-python's ``_init_sampler``), so the steps, their order and settings are the
         same, with this run's seed; ``grammar`` constrains this sequence alone. The returned
-        ``LlamaSampler`` owns the chain (``.sampler``) and frees it on ``close()``."""
+        ``LlamaSampler`` (for a plain greedy chain, the ``ArgmaxSampler`` of
+        :mod:`playground.engine.chain` in its place) picks with ``sample``, owns the chain
+        (``.sampler``) and frees it on ``close()``."""
         from playground.engine.worker import sampler_args
 
         params = request.params
@@ -338,7 +340,7 @@ class _Batch:
             self._finish(seq, "cancelled")
             return
         lib, engine = self.lib, self.engine
-        token = int(lib.llama_sampler_sample(seq.chain.sampler, self.ctx, idx))
+        token = int(seq.chain.sample(engine.llm._ctx, idx))
         if lib.llama_vocab_is_eog(engine.vocab, token):
             self._finish(seq, "stop")
             return

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
+from playground.engine.chain import shortcut_greedy, step_names
 from playground.engine.stops import StopScanner
 from playground.errors import (
     ContextOverflowError,
@@ -264,6 +265,7 @@ class _Engine:
                 self.llm = load_parallel(llama_cpp, kwargs, options.parallel)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}") from exc
+        shortcut_greedy(self.llm, llama_cpp)
         #: KV sequences the context holds; each has ``n_ctx`` of its own.
         self.slots = max(1, options.parallel)
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
@@ -360,9 +362,7 @@ class _Engine:
             "dist": {"seed": params.seed},
         }
         steps = []
-        for i in range(lib.llama_sampler_chain_n(chain)):
-            name = bytes(lib.llama_sampler_name(lib.llama_sampler_chain_get(chain, i))).decode()
-            # llama.cpp marks a step that changes nothing at these settings with "?".
+        for name in step_names(lib, chain):
             active = not name.startswith("?")
             name = name.lstrip("?")
             steps.append({"name": name, **settings.get(name, {}),

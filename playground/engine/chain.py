@@ -1,0 +1,74 @@
+"""llama.cpp's sampler chains as the worker reads them, and greedy picks without llama.cpp's
+candidate array.
+
+``llama_sampler_sample`` copies the whole vocabulary's logits into an array of candidates
+(id, logit, p) before any step of the chain runs, and the greedy step then walks it. For a
+49k vocabulary that is about 0.6 MB written and read again every token: 55–90 µs here, about
+1 % of a small model's token, and work that ``llama-bench``'s tg figures never do. When the
+chain can only return the most likely token, the first maximum of the logits is that token,
+and numpy finds it in a few µs.
+
+Only the picking changes: llama-cpp-python still builds the chain, so the run's record names the
+steps llama.cpp would have run, and every chain that could pick anything else (sampling,
+penalties, a grammar) samples through llama.cpp as before.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def step_names(lib: Any, chain: Any) -> list[str]:
+    """The chain's steps in order, named by llama.cpp, which prefixes "?" to a step that
+    changes nothing at its settings (penalties of 1.0, say)."""
+    return [bytes(lib.llama_sampler_name(lib.llama_sampler_chain_get(chain, i))).decode()
+            for i in range(lib.llama_sampler_chain_n(chain))]
+
+
+def plain_greedy(lib: Any, chain: Any) -> bool:
+    """Whether the chain returns the token with the largest logit and nothing else: its last
+    step is greedy and every step before it changes nothing."""
+    names = step_names(lib, chain)
+    return bool(names) and names[-1] == "greedy" and all(n.startswith("?") for n in names[:-1])
+
+
+class ArgmaxSampler:
+    """Stands in for llama-cpp-python's ``LlamaSampler`` of a plain greedy chain.
+
+    llama.cpp's greedy step keeps the first of equal logits, as ``argmax`` does, so the token
+    is the same. The chain it stands for stays open (``sampler``) for the run's record."""
+
+    def __init__(self, chain: Any, lib: Any, n_vocab: int) -> None:
+        import numpy as np
+
+        self._chain = chain
+        self._lib = lib
+        self._n_vocab = n_vocab
+        self._np = np
+
+    @property
+    def sampler(self) -> Any:
+        return self._chain.sampler
+
+    def sample(self, ctx: Any, idx: int) -> int:
+        """``ctx``: llama-cpp-python's context wrapper, as ``LlamaSampler.sample`` takes it."""
+        logits = self._np.ctypeslib.as_array(self._lib.llama_get_logits_ith(ctx.ctx, idx),
+                                             shape=(self._n_vocab,))
+        return int(logits.argmax())
+
+    def close(self) -> None:
+        self._chain.close()
+
+
+def shortcut_greedy(llm: Any, lib: Any) -> None:
+    """From now on, ``llm.generate`` picks by :class:`ArgmaxSampler` whenever the chain it
+    builds is plain greedy. ``generate`` builds its chain through ``_init_sampler`` and has no
+    other way in, so that is the method wrapped, on this one object."""
+    build = llm._init_sampler
+    n_vocab = int(llm.n_vocab())
+
+    def init_sampler(**kwargs: Any) -> Any:
+        chain = build(**kwargs)
+        return ArgmaxSampler(chain, lib, n_vocab) if plain_greedy(lib, chain.sampler) else chain
+
+    llm._init_sampler = init_sampler
