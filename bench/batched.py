@@ -17,8 +17,8 @@ from pathlib import Path
 
 from playground.comparison import ComparisonSpec, Variant, inputs_from_rows
 from playground.engine.models import resolve_model
+from playground.engine.options import LoadOptions
 from playground.engine.throughput import remember_throughput
-from playground.engine.worker import LoadOptions
 from playground.runs.runner import BackendPool, RunDone, run_comparison
 from playground.sampling import SamplingParams
 

@@ -6,7 +6,7 @@ import random
 import time
 
 from playground.comparison import ComparisonSpec, Variant, inputs_from_rows
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.evaluation.scoring import Scorer
 from playground.prompts.library import Library, load_builtin_library
 from playground.prompts.templates import template_params

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from playground.engine.backends import LocalBackend
 from playground.engine.models import model_display_name
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest, Token
 from playground.sampling import SamplingParams
 

@@ -14,7 +14,7 @@ import statistics
 from pathlib import Path
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import ChatMessage, Finished, GenerationRequest
 from playground.output_constraint import OutputConstraint
 from playground.sampling import SamplingParams

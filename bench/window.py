@@ -59,7 +59,7 @@ def responsiveness() -> list[tuple[str, str]]:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QSettings
 
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
     from playground.sampling import SamplingParams
     from ui.app import application
     from ui.context import AppContext

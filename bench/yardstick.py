@@ -22,7 +22,7 @@ from typing import Any
 from bench import native
 from bench.generation import LowLevelLoop
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 from playground.events import Failed, Finished, GenerationRequest, Token
 from playground.sampling import SamplingParams
 

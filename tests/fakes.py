@@ -36,9 +36,9 @@ from playground.engine.backends import LoadedModel, LocalBackend, Preview
 from playground.engine.gguf import read_gguf
 from playground.engine.machine import machine_facts, request_record
 from playground.engine.memory import check_fits
+from playground.engine.options import LoadOptions
 from playground.engine.stops import StopScanner
 from playground.engine.streamed import RequestStream
-from playground.engine.worker import LoadOptions
 from playground.errors import (
     ContextOverflowError,
     GenerationError,

@@ -2,7 +2,7 @@
 
 A thread count, flash attention and the batch size each change the last bits of the logits the
 way another CPU does. ``PLAYGROUND_TEST_THREADS``, ``PLAYGROUND_TEST_FLASH_ATTN`` and
-``PLAYGROUND_TEST_BATCH`` become the defaults of :class:`playground.engine.worker.LoadOptions`,
+``PLAYGROUND_TEST_BATCH`` become the defaults of :class:`playground.engine.options.LoadOptions`,
 the one place every model load in the app takes its settings from, so every load a test makes
 without choosing these settings itself gets them: integration fixtures, the window's model hub,
 the CLI.
@@ -57,7 +57,7 @@ def apply(settings: dict[str, Any]) -> None:
     """Make ``settings`` the defaults of LoadOptions in this process."""
     import dataclasses
 
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
 
     init = LoadOptions.__init__
     names = [f.name for f in dataclasses.fields(LoadOptions) if f.init and not f.kw_only]

@@ -54,7 +54,7 @@ def _overlap(text: str) -> int:
 def _shoot(home: Path, out: Path) -> list[str]:
     from PySide6.QtCore import QSettings
 
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
     from playground.sampling import SamplingParams
     from ui.app import application
     from ui.context import AppContext

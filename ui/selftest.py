@@ -43,7 +43,7 @@ class _SelfTestError(Exception):
 def _run(home: Path) -> str:
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
     from playground.sampling import SamplingParams
     from ui.app import application
     from ui.context import AppContext

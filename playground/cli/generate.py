@@ -22,8 +22,8 @@ from playground.engine.models import (
     model_display_name,
     resolve_model,
 )
+from playground.engine.options import LoadOptions
 from playground.engine.remote import RemoteBackend
-from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Finished, GenerationRequest
 from playground.prompts.chat_formats import OWN_FORMAT, RAW_COMPLETION, chat_mode_label

@@ -9,7 +9,7 @@ from playground import __version__
 from playground.cli.constraints import add_constraint_options
 from playground.cli.hub import add_hub_commands
 from playground.engine.discovery import FOREIGN_SOURCES
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import ChatMessage, GenerationRequest
 from playground.prompts.chat_formats import CHAT_FORMATS
 from playground.sampling import SamplingParams

@@ -26,9 +26,10 @@ from playground.engine.batch_stream import BatchStream
 from playground.engine.gguf import ModelInfo, read_gguf
 from playground.engine.machine import machine_facts, request_record, sha256_in_background
 from playground.engine.memory import check_fits, choose_parallel
+from playground.engine.options import LoadOptions
 from playground.engine.pipe import next_message
 from playground.engine.streamed import RequestStream, worker_error
-from playground.engine.worker import LoadOptions, worker_main
+from playground.engine.worker import worker_main
 from playground.errors import GenerationError, ModelLoadError, PlaygroundError, WorkerCrashed
 from playground.events import Event, GenerationRequest
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.engine.backends import Backend, LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import PlaygroundError
 from playground.events import ChatMessage, Event, Failed, Finished, GenerationRequest, Result
 from playground.prompts.chat_formats import CHAT_FORMATS

@@ -21,8 +21,8 @@ from playground.engine.backends import Backend, LocalBackend
 from playground.engine.constraints import check_local
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.models import resolve_model
+from playground.engine.options import LoadOptions
 from playground.engine.remote import RemoteBackend
-from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.evaluation.report import ReportRun
 from playground.evaluation.structured import JSON_METRICS

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from playground.engine.backends import Backend, LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Token
 
 

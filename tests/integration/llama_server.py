@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 
 SERVER_START_TIMEOUT_S = 60.0
 

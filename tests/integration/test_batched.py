@@ -17,7 +17,7 @@ import pytest
 
 from playground.engine.backends import LocalBackend
 from playground.engine.batch_stream import BatchStream
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import WorkerCrashed
 from playground.events import Event, Failed, Finished, GenerationRequest, Result, Started, Token
 from playground.sampling import SamplingParams

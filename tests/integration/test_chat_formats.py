@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import TemplateError
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest
 from playground.prompts.chat_formats import CHAT_FORMATS, NO_FORMAT

@@ -12,7 +12,8 @@ from pathlib import Path
 
 CODE = """
 import sys
-from playground.engine.worker import LoadOptions, _Engine
+from playground.engine.options import LoadOptions
+from playground.engine.worker import _Engine
 engine = _Engine(sys.argv[1], LoadOptions(n_ctx=512, n_threads=1))
 engine.llm.eval(engine.tokenize("Hello there"))
 print("evaluated")

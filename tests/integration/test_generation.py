@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import ContextOverflowError, GenerationError
 from playground.events import (
     ChatMessage,

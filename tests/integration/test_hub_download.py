@@ -10,7 +10,7 @@ import pytest
 
 from playground.engine import download, hub, models
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import DownloadError
 from playground.events import GenerationRequest
 from playground.sampling import SamplingParams

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 from playground.runs.runner import BackendPool
 from tests.integration.llama_server import server_load_args
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 from playground.events import Finished, GenerationRequest
 from playground.sampling import SamplingParams
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import ModelLoadError
 from playground.events import Finished, GenerationRequest
 from playground.sampling import SamplingParams

@@ -19,7 +19,7 @@ import pytest
 from playground import cli
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.engine.backends import LocalBackend
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.provenance import FIELD_LABELS, describe
 from playground.runs.replay import LoadOverrides, ReplayReport, replay
 from playground.runs.runner import BackendPool, RunDone, run_comparison

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from playground.comparison import ComparisonSpec, Variant, inputs_from_rows
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.prompts.library import Library, load_builtin_library
 from playground.runs.runner import (
     BackendPool,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import ChatMessage
 from playground.runs.opening import open_stored_run
 from playground.runs.runner import BackendPool, RunDone, run_comparison

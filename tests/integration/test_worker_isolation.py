@@ -11,7 +11,7 @@ import pytest
 from playground.engine import memory
 from playground.engine.backends import LocalBackend
 from playground.engine.gguf import read_gguf
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import (
     InsufficientMemoryError,
     ModelFileError,

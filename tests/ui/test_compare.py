@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from playground.comparison import Variant
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.evaluation.scales import metric_label, shown
 from playground.sampling import SamplingParams
 from playground.storage.store import Store

@@ -28,7 +28,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.comparison import ComparisonSpec, Input, Variant
 from playground.engine.models import default_model_path, model_display_name
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import Result
 from playground.prompts.library import load_builtin_library
 from playground.runs.runner import BackendPool, ComparisonFinished, make_scorer, run_comparison

@@ -56,7 +56,7 @@ def test_quitting_during_a_long_run_stops_it_at_once(
 ) -> None:
     from PySide6.QtCore import QThreadPool
 
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
     from playground.sampling import SamplingParams
     from playground.storage.store import Store
 

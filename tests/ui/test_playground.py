@@ -16,8 +16,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from playground.engine.endpoints import save_endpoint
+from playground.engine.options import LoadOptions
 from playground.engine.remote import Endpoint
-from playground.engine.worker import LoadOptions
 from playground.errors import SamplingError
 from playground.prompts.collection import install
 from playground.prompts.library import Library

@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from playground.engine.backends import LocalBackend
 from playground.engine.models import default_model_path
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import GenerationError, WorkerCrashed
 from playground.events import (
     ChatMessage,

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.runs.runner import RunDone
 from playground.sampling import SamplingParams
 from playground.storage.store import Store

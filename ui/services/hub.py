@@ -18,8 +18,8 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from playground.engine.backends import Backend, LoadedModel, LocalBackend
 from playground.engine.endpoints import is_remote, resolve_endpoint
 from playground.engine.models import default_model_path, resolve_model
+from playground.engine.options import LoadOptions
 from playground.engine.remote import RemoteBackend
-from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 from playground.runs.runner import BackendPool, CancelToken
 from ui.services.tasks import TaskRunner

@@ -7,7 +7,7 @@ import pytest
 from playground import __version__
 from playground.cli import main
 from playground.cli.parser import build_parser, generation_request, load_options, sampling_params
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.events import ChatMessage
 from playground.sampling import SamplingParams
 

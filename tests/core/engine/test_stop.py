@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from playground.engine.options import LoadOptions
 from playground.engine.stops import StopScanner, find_stop, held_back
-from playground.engine.worker import LoadOptions
 from playground.errors import PlaygroundError
 
 # -- find_stop ---------------------------------------------------------------------------------

@@ -129,7 +129,7 @@ def test_an_unknown_format_is_refused_with_the_known_names() -> None:
 
 
 def test_load_options_refuse_an_unknown_format_before_any_load() -> None:
-    from playground.engine.worker import LoadOptions
+    from playground.engine.options import LoadOptions
 
     assert LoadOptions(chat_format="gemma").chat_format == "gemma"
     with pytest.raises(PlaygroundError, match="unknown chat format"):

@@ -12,7 +12,7 @@ import pytest
 
 from playground.comparison import ComparisonSpec, Input, Variant, run_key
 from playground.engine.models import resolve_model
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.evaluation.agreement import cohen_kappa
 from playground.evaluation.exports import export
 from playground.prompts.templates import BUILTIN_DIR, PromptTemplate, load_template_file

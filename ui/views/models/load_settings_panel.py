@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from playground.engine.gpu import GpuLayersChoice, GpuMemory, auto_gpu_layers, probe_gpu_memory
 from playground.engine.memory import check_fits, estimate_memory
-from playground.engine.worker import LoadOptions, default_threads
+from playground.engine.options import LoadOptions, default_threads
 from playground.errors import InsufficientMemoryError
 from ui.services.tasks import TaskRunner
 from ui.views.models.details_panel import error_label

@@ -42,7 +42,7 @@ from playground.engine.gguf import ModelInfo, read_gguf
 from playground.engine.gpu import probe_gpu_offload
 from playground.engine.memory import available_memory
 from playground.engine.models import ModelChoice, model_choices, model_display_name
-from playground.engine.worker import LoadOptions
+from playground.engine.options import LoadOptions
 from playground.errors import ModelFileError, PlaygroundError
 from playground.prompts.chat_formats import CHAT_FORMATS
 from ui.context import AppContext
