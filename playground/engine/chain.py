@@ -32,6 +32,14 @@ def plain_greedy(lib: Any, chain: Any) -> bool:
     return bool(names) and names[-1] == "greedy" and all(n.startswith("?") for n in names[:-1])
 
 
+def logits_row(lib: Any, ctx: Any, idx: int, n_vocab: int) -> Any:
+    """The logits llama.cpp computed at batch position ``idx`` (-1: the last), as a numpy view
+    of its own buffer, valid until the next decode."""
+    import numpy as np
+
+    return np.ctypeslib.as_array(lib.llama_get_logits_ith(ctx, idx), shape=(n_vocab,))
+
+
 class ArgmaxSampler:
     """Stands in for llama-cpp-python's ``LlamaSampler`` of a plain greedy chain.
 
@@ -39,12 +47,9 @@ class ArgmaxSampler:
     is the same. The chain it stands for stays open (``sampler``) for the run's record."""
 
     def __init__(self, chain: Any, lib: Any, n_vocab: int) -> None:
-        import numpy as np
-
         self._chain = chain
         self._lib = lib
         self._n_vocab = n_vocab
-        self._np = np
 
     @property
     def sampler(self) -> Any:
@@ -52,9 +57,7 @@ class ArgmaxSampler:
 
     def sample(self, ctx: Any, idx: int) -> int:
         """``ctx``: llama-cpp-python's context wrapper, as ``LlamaSampler.sample`` takes it."""
-        logits = self._np.ctypeslib.as_array(self._lib.llama_get_logits_ith(ctx.ctx, idx),
-                                             shape=(self._n_vocab,))
-        return int(logits.argmax())
+        return int(logits_row(self._lib, ctx.ctx, idx, self._n_vocab).argmax())
 
     def close(self) -> None:
         self._chain.close()

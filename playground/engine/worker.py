@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from playground.engine.chain import shortcut_greedy, step_names
+from playground.engine.chain import logits_row, shortcut_greedy, step_names
 from playground.engine.options import LoadOptions, default_threads
 from playground.engine.stops import StopScanner
 from playground.errors import (
@@ -522,8 +522,7 @@ class _Engine:
                 for j in range(len(chunk)):
                     if not batch.logits[j]:
                         continue
-                    ptr = lib.llama_get_logits_ith(self.llm.ctx, j)
-                    logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,)).astype(np.float64)
+                    logits = logits_row(lib, self.llm.ctx, j, self.n_vocab).astype(np.float64)
                     peak = logits.max()
                     log_z = peak + np.log(np.exp(logits - peak).sum())
                     nll -= float(logits[tokens[start + j + 1]] - log_z)
@@ -536,8 +535,7 @@ class _Engine:
         """``at``: the batch position whose logits chose ``token`` (-1: the last one)."""
         import numpy as np
 
-        ptr = self._lib.llama_get_logits_ith(self.llm.ctx, at)
-        logits = np.ctypeslib.as_array(ptr, shape=(self.n_vocab,))
+        logits = logits_row(self._lib, self.llm.ctx, at, self.n_vocab)
         peak = float(logits.max())
         # One buffer for every token: vocabulary-sized temporaries, made and freed each token,
         # have the allocator return memory to the system and fault it in again, and returning

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.chain import ArgmaxSampler, plain_greedy, shortcut_greedy
+from playground.engine.chain import ArgmaxSampler, logits_row, plain_greedy, shortcut_greedy
 from playground.events import GenerationRequest
 from playground.sampling import SamplingParams
 from tests.integration.conftest import collect
@@ -66,13 +66,6 @@ def test_a_grammar_makes_a_greedy_chain_more_than_greedy(llm: Any) -> None:
         chain.close()
 
 
-def _logits(llm: Any) -> Any:
-    import llama_cpp
-
-    return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, -1),
-                                 shape=(llm.n_vocab(),))
-
-
 def test_argmax_picks_the_token_llama_cpps_greedy_chain_picks(llm: Any) -> None:
     import llama_cpp
 
@@ -85,7 +78,7 @@ def test_argmax_picks_the_token_llama_cpps_greedy_chain_picks(llm: Any) -> None:
         assert argmax.sample(llm._ctx, -1) == chain.sample(llm._ctx, -1)
 
         # Logits written to order in the context's own output row.
-        logits = _logits(llm)
+        logits = logits_row(llama_cpp, llm.ctx, -1, n_vocab)
         cases: list[tuple[str, Any]] = [
             ("all equal", np.zeros(n_vocab)),
             ("maximum first", np.r_[1.0, np.zeros(n_vocab - 1)]),
