@@ -64,9 +64,10 @@ class ArgmaxSampler:
 
 
 def shortcut_greedy(llm: Any, lib: Any) -> None:
-    """From now on, ``llm.generate`` picks by :class:`ArgmaxSampler` whenever the chain it
-    builds is plain greedy. ``generate`` builds its chain through ``_init_sampler`` and has no
-    other way in, so that is the method wrapped, on this one object."""
+    """From now on, every chain ``llm`` builds through ``_init_sampler`` picks by
+    :class:`ArgmaxSampler` when it is plain greedy. The single path's token loop and each batched
+    sequence build their chains there, as llama-cpp-python's own ``generate`` does, so that is
+    the method wrapped, on this one object."""
     build = llm._init_sampler
     n_vocab = int(llm.n_vocab())
 

@@ -27,6 +27,7 @@ from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
 from playground.engine.chain import logits_row, shortcut_greedy, step_names
+from playground.engine.decode import decode_tokens
 from playground.engine.options import LoadOptions, default_threads
 from playground.engine.stops import StopScanner
 from playground.errors import (
@@ -402,9 +403,8 @@ class _Engine:
         outbox = _Outbox(conn, req_id)
         first_at = last_at = 0.0
 
-        # generate() finds the prompt cached up to its last token and evaluates that one alone.
-        for token in self.llm.generate(tokens, reset=True, grammar=grammar,
-                                       **sampler_args(params)):
+        for token in decode_tokens(self.llm, lib, tokens, grammar=grammar,
+                                   **sampler_args(params)):
             if cancel_upto.value >= req_id:
                 finish = "cancelled"
                 break
@@ -438,7 +438,7 @@ class _Engine:
         # Decode speed is timed here, at the source: tokens reach the parent in batches.
         decode_s = last_at - first_at if generated > 1 else None
         run = {
-            # generate() built its sampler chain when the loop started; it is read once here.
+            # decode_tokens built its sampler chain when the loop started; it is read once here.
             "sampler_chain": self._sampler_chain(params),
             "seed": params.seed,
             "reused_prompt_tokens": reused,
@@ -557,7 +557,7 @@ class _Engine:
 
 
 def sampler_args(params: SamplingParams) -> dict[str, Any]:
-    """The sampling settings as llama-cpp-python takes them: the single path's ``generate``
+    """The sampling settings as llama-cpp-python takes them: the single path's token loop
     and every batched sequence's own chain are built from the same words."""
     return {
         "top_k": params.top_k,
