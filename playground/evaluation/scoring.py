@@ -119,6 +119,10 @@ def _char_class(code_points: Iterable[int]) -> str:
     return "".join(parts)
 
 
+#: The token pattern's words on case-folded ASCII text (see :func:`_token_pattern`).
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
 @functools.cache
 def _token_pattern() -> re.Pattern[str]:
     """The token regex; built on first use because it walks the Unicode database (~15 ms).
@@ -164,7 +168,6 @@ class ScriptAwareTokenizer:
     name = TOKENIZER_NAME
 
     def __init__(self, stem: bool = True) -> None:
-        self._pattern = _token_pattern()
         self._stem: Callable[[str], str] | None = None
         if stem:
             from playground.evaluation.nltk_lite import porter_stemmer
@@ -178,7 +181,11 @@ class ScriptAwareTokenizer:
         return list(self._cached(text))
 
     def _tokenize(self, text: str) -> tuple[str, ...]:
-        tokens: list[str] = self._pattern.findall(unicodedata.normalize("NFKC", text).casefold())
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        # ASCII has no marks, no So symbols and no unspaced script: the full pattern finds
+        # exactly the runs of letters and digits there, and is only built for other text.
+        pattern = _ASCII_WORD if folded.isascii() else _token_pattern()
+        tokens: list[str] = pattern.findall(folded)
         stem = self._stem
         if stem is not None:
             tokens = [stem(t) if len(t) > 3 and t.isascii() else t for t in tokens]

@@ -94,6 +94,24 @@ def test_tokenizer_matches_rouge_score_default_on_ascii(stem: bool) -> None:
         assert ours.tokenize(text) == theirs.tokenize(text), repr(text)
 
 
+def test_ascii_text_is_cut_as_the_full_token_pattern_cuts_it() -> None:
+    """ASCII text skips building the Unicode-wide pattern; it must lose nothing by that: every
+    ASCII character, alone and in random runs, gives the same tokens both ways."""
+    rng = random.Random(99)
+    every = [chr(c) for c in range(128)]
+    samples = every + ["".join(every)] + [
+        "".join(rng.choice(every) for _ in range(rng.randint(1, 60))) for _ in range(500)
+    ]
+    full = scoring._token_pattern()
+    for text in samples:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        assert scoring._ASCII_WORD.findall(folded) == full.findall(folded), repr(text)
+    # Text that only becomes ASCII on normalizing (full-width letters) takes the short path
+    # and is cut the same.
+    assert ScriptAwareTokenizer(stem=False).tokenize("ＡＢＣ ｄｅｆ１２") == ["abc", "def12"]
+    assert ScriptAwareTokenizer(stem=False).tokenize("café naïve") == ["café", "naïve"]
+
+
 @pytest.mark.parametrize(("hypothesis", "references"), ENGLISH_PAIRS)
 @pytest.mark.parametrize("stem", [True, False])
 def test_rouge_matches_rouge_score_on_english(
