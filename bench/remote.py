@@ -13,8 +13,9 @@ import urllib.request
 from pathlib import Path
 
 from playground.engine.backends import LocalBackend
+from playground.engine.endpoints import Endpoint
 from playground.engine.options import LoadOptions, default_threads
-from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.remote import RemoteBackend
 from playground.events import Finished, GenerationRequest, Token
 from playground.sampling import SamplingParams
 

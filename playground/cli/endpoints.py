@@ -7,13 +7,14 @@ import argparse
 from typing import TextIO
 
 from playground.engine.endpoints import (
+    Endpoint,
     load_endpoints,
     remove_endpoint,
     resolve_endpoint,
     save_endpoint,
     store_key_in_keyring,
 )
-from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.remote import RemoteBackend
 from playground.errors import PlaygroundError
 from playground.terminal import escape_controls
 

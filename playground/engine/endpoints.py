@@ -8,16 +8,34 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from playground import paths
-from playground.engine.remote import KEYRING_SERVICE, Endpoint, RemoteBackend
 from playground.errors import PlaygroundError
 from playground.files import write_json
 
 PREFIX = "remote:"
+KEYRING_SERVICE = "prompt-playground"
 _NAME = re.compile(r"[\w.-]{1,64}\Z")
 _ENV = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a remote model lives.
+
+    ``api_key_env`` names an environment variable rather than holding the key, so keys never
+    end up in saved results, configs or logs. It lives here, apart from the HTTP client
+    (``remote.py``), so that naming a model does not import the client's HTTP machinery.
+    """
+
+    name: str
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    #: Read the key from the OS keyring (service ``prompt-playground``, user = the endpoint name).
+    api_key_keyring: bool = False
 
 
 class EndpointError(PlaygroundError):
@@ -71,6 +89,8 @@ def save_endpoint(endpoint: Endpoint, path: Path | None = None) -> None:
             f"{endpoint.api_key_env!r} is not an environment variable name; give the name of "
             "the variable that holds the key, never the key itself"
         )
+    from playground.engine.remote import RemoteBackend
+
     RemoteBackend(endpoint).close()  # the URL check lives with the client
     path = path or endpoints_path()
     endpoints = load_endpoints(path)

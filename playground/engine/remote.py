@@ -15,10 +15,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from playground.engine.endpoints import KEYRING_SERVICE, Endpoint
 from playground.engine.machine import request_record
 from playground.errors import PlaygroundError
 from playground.events import (
@@ -58,27 +58,8 @@ def constraint_fields(constraint: OutputConstraint) -> dict[str, Any]:
         "name": "output", "schema": constraint.schema(), "strict": True}}}
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a remote model lives.
-
-    ``api_key_env`` names an environment variable rather than holding the key, so keys never
-    end up in saved results, configs or logs.
-    """
-
-    name: str
-    base_url: str
-    model: str
-    api_key_env: str | None = None
-    #: Read the key from the OS keyring (service ``prompt-playground``, user = the endpoint name).
-    api_key_keyring: bool = False
-
-
 class _CancelledError(Exception):
     """The stream was closed on purpose by ``cancel()``."""
-
-
-KEYRING_SERVICE = "prompt-playground"
 
 
 def keyring_key(name: str) -> str:

@@ -11,7 +11,8 @@ import pytest
 
 from playground.comparison import ComparisonSpec, Input, Variant, content_hash
 from playground.engine.constraints import check_local, gbnf_for
-from playground.engine.remote import Endpoint, RemoteBackend, constraint_fields
+from playground.engine.endpoints import Endpoint
+from playground.engine.remote import RemoteBackend, constraint_fields
 from playground.events import GenerationRequest
 from playground.output_constraint import (
     ConstraintError,

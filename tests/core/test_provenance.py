@@ -20,7 +20,8 @@ from sqlite_utils import Database
 
 from playground import provenance
 from playground.engine import machine
-from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.endpoints import Endpoint
+from playground.engine.remote import RemoteBackend
 from playground.evaluation.exports import export
 from playground.evaluation.report import ReportRun, build_report
 from playground.events import Finished, GenerationRequest

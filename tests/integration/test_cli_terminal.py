@@ -16,8 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from playground.engine.endpoints import save_endpoint
-from playground.engine.remote import Endpoint
+from playground.engine.endpoints import Endpoint, save_endpoint
 from tests.integration.misbehaving_server import CONTROL_TEXT, MisbehavingServer
 
 #: Any control character but newline and tab: nothing of the kind may reach a terminal.

@@ -15,7 +15,8 @@ import keyring
 import keyring.backend
 import pytest
 
-from playground.engine.remote import Endpoint, RemoteBackend, RemoteError
+from playground.engine.endpoints import Endpoint
+from playground.engine.remote import RemoteBackend, RemoteError
 from playground.events import (
     ChatMessage,
     Event,

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.endpoints import Endpoint
+from playground.engine.remote import RemoteBackend
 from playground.evaluation.structured import check_json
 from playground.events import ChatMessage, Failed, Finished, GenerationRequest
 from playground.output_constraint import OutputConstraint

@@ -9,8 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from playground.engine.endpoints import save_endpoint
-from playground.engine.remote import Endpoint
+from playground.engine.endpoints import Endpoint, save_endpoint
 from playground.storage.store import Store
 from tests.integration.misbehaving_server import MisbehavingServer
 from ui.main_window import MainWindow

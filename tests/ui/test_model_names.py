@@ -12,10 +12,9 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QComboBox
 from pytestqt.qtbot import QtBot
 
-from playground.engine.endpoints import save_endpoint
+from playground.engine.endpoints import Endpoint, save_endpoint
 from playground.engine.gguf import read_gguf
 from playground.engine.models import catalog_entry
-from playground.engine.remote import Endpoint
 from playground.runs.single_run import SingleRun
 from playground.sampling import SamplingParams
 from playground.storage.store import Store

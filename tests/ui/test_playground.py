@@ -15,9 +15,8 @@ from PySide6.QtWidgets import QApplication, QPlainTextEdit, QStyle, QToolTip, QW
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from playground.engine.endpoints import save_endpoint
+from playground.engine.endpoints import Endpoint, save_endpoint
 from playground.engine.options import LoadOptions
-from playground.engine.remote import Endpoint
 from playground.errors import SamplingError
 from playground.prompts.collection import install
 from playground.prompts.library import Library

@@ -15,9 +15,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QFont
 
+from playground.engine.endpoints import Endpoint
 from playground.engine.gguf import ModelInfo
 from playground.engine.memory import format_bytes
-from playground.engine.remote import Endpoint
 from playground.prompts.chat_formats import chat_mode_label
 from playground.runs.browsing import HistoryItem, RunDetail, format_scores, model_label
 from playground.storage.store import RatingRow

@@ -54,6 +54,10 @@ def test_history_opens_the_store_without_scorers_hub_or_model(tmp_path: Path) ->
             f"    assert main(['history', '--db', {str(db)!r}]) == 0")
     # sqlite-utils is the store, and it imports numpy itself.
     assert _imported_after(code, tmp_path) - {"sqlite_utils", "numpy"} == set()
+    # Naming the runs' models reads the saved endpoints, not the HTTP client that reaches them.
+    code += ("\nimport sys\nassert 'playground.engine.remote' not in sys.modules\n"
+             "assert 'http.client' not in sys.modules")
+    _imported_after(code, tmp_path)
 
 
 def test_scoring_runs_rouge_without_importing_the_rest_of_nltk(tmp_path: Path) -> None:

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from playground.engine import models
-from playground.engine.endpoints import save_endpoint
+from playground.engine.endpoints import Endpoint, save_endpoint
 from playground.engine.models import (
     ModelChoice,
     model_choices,
     model_display_name,
     model_exists,
 )
-from playground.engine.remote import Endpoint
 
 
 @pytest.fixture(autouse=True)

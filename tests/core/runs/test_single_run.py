@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from playground.comparison import ComparisonError
-from playground.engine.remote import Endpoint, RemoteBackend
+from playground.engine.endpoints import Endpoint
+from playground.engine.remote import RemoteBackend
 from playground.errors import PlaygroundError
 from playground.events import Result, TokenLogprob
 from playground.output_constraint import OutputConstraint
