@@ -103,6 +103,9 @@ def compile_template(env: jinja2.Environment, source: str, what: str) -> jinja2.
         return env.from_string(source)
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{what}: syntax error on line {exc.lineno}: {exc.message}") from exc
+    except SyntaxError:
+        # Python's own limit on nested blocks (20), met by the code Jinja generates.
+        raise TemplateError(f"{what}: the template is nested too deeply") from None
 
 
 def render(

@@ -9,8 +9,10 @@ from types import SimpleNamespace
 import pytest
 
 from playground.errors import SamplingError, TemplateError
+from playground.prompts.sandbox import compile_template
 from playground.prompts.templates import (
     discover_variables,
+    environment,
     invisible_characters,
     neutralise_value,
     parse_template,
@@ -318,3 +320,15 @@ def test_hostile_headers_are_refused(header: str, message: str) -> None:
 def test_a_deeply_nested_body_is_refused() -> None:
     with pytest.raises(TemplateError, match="nested too deeply"):
         parse_template("{% if x %}" * 3000 + "{% endif %}" * 3000, "t")
+
+
+def test_more_nested_loops_than_python_compiles_are_refused_with_a_message() -> None:
+    """Twenty-one nested loops parse, but the code Jinja makes of them passes Python's limit
+    of 20 nested blocks: a message, not Python's SyntaxError."""
+    deep = "{% for a in x %}" * 21 + "{{ a }}" + "{% endfor %}" * 21
+    with pytest.raises(TemplateError, match=r"^t: the template is nested too deeply"):
+        parse_template(deep, "t")
+    with pytest.raises(TemplateError, match=r"^chat: the template is nested too deeply"):
+        compile_template(environment(), deep, "chat")
+    shallow = "{% for a in x %}" * 19 + "{{ a }}" + "{% endfor %}" * 19
+    assert parse_template(shallow, "t").meta.variables[0].name == "x"
