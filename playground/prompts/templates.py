@@ -143,10 +143,25 @@ def parse_template(source: str, template_id: str) -> PromptTemplate:
     header, body, _ = split_header(source, template_id)
     meta = _meta_from_header({"name": template_id} if header is None else header, template_id)
     # The header is a Jinja comment ending in "-#}", which also strips the whitespace after it:
-    # compiling the whole source renders exactly the body, with line numbers of the file.
-    compile_source(source, template_id)
-    meta = _with_discovered_variables(meta, body, template_id)
+    # the whole source parses to exactly the body, with line numbers of the file.
+    meta = _with_variables(meta, _compiled_variables(source, template_id))
     return PromptTemplate(template_id, source, meta, body)
+
+
+def _compiled_variables(source: str, template_id: str) -> set[str]:
+    """The names ``source`` reads from its context, once it is known to compile. One parse
+    serves both: parsing twice was a third of loading the built-in library."""
+    env = environment()
+    try:
+        ast = env.parse(source)
+        names = set(jinja2.meta.find_undeclared_variables(ast)) - set(_GLOBALS)
+        env.compile(ast)
+    except jinja2.TemplateSyntaxError as exc:
+        raise _syntax_error(template_id, exc) from exc
+    except (RecursionError, SyntaxError):
+        # SyntaxError: Python's own limit on nested blocks (20), met by the generated code.
+        raise TemplateError(f"{template_id}: the template is nested too deeply") from None
+    return names
 
 
 def _meta_from_header(header: Mapping[str, Any], template_id: str) -> TemplateMeta:
@@ -228,10 +243,10 @@ def discover_variables(body: str, template_id: str = "template") -> set[str]:
     return set(jinja2.meta.find_undeclared_variables(ast)) - set(_GLOBALS)
 
 
-def _with_discovered_variables(meta: TemplateMeta, body: str, template_id: str) -> TemplateMeta:
+def _with_variables(meta: TemplateMeta, used: set[str]) -> TemplateMeta:
     """Variables used in the body but not declared in the header are added as text."""
     declared = {v.name for v in meta.variables}
-    extra = sorted(discover_variables(body, template_id) - declared)
+    extra = sorted(used - declared)
     if not extra:
         return meta
     added = tuple(Variable(name) for name in extra)
