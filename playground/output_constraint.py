@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from playground import checked_schemas
 from playground.errors import ConstraintError
 
 __all__ = ["KINDS", "KIND_LABELS", "ConstraintError", "ConstraintKind", "OutputConstraint",
@@ -95,17 +96,22 @@ class OutputConstraint:
 
 def check_schema(schema: object) -> None:
     """The schema is a JSON Schema its own metaschema accepts; the first problem is named with
-    its place in the schema."""
+    its place in the schema. A schema the installed jsonschema accepted before is not checked
+    again (:mod:`playground.checked_schemas`)."""
+    if isinstance(schema, bool):
+        return
+    key = checked_schemas.schema_key(schema)
+    if checked_schemas.accepted(key):
+        return
     import jsonschema
     import jsonschema.exceptions
 
-    if isinstance(schema, bool):
-        return
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.exceptions.SchemaError as exc:
         place = json_path(exc.absolute_path)
         raise ConstraintError(f"the JSON Schema is not valid at {place}: {exc.message}") from None
+    checked_schemas.remember(key)
 
 
 def json_path(parts: Any) -> str:

@@ -63,6 +63,11 @@ def hash_cache_path() -> Path:
     return cache_dir() / "file-hashes.json"
 
 
+def checked_schemas_path() -> Path:
+    """JSON Schemas the installed jsonschema has accepted (``playground.checked_schemas``)."""
+    return cache_dir() / "checked-schemas.json"
+
+
 def shipped(name: Literal["templates", "models"]) -> Path:
     """A folder of data shipped inside the package: the built-in templates or the model catalog's
     folder. In a wheel (and a frozen bundle) it is ``playground/data/<name>``; in an editable

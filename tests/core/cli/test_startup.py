@@ -45,6 +45,9 @@ def test_listing_templates_reads_the_library_without_store_scorers_or_model(
             "assert out.getvalue().strip()")
     # Jinja and YAML read the templates; nothing else heavy is needed to list them.
     assert _imported_after(code, tmp_path) - {"jinja2"} == set()
+    # The built-in schemas were checked by the start above; the next start need not import
+    # the checker to know them valid.
+    _imported_after(code + "\nimport sys\nassert 'jsonschema' not in sys.modules", tmp_path)
 
 
 def test_history_opens_the_store_without_scorers_hub_or_model(tmp_path: Path) -> None:

@@ -1,0 +1,90 @@
+"""JSON Schemas that this install's jsonschema has already accepted, remembered across starts.
+
+Every template's output schema is checked against its metaschema whenever a library loads, the
+built-in one included, so listing templates used to import jsonschema (about 50 ms) and check
+each schema on every start. Whether a schema is valid depends only on the schema and on the
+jsonschema and metaschema files installed. So an accepted schema is remembered by the SHA-256
+of its canonical JSON, together with where those files are and when they last changed: a new
+jsonschema (or any edit to it) checks every schema again. A refused schema is never remembered,
+and a missing or damaged cache file costs a check, never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import threading
+
+from playground import paths
+from playground.files import read_json_dict, write_json
+
+#: The libraries whose files decide whether a schema is valid: the validator and the
+#: metaschemas it ships with.
+CHECKERS = ("jsonschema", "jsonschema_specifications")
+#: Schemas remembered at most; the oldest are forgotten first.
+LIMIT = 2000
+
+_lock = threading.Lock()
+_known: set[str] | None = None
+
+
+def schema_key(schema: object) -> str:
+    """The same key for the same schema however its JSON was spaced or its keys ordered."""
+    canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def installed_checkers() -> str:
+    """Where the checking libraries' files are and when they last changed."""
+    parts = []
+    for name in CHECKERS:
+        spec = importlib.util.find_spec(name)
+        origin = spec.origin if spec is not None else None
+        try:
+            stamp = os.stat(origin).st_mtime_ns if origin else "missing"
+        except OSError:
+            stamp = "unreadable"
+        parts.append(f"{name}={origin}@{stamp}")
+    return ";".join(parts)
+
+
+def _load() -> set[str]:
+    data = read_json_dict(paths.checked_schemas_path())
+    keys = data.get("accepted")
+    if data.get("checkers") != installed_checkers() or not isinstance(keys, list):
+        return set()
+    return {k for k in keys if isinstance(k, str)}
+
+
+def accepted(key: str) -> bool:
+    """Whether the schema with this key passed the installed checker before."""
+    global _known
+    with _lock:
+        if _known is None:
+            _known = _load()
+        return key in _known
+
+
+def remember(key: str) -> None:
+    """Record that the installed checker accepted the schema with this key."""
+    global _known
+    with _lock:
+        data = read_json_dict(paths.checked_schemas_path())
+        checkers = installed_checkers()
+        keys = data.get("accepted") if data.get("checkers") == checkers else None
+        kept = [k for k in keys if isinstance(k, str) and k != key] if isinstance(keys, list) \
+            else []
+        kept = [*kept, key][-LIMIT:]
+        _known = set(kept)
+        with contextlib.suppress(OSError):
+            write_json(paths.checked_schemas_path(), {"checkers": checkers, "accepted": kept})
+
+
+def forget_in_memory() -> None:
+    """Forget what was read, so that the next question reads the file again."""
+    global _known
+    with _lock:
+        _known = None
