@@ -7,6 +7,11 @@ jsonschema and metaschema files installed. So an accepted schema is remembered b
 of its canonical JSON, together with where those files are and when they last changed: a new
 jsonschema (or any edit to it) checks every schema again. A refused schema is never remembered,
 and a missing or damaged cache file costs a check, never an error.
+
+Any check looks the record up; only a library load adds to it
+(:func:`playground.prompts.collection.load_collection`), the start-up cost this is for. A
+schema being typed in the window is checked at every keystroke, and its passing drafts are
+neither written to disk on the GUI thread nor kept.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import importlib.util
 import json
 import os
 import threading
+from collections.abc import Iterable
 
 from playground import paths
 from playground.files import read_json_dict, write_json
@@ -68,16 +74,20 @@ def accepted(key: str) -> bool:
         return key in _known
 
 
-def remember(key: str) -> None:
-    """Record that the installed checker accepted the schema with this key."""
+def remember(keys: Iterable[str]) -> None:
+    """Record that the installed checker accepted the schemas with these keys. The file is
+    written only when one of them is new, so a start that finds them all known writes nothing."""
     global _known
     with _lock:
         data = read_json_dict(paths.checked_schemas_path())
         checkers = installed_checkers()
-        keys = data.get("accepted") if data.get("checkers") == checkers else None
-        kept = [k for k in keys if isinstance(k, str) and k != key] if isinstance(keys, list) \
-            else []
-        kept = [*kept, key][-LIMIT:]
+        stored = data.get("accepted") if data.get("checkers") == checkers else None
+        kept = [k for k in stored if isinstance(k, str)] if isinstance(stored, list) else []
+        new = [k for k in dict.fromkeys(keys) if k not in kept]
+        _known = set(kept) | set(new)
+        if not new:
+            return
+        kept = [*kept, *new][-LIMIT:]
         _known = set(kept)
         with contextlib.suppress(OSError):
             write_json(paths.checked_schemas_path(), {"checkers": checkers, "accepted": kept})

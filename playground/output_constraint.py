@@ -96,8 +96,8 @@ class OutputConstraint:
 
 def check_schema(schema: object) -> None:
     """The schema is a JSON Schema its own metaschema accepts; the first problem is named with
-    its place in the schema. A schema the installed jsonschema accepted before is not checked
-    again (:mod:`playground.checked_schemas`)."""
+    its place in the schema. A schema that a loaded library held before is not checked again
+    (:mod:`playground.checked_schemas`)."""
     if isinstance(schema, bool):
         return
     key = checked_schemas.schema_key(schema)
@@ -111,7 +111,6 @@ def check_schema(schema: object) -> None:
     except jsonschema.exceptions.SchemaError as exc:
         place = json_path(exc.absolute_path)
         raise ConstraintError(f"the JSON Schema is not valid at {place}: {exc.message}") from None
-    checked_schemas.remember(key)
 
 
 def json_path(parts: Any) -> str:

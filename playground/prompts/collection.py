@@ -17,7 +17,7 @@ from typing import Any, Literal
 import jinja2
 import jinja2.meta
 
-from playground import paths
+from playground import checked_schemas, paths
 from playground.errors import PlaygroundError, TemplateError
 from playground.prompts.formats import (
     MAX_LIBRARY_BYTES,
@@ -127,7 +127,17 @@ def load_collection(folder: Path | None = None) -> Collection:
                 libraries.append(read_library(path).library)
             except PlaygroundError as exc:
                 problems.append(f"{path.name}: {exc}")
+    _remember_schemas(libraries)
     return Collection(tuple(libraries), tuple(problems))
+
+
+def _remember_schemas(libraries: list[Library]) -> None:
+    """Every output schema of these libraries passed the checker as they loaded: the next start
+    need not import it to know that (:mod:`playground.checked_schemas`)."""
+    schemas = (t.meta.output.schema() for lib in libraries for t in lib.templates
+               if t.meta.output is not None and t.meta.output.kind == "json_schema")
+    checked_schemas.remember(checked_schemas.schema_key(s) for s in schemas
+                             if not isinstance(s, bool))
 
 
 def template_values(
