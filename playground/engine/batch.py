@@ -41,6 +41,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import TYPE_CHECKING, Any, Literal
 
+from playground.engine.chain import build_chain
 from playground.engine.stops import StopScanner
 from playground.errors import ContextOverflowError, GenerationError, PlaygroundError
 from playground.events import GenerationRequest
@@ -302,7 +303,7 @@ class _Batch:
         assert params.seed is not None, "the backend fixes the seed before sending"
         llm = self.engine.llm
         llm.set_seed(params.seed)  # the chain's dist step takes the seed set here
-        return llm._init_sampler(grammar=grammar, **sampler_args(params))
+        return build_chain(llm, self.lib, grammar=grammar, **sampler_args(params))
 
     # -- one step -----------------------------------------------------------------------------
 

@@ -63,16 +63,12 @@ class ArgmaxSampler:
         self._chain.close()
 
 
-def shortcut_greedy(llm: Any, lib: Any) -> None:
-    """From now on, every chain ``llm`` builds through ``_init_sampler`` picks by
-    :class:`ArgmaxSampler` when it is plain greedy. The single path's token loop and each batched
-    sequence build their chains there, as llama-cpp-python's own ``generate`` does, so that is
-    the method wrapped, on this one object."""
-    build = llm._init_sampler
-    n_vocab = int(llm.n_vocab())
-
-    def init_sampler(**kwargs: Any) -> Any:
-        chain = build(**kwargs)
-        return ArgmaxSampler(chain, lib, n_vocab) if plain_greedy(lib, chain.sampler) else chain
-
-    llm._init_sampler = init_sampler
+def build_chain(llm: Any, lib: Any, **settings: Any) -> Any:
+    """The chain llama-cpp-python's ``_init_sampler`` builds from these settings (its steps,
+    their order, the seed set on ``llm``), or, when it is plain greedy, the
+    :class:`ArgmaxSampler` standing in for it. The single path's token loop and each batched
+    sequence build their chains here."""
+    chain = llm._init_sampler(**settings)
+    if plain_greedy(lib, chain.sampler):
+        return ArgmaxSampler(chain, lib, int(llm.n_vocab()))
+    return chain

@@ -10,7 +10,8 @@ one). This loop writes one batch slot in place and calls ``llama_decode`` itself
 It keeps ``Llama``'s own state as ``generate`` does (``n_tokens``, ``input_ids``, ``_sampler``),
 so prefix reuse on the next run, log-probabilities (the logits of the last decode) and the
 run's record of its sampler chain read it unchanged. The chain is the one ``generate`` would
-build, through the same ``_init_sampler``, so a seeded run draws the same tokens.
+build, through the same ``_init_sampler`` (:func:`playground.engine.chain.build_chain`), so a
+seeded run draws the same tokens.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from playground.engine.chain import build_chain
 from playground.errors import GenerationError
 
 
@@ -37,7 +39,7 @@ def decode_tokens(llm: Any, lib: Any, tokens: list[int], **chain: Any) -> Iterat
         raise GenerationError("the prompt is not in the cache up to its last token")
     llm.n_tokens = len(tokens) - 1
     llm.eval(tokens[-1:])
-    sampler = llm._init_sampler(**chain)
+    sampler = build_chain(llm, lib, **chain)
     llm._sampler = sampler  # where generate leaves it: the run's record reads the chain there
 
     batch = llm._batch.batch

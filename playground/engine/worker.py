@@ -26,7 +26,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.sharedctypes import Synchronized
 from typing import Any
 
-from playground.engine.chain import logits_row, shortcut_greedy, step_names
+from playground.engine.chain import logits_row, step_names
 from playground.engine.decode import decode_tokens
 from playground.engine.options import LoadOptions, default_threads
 from playground.engine.stops import StopScanner
@@ -217,7 +217,6 @@ class _Engine:
                 self.llm = load_parallel(llama_cpp, kwargs, options.parallel)
         except (ValueError, RuntimeError) as exc:
             raise ModelLoadError(f"llama.cpp could not load the model: {exc}") from exc
-        shortcut_greedy(self.llm, llama_cpp)
         #: KV sequences the context holds; each has ``n_ctx`` of its own.
         self.slots = max(1, options.parallel)
         self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)

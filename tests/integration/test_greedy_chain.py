@@ -5,6 +5,7 @@ logits written to order (ties, a maximum at either end)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,8 @@ import numpy as np
 import pytest
 
 from playground.engine.backends import LocalBackend
-from playground.engine.chain import ArgmaxSampler, logits_row, plain_greedy, shortcut_greedy
+from playground.engine.chain import ArgmaxSampler, build_chain, logits_row, plain_greedy
+from playground.engine.decode import decode_tokens
 from playground.events import GenerationRequest
 from playground.sampling import SamplingParams
 from tests.integration.conftest import collect
@@ -100,27 +102,19 @@ def test_argmax_picks_the_token_llama_cpps_greedy_chain_picks(llm: Any) -> None:
 def test_a_greedy_run_is_the_same_token_for_token_with_the_shortcut(llm: Any) -> None:
     import llama_cpp
 
-    def run() -> list[int]:
-        tokens = []
-        for token in llm.generate(llm.tokenize(b"1, 2, 3,", add_bos=True), reset=True,
-                                  temp=0.0, repeat_penalty=1.0):
-            tokens.append(int(token))
-            if len(tokens) == 48:
-                return tokens
-        raise AssertionError("generate ended early")
-
-    plain = run()
-    assert not isinstance(llm._sampler, ArgmaxSampler)
-    shortcut_greedy(llm, llama_cpp)
-    try:
-        shortcut = run()
-        assert isinstance(llm._sampler, ArgmaxSampler)
-        assert shortcut == plain
-        # A chain that samples is left to llama.cpp.
-        next(llm.generate(llm.tokenize(b"1, 2, 3,", add_bos=True), reset=True, temp=0.7))
-        assert not isinstance(llm._sampler, ArgmaxSampler)
-    finally:
-        del llm._init_sampler
+    prompt = list(llm.tokenize(b"1, 2, 3,", add_bos=True))
+    llm.reset()
+    plain = [int(t) for t in islice(llm.generate(prompt, reset=True, temp=0.0,
+                                                 repeat_penalty=1.0), 48)]
+    assert not isinstance(llm._sampler, ArgmaxSampler)  # llama.cpp's own greedy step
+    llm.reset()
+    llm.eval(prompt[:-1])
+    shortcut = [int(t) for t in islice(decode_tokens(llm, llama_cpp, prompt, temp=0.0,
+                                                     repeat_penalty=1.0), 48)]
+    assert isinstance(llm._sampler, ArgmaxSampler)
+    assert shortcut == plain
+    # A chain that samples is left to llama.cpp.
+    assert not isinstance(build_chain(llm, llama_cpp, temp=0.7), ArgmaxSampler)
 
 
 def test_a_greedy_run_records_the_chain_llama_cpp_would_have_run(backend: LocalBackend) -> None:
