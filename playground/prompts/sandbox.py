@@ -10,7 +10,8 @@ from __future__ import annotations
 import operator
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
@@ -98,14 +99,23 @@ def _deadline_tracer(deadline: float) -> Callable[[FrameType, str, Any], Any]:
     return tracer
 
 
-def compile_template(env: jinja2.Environment, source: str, what: str) -> jinja2.Template:
+@contextmanager
+def compiling(what: str) -> Iterator[None]:
+    """Jinja's and Python's errors while parsing or compiling a template, as the TemplateError
+    a person reads, starting with ``what``."""
     try:
-        return env.from_string(source)
+        yield
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"{what}: syntax error on line {exc.lineno}: {exc.message}") from exc
-    except SyntaxError:
-        # Python's own limit on nested blocks (20), met by the code Jinja generates.
+    except (RecursionError, SyntaxError):
+        # RecursionError: Jinja's parser on deep nesting. SyntaxError: Python's own limit of
+        # 20 nested blocks, met by the code Jinja generates.
         raise TemplateError(f"{what}: the template is nested too deeply") from None
+
+
+def compile_template(env: jinja2.Environment, source: str, what: str) -> jinja2.Template:
+    with compiling(what):
+        return env.from_string(source)
 
 
 def render(

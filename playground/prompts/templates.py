@@ -43,7 +43,7 @@ from playground.errors import TemplateError
 from playground.events import ROLES, ChatMessage, GenerationRequest, Role
 from playground.output_constraint import OutputConstraint, constraint_from_header
 from playground.prompts.formats import LibraryError, load_yaml_strict
-from playground.prompts.sandbox import BoundedEnvironment, compile_template, render
+from playground.prompts.sandbox import BoundedEnvironment, compile_template, compiling, render
 from playground.sampling import SamplingParams
 
 VariableType = Literal["text", "number", "choice", "examples"]
@@ -152,15 +152,10 @@ def _compiled_variables(source: str, template_id: str) -> set[str]:
     """The names ``source`` reads from its context, once it is known to compile. One parse
     serves both: parsing twice was a third of loading the built-in library."""
     env = environment()
-    try:
+    with compiling(template_id):
         ast = env.parse(source)
         names = set(jinja2.meta.find_undeclared_variables(ast)) - set(_GLOBALS)
         env.compile(ast)
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(template_id, exc) from exc
-    except (RecursionError, SyntaxError):
-        # SyntaxError: Python's own limit on nested blocks (20), met by the generated code.
-        raise TemplateError(f"{template_id}: the template is nested too deeply") from None
     return names
 
 
@@ -236,10 +231,8 @@ def read_variable(template_id: str, name: str, spec: Any) -> Variable:
 
 def discover_variables(body: str, template_id: str = "template") -> set[str]:
     """Names the body reads from its context (``jinja2.meta``), minus the app's own helpers."""
-    try:
+    with compiling(template_id):
         ast = environment().parse(body)
-    except jinja2.TemplateSyntaxError as exc:
-        raise _syntax_error(template_id, exc) from exc
     return set(jinja2.meta.find_undeclared_variables(ast)) - set(_GLOBALS)
 
 
@@ -321,17 +314,10 @@ def _library_loader(library: Mapping[str, str]) -> Callable[[str], str | None]:
     return load
 
 
-def _syntax_error(template_id: str, exc: jinja2.TemplateSyntaxError) -> TemplateError:
-    return TemplateError(f"{template_id}: syntax error on line {exc.lineno}: {exc.message}")
-
-
 def compile_source(
     source: str, template_id: str, library: Mapping[str, str] | None = None
 ) -> jinja2.Template:
-    try:
-        return compile_template(environment(library), source, template_id)
-    except RecursionError:
-        raise TemplateError(f"{template_id}: the template is nested too deeply") from None
+    return compile_template(environment(library), source, template_id)
 
 
 # -- rendering --------------------------------------------------------------------------------
