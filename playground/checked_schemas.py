@@ -57,37 +57,41 @@ def installed_checkers() -> str:
     return ";".join(parts)
 
 
-def _load() -> set[str]:
+def _stored() -> tuple[str, list[str]]:
+    """The installed checkers, and the keys the record holds for them (none for others)."""
+    checkers = installed_checkers()
     data = read_json_dict(paths.checked_schemas_path())
     keys = data.get("accepted")
-    if data.get("checkers") != installed_checkers() or not isinstance(keys, list):
-        return set()
-    return {k for k in keys if isinstance(k, str)}
+    if data.get("checkers") != checkers or not isinstance(keys, list):
+        return checkers, []
+    return checkers, [k for k in keys if isinstance(k, str)]
+
+
+def _known_keys() -> set[str]:
+    global _known
+    if _known is None:
+        _known = set(_stored()[1])
+    return _known
 
 
 def accepted(key: str) -> bool:
     """Whether the schema with this key passed the installed checker before."""
-    global _known
     with _lock:
-        if _known is None:
-            _known = _load()
-        return key in _known
+        return key in _known_keys()
 
 
 def remember(keys: Iterable[str]) -> None:
     """Record that the installed checker accepted the schemas with these keys. The file is
-    written only when one of them is new, so a start that finds them all known writes nothing."""
+    read again and written only when one of them is new, so a start that finds them all known
+    writes nothing."""
     global _known
     with _lock:
-        data = read_json_dict(paths.checked_schemas_path())
-        checkers = installed_checkers()
-        stored = data.get("accepted") if data.get("checkers") == checkers else None
-        kept = [k for k in stored if isinstance(k, str)] if isinstance(stored, list) else []
-        new = [k for k in dict.fromkeys(keys) if k not in kept]
-        _known = set(kept) | set(new)
+        known = _known_keys()
+        new = [k for k in dict.fromkeys(keys) if k not in known]
         if not new:
             return
-        kept = [*kept, *new][-LIMIT:]
+        checkers, kept = _stored()  # again: another process may have added to it meanwhile
+        kept = [*(k for k in kept if k not in new), *new][-LIMIT:]
         _known = set(kept)
         with contextlib.suppress(OSError):
             write_json(paths.checked_schemas_path(), {"checkers": checkers, "accepted": kept})
